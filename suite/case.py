@@ -1,0 +1,111 @@
+"""A case: one model (one or more upsampling stages) on one input, with its own tolerances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from .methods import Stage
+
+Size = tuple[int, int]
+
+#: Keys that belong to the case as a whole rather than to one of its stages.
+CASE_KEYS: dict[str, str] = {
+    "id": "name of the case, unique across the files of a run",
+    "method": "registered method of a single-stage case",
+    "stage": "array of [[case.stage]] tables, one per layer, for a multi-stage decoder",
+    "size": "input height and width: an integer (square) or a string 'HxW' (default 64)",
+    "channels": "channels in and out of every stage (default 1)",
+    "seed": "seed of the weights and of the parity input (default 0)",
+    "tolerance": "parity override: {atol, rtol, reason}; reason is required",
+}
+DEFAULT_SIZE = 64
+DEFAULT_CHANNELS = 1
+DEFAULT_SEED = 0
+#: The parity input is drawn from its own stream, so that adding a stage leaves it unchanged.
+INPUT_STREAM = 0x5EED
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """A per-case parity override: |y - ref| <= atol + rtol · max|ref| elementwise max."""
+
+    atol: float | None
+    rtol: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    file: str
+    stages: tuple[Stage, ...]
+    size: Size = (DEFAULT_SIZE, DEFAULT_SIZE)
+    channels: int = DEFAULT_CHANNELS
+    seed: int = DEFAULT_SEED
+    tolerance: Tolerance | None = None
+    #: the list-valued keys this case was expanded from, and the value it took
+    expanded: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def method(self) -> str:
+        return ">".join(stage.method for stage in self.stages)
+
+    @property
+    def scale(self) -> int:
+        total = 1
+        for stage in self.stages:
+            total *= stage.scale
+        return total
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        return (1, self.channels, *self.size)
+
+    @property
+    def output_shape(self) -> tuple[int, int, int, int]:
+        size = self.size
+        for stage in self.stages:
+            size = stage.output_size(size)
+        return (1, self.channels, *size)
+
+    def build(self) -> nn.Module:
+        """The seeded torch model, in eval mode. Stages draw weights in order from one stream."""
+        generator = torch.Generator().manual_seed(self.seed)
+        layers = [stage.build(self.channels, generator) for stage in self.stages]
+        model = layers[0] if len(layers) == 1 else nn.Sequential(*layers)
+        return model.eval()
+
+    def make_input(self) -> torch.Tensor:
+        """The seeded parity input: standard normal, float32, batch 1."""
+        generator = torch.Generator().manual_seed(self.seed ^ INPUT_STREAM)
+        return torch.randn(self.input_shape, generator=generator)
+
+    def describe(self) -> dict[str, Any]:
+        """The resolved keys as results.json records them."""
+        single = self.stages[0].params if len(self.stages) == 1 else {}
+        record: dict[str, Any] = {
+            "id": self.id,
+            "file": self.file,
+            "method": self.method,
+            "kernel": single.get("kernel"),
+            "stride": single.get("stride"),
+            "scale": self.scale,
+            "size": list(self.size),
+            "channels": self.channels,
+            "seed": self.seed,
+            "stages": [{"method": s.method, **s.params} for s in self.stages],
+            "tolerance": None,
+            "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape),
+        }
+        if self.tolerance is not None:
+            record["tolerance"] = {
+                "atol": self.tolerance.atol,
+                "rtol": self.tolerance.rtol,
+                "reason": self.tolerance.reason,
+            }
+        return record

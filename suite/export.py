@@ -1,0 +1,190 @@
+"""torch → ONNX with the dynamo exporter at a pinned opset, checked, inventoried and cached."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import onnx
+import torch
+from torch import nn
+
+from .case import Case
+from .quiet import captured_output
+
+#: The opset every model is exported at (torch 2.13's native one: no version conversion).
+OPSET = 20
+#: Bump when the export recipe changes, so that cached models are not reused across recipes.
+RECIPE = 1
+INPUT_NAME = "input"
+OUTPUT_NAME = "output"
+
+#: Attributes that decide an op's numbers (not just its shape), recorded per node.
+NUMERICS_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "Resize": (
+        "mode",
+        "coordinate_transformation_mode",
+        "nearest_mode",
+        "cubic_coeff_a",
+        "exclude_outside",
+        "antialias",
+    ),
+    "DepthToSpace": ("mode", "blocksize"),
+    "ConvTranspose": ("kernel_shape", "strides", "pads", "output_padding", "group"),
+    "Conv": ("kernel_shape", "strides", "pads", "group"),
+    "Pad": ("mode",),
+    "GridSample": ("mode", "padding_mode", "align_corners"),
+}
+
+
+class ExportError(RuntimeError):
+    """The exporter, the checker or shape inference refused the model."""
+
+
+@dataclass
+class Exported:
+    path: Path
+    cached: bool
+    opset: int
+    ops: dict[str, int]
+    numerics: list[dict[str, Any]]
+    output_shape: list[int]
+    exporter_log: str = field(default="", repr=False)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "opset": self.opset,
+            "ops": self.ops,
+            "numerics": self.numerics,
+            "cached": self.cached,
+            "file": self.path.name,
+        }
+
+
+def library_versions() -> dict[str, str]:
+    return {name: version(name) for name in ("torch", "onnx", "onnxscript")}
+
+
+def cache_key(case: Case, model: nn.Module) -> str:
+    """Hash of everything that decides the exported file: the resolved stages, the shapes, the
+    weights' bytes, the opset, the recipe and the exporting libraries' versions."""
+    digest = hashlib.sha256()
+    recipe = {
+        "stages": [{"method": s.method, **s.params} for s in case.stages],
+        "input_shape": case.input_shape,
+        "opset": OPSET,
+        "recipe": RECIPE,
+        "versions": library_versions(),
+    }
+    digest.update(json.dumps(recipe, sort_keys=True).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:24]
+
+
+def export_case(case: Case, model: nn.Module, example: torch.Tensor, cache_dir: Path) -> Exported:
+    """Export (or reuse the cached export of) ``model``; check it fully and infer its shapes."""
+    path = Path(cache_dir) / f"{cache_key(case, model)}.onnx"
+    cached = path.exists()
+    log = ""
+    if not cached:
+        log = _export_to(path, model, example)
+    proto = onnx.load(path)
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+        inferred = onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+        raise ExportError(f"onnx checker: {_first_line(exc)}") from exc
+    return Exported(
+        path=path,
+        cached=cached,
+        opset=_opset(proto),
+        ops=op_inventory(proto),
+        numerics=numerics_attributes(proto),
+        output_shape=_output_shape(inferred),
+        exporter_log=log,
+    )
+
+
+def _export_to(path: Path, model: nn.Module, example: torch.Tensor) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    with captured_output() as captured:
+        try:
+            program = torch.onnx.export(
+                model,
+                (example,),
+                dynamo=True,
+                opset_version=OPSET,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                external_data=False,
+                verbose=False,
+            )
+            onnx.save(program.model_proto, partial)
+        except Exception as exc:
+            partial.unlink(missing_ok=True)
+            raise ExportError(f"torch.onnx.export: {_first_line(exc)}") from exc
+    os.replace(partial, path)  # atomic: a reader never sees a half-written model
+    return captured.text
+
+
+def op_inventory(proto: onnx.ModelProto) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for node in proto.graph.node:
+        counts[node.op_type] = counts.get(node.op_type, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def numerics_attributes(proto: onnx.ModelProto) -> list[dict[str, Any]]:
+    """Per node of a numerics-relevant op, the effective value of each attribute that decides its
+    numbers: the value set on the node, else the op schema's default at the model's opset."""
+    opset = _opset(proto)
+    records = []
+    for node in proto.graph.node:
+        names = NUMERICS_ATTRIBUTES.get(node.op_type)
+        if names is None:
+            continue
+        given = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        schema = onnx.defs.get_schema(node.op_type, opset)
+        record: dict[str, Any] = {"op": node.op_type}
+        for name in names:
+            if name in given:
+                value = given[name]
+            elif name in schema.attributes and schema.attributes[name].default_value.name:
+                value = onnx.helper.get_attribute_value(schema.attributes[name].default_value)
+            else:
+                continue
+            record[name] = _plain(value)
+        records.append(record)
+    return records
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def _opset(proto: onnx.ModelProto) -> int:
+    return next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx"))
+
+
+def _output_shape(proto: onnx.ModelProto) -> list[int]:
+    dims = proto.graph.output[0].type.tensor_type.shape.dim
+    return [d.dim_value if d.HasField("dim_value") else -1 for d in dims]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,150 @@
+"""What every upsampling method declares: its keys, their defaults, its geometry and its build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from ..errors import ParamError
+
+Size = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One case-file key a method understands.
+
+    ``kind`` is ``int`` (a positive integer unless ``minimum`` says otherwise), ``bool`` or
+    ``choice`` (one of ``choices``). A ``default`` of ``None`` means "derived" (the method's
+    ``resolve`` fills it in from other keys) and ``doc`` says how.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    doc: str
+    choices: tuple[str, ...] = ()
+    minimum: int = 1
+
+    def check(self, value: Any) -> Any:
+        if self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ParamError(self.name, f"must be an integer, got {value!r}")
+            if value < self.minimum:
+                raise ParamError(self.name, f"must be >= {self.minimum}, got {value}")
+        elif self.kind == "bool":
+            if not isinstance(value, bool):
+                raise ParamError(self.name, f"must be true or false, got {value!r}")
+        elif self.kind == "choice":
+            if value not in self.choices:
+                raise ParamError(
+                    self.name, f"must be one of {', '.join(self.choices)}; got {value!r}"
+                )
+        return value
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One resolved upsampling layer: a registered method and every one of its keys' values."""
+
+    method: str
+    params: dict[str, Any] = field(hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", dict(self.params))
+
+    @property
+    def spec(self) -> Method:
+        from . import get_method
+
+        return get_method(self.method)
+
+    @property
+    def scale(self) -> int:
+        return self.params["scale"]
+
+    def output_size(self, size: Size) -> Size:
+        return self.spec.output_size(self.params, size)
+
+    def build(self, channels: int, generator: torch.Generator) -> nn.Module:
+        return self.spec.build(self.params, channels, generator)
+
+
+INIT = "init"
+
+
+class Method:
+    """Base of every registered upsampler. Subclasses set the class attributes and implement
+    ``output_size`` and ``build``; ``resolve`` may derive defaults and check cross-key rules."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]]
+    #: weight initialisations this method accepts (empty: no learned weights)
+    inits: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        names = tuple(p.name for p in cls.params)
+        return (*names, INIT) if cls.inits else names
+
+    @classmethod
+    def param(cls, key: str) -> Param:
+        if key == INIT:
+            return Param(INIT, "choice", "random", "weight initialisation", choices=cls.inits)
+        return next(p for p in cls.params if p.name == key)
+
+    @classmethod
+    def resolve(cls, given: dict[str, Any]) -> dict[str, Any]:
+        """Type-check the given keys and fill in defaults; raises ``ParamError``."""
+        values = {key: cls.param(key).default for key in cls.keys()}
+        for key, value in given.items():
+            values[key] = cls.param(key).check(value)
+        return cls.derive(values, given)
+
+    @classmethod
+    def derive(cls, values: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        """Fill derived defaults (``None``) and check rules between keys."""
+        return values
+
+    @classmethod
+    def output_size(cls, params: dict[str, Any], size: Size) -> Size:
+        raise NotImplementedError
+
+    @classmethod
+    def build(cls, params: dict[str, Any], channels: int, generator: torch.Generator) -> nn.Module:
+        raise NotImplementedError
+
+
+# Keys shared by several methods, declared once so that their docs agree.
+SCALE = Param("scale", "int", 2, "upsampling factor along H and W")
+KERNEL = Param("kernel", "int", 3, "square kernel size of the (transposed) convolution")
+PADDING = Param(
+    "padding",
+    "int",
+    None,
+    "zero padding; by default the padding that keeps the output exactly scale × the input",
+    minimum=0,
+)
+MODE = Param(
+    "mode", "choice", "nearest", "interpolation mode", choices=("nearest", "bilinear", "bicubic")
+)
+ALIGN_CORNERS = Param(
+    "align_corners",
+    "bool",
+    None,
+    "torch's align_corners for bilinear and bicubic modes (default false); refused for nearest",
+)
+
+
+def derive_align_corners(values: dict[str, Any], given: dict[str, Any]) -> None:
+    """Shared rule: align_corners means nothing for nearest, so it is refused rather than ignored."""
+    if values["mode"] == "nearest":
+        if "align_corners" in given:
+            raise ParamError("align_corners", "applies only to mode bilinear or bicubic")
+        values["align_corners"] = None
+    elif values["align_corners"] is None:
+        values["align_corners"] = False
