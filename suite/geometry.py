@@ -45,9 +45,17 @@ def exact_scale_padding(kernel: int, stride: int) -> tuple[int, int]:
     non-negative p with 0 <= op < s.
     """
     excess = kernel - stride
-    if excess >= 0:
-        return (excess + 1) // 2, excess % 2
-    return 0, -excess
+    if excess < 0:
+        return 0, -excess
+    padding, output_padding = (excess + 1) // 2, excess % 2
+    if output_padding >= stride:  # stride 1 with an even kernel: one side would need more
+        raise ParamError(
+            "padding",
+            f"no symmetric padding makes a {kernel}x{kernel} kernel at stride {stride} give exactly"
+            f" {stride}× the input (2p - output_padding = {excess} needs output_padding = 1 <"
+            f" stride); give padding",
+        )
+    return padding, output_padding
 
 
 def same_padding(kernel: int) -> tuple[int, int]:

@@ -40,7 +40,7 @@ def _fan_in(weight: torch.Tensor) -> int:
 
 @register_init("random")
 def random_init(layer: nn.Module, generator: torch.Generator, scale: int) -> None:
-    """torch's default: Kaiming-uniform with a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    """torch's default: Kaiming-uniform with a = sqrt(5), that is U(±1/sqrt(fan_in))."""
     bound = 1.0 / math.sqrt(_fan_in(layer.weight))
     layer.weight.uniform_(-bound, bound, generator=generator)
 
@@ -68,7 +68,9 @@ def bilinear_init(layer: nn.Module, generator: torch.Generator, scale: int) -> N
     """Each channel upsampled on its own by the FCN bilinear kernel; no mixing between channels."""
     weight = layer.weight
     if weight.shape[0] != weight.shape[1]:
-        raise ValueError(f"bilinear init needs as many inputs as outputs, got {tuple(weight.shape)}")
+        raise ValueError(
+            f"bilinear init needs as many inputs as outputs, got {tuple(weight.shape)}"
+        )
     weight.zero_()
     kernel = bilinear_kernel(weight.shape[-1])
     for channel in range(weight.shape[0]):

@@ -13,8 +13,9 @@ class Interpolate(nn.Module):
     """``F.interpolate`` by an integer factor.
 
     ``align_corners=True`` maps the corner pixels' centres onto each other (source coordinate
-    x_in = x_out · (in - 1) / (out - 1)); ``False`` maps pixel edges (x_in = (x_out + 0.5) / s - 0.5),
-    which is ONNX Resize's ``half_pixel``. ``nearest`` picks floor(x_out / s) (ONNX ``asymmetric``).
+    x_in = x_out · (in - 1) / (out - 1)); ``False`` maps pixel edges
+    (x_in = (x_out + 0.5) / s - 0.5), which is ONNX Resize's ``half_pixel``. ``nearest`` picks
+    floor(x_out / s) (ONNX ``asymmetric``).
     """
 
     def __init__(self, scale: int, mode: str, align_corners: bool | None) -> None:
@@ -32,9 +33,7 @@ class Interpolate(nn.Module):
         return f"scale={self.scale}, mode={self.mode}, align_corners={self.align_corners}"
 
 
-def padded_conv(
-    in_channels: int, out_channels: int, kernel: int, padding: int | None
-) -> nn.Module:
+def padded_conv(in_channels: int, out_channels: int, kernel: int, padding: int | None) -> nn.Module:
     """A stride-1, bias-free convolution; ``padding=None`` keeps the spatial size ("same").
 
     Even kernels need one more zero after than before; that is an explicit ``ZeroPad2d`` so that

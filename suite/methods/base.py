@@ -30,20 +30,32 @@ class Param:
     minimum: int = 1
 
     def check(self, value: Any) -> Any:
-        if self.kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ParamError(self.name, f"must be an integer, got {value!r}")
-            if value < self.minimum:
-                raise ParamError(self.name, f"must be >= {self.minimum}, got {value}")
-        elif self.kind == "bool":
-            if not isinstance(value, bool):
-                raise ParamError(self.name, f"must be true or false, got {value!r}")
-        elif self.kind == "choice":
-            if value not in self.choices:
-                raise ParamError(
-                    self.name, f"must be one of {', '.join(self.choices)}; got {value!r}"
-                )
+        """Return ``value`` if it is of this key's kind, else raise ``ParamError``."""
+        problem = _KIND_CHECKS[self.kind](self, value)
+        if problem:
+            raise ParamError(self.name, problem)
         return value
+
+
+def _int_problem(param: Param, value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be an integer, got {value!r}"
+    if value < param.minimum:
+        return f"must be >= {param.minimum}, got {value}"
+    return None
+
+
+def _bool_problem(param: Param, value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+
+
+def _choice_problem(param: Param, value: Any) -> str | None:
+    if value in param.choices:
+        return None
+    return f"must be one of {', '.join(param.choices)}; got {value!r}"
+
+
+_KIND_CHECKS = {"int": _int_problem, "bool": _bool_problem, "choice": _choice_problem}
 
 
 @dataclass(frozen=True)
@@ -141,7 +153,7 @@ ALIGN_CORNERS = Param(
 
 
 def derive_align_corners(values: dict[str, Any], given: dict[str, Any]) -> None:
-    """Shared rule: align_corners means nothing for nearest, so it is refused rather than ignored."""
+    """align_corners means nothing for nearest, so it is refused there rather than ignored."""
     if values["mode"] == "nearest":
         if "align_corners" in given:
             raise ParamError("align_corners", "applies only to mode bilinear or bicubic")

@@ -1,0 +1,279 @@
+"""One bench run: per case, build → export → check → time, each stage isolated so that a case
+that fails is recorded as ``failed`` with the error's first line and the other cases still run."""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..case import Case
+from ..cost import COPY_BYTES, copy_buffers, count_bytes, count_flops, roofline
+from ..export import export_case
+from ..parity import NonFiniteOutput, bound_for, check_finite, compare
+from ..runtimes import REFERENCE, Prepared, RuntimeSkipped, get_runtime
+from .progress import Progress
+
+#: IQR / median above this marks a latency as noisy.
+NOISY_IQR = 0.10
+
+
+@dataclass(frozen=True)
+class Timing:
+    """pytest-benchmark in pedantic mode: a fixed number of rounds, each repeating the call enough
+    times to last ``min_round_s`` (so that the timer's resolution never matters), after warm-up
+    rounds that are not recorded (allocator, thread pools, oneDNN primitive caches)."""
+
+    rounds: int
+    min_round_s: float
+    warmup_rounds: int
+
+
+TIMINGS = {"default": Timing(30, 5e-3, 3), "quick": Timing(5, 1e-3, 1)}
+
+
+@dataclass
+class Options:
+    quick: bool
+    threads: int
+    runtimes: list[str]
+    cache_dir: Path
+    out_dir: Path
+
+
+@dataclass
+class CaseState:
+    case: Case
+    record: dict[str, Any]
+    prepared: Prepared | None = None
+    reference: np.ndarray | None = None
+    error: str | None = None
+    attempted: bool = False
+    runtimes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _skipped(reason: str) -> dict[str, Any]:
+    return {
+        "status": "skipped",
+        "reason": reason,
+        "max_abs_err": None,
+        "max_rel_err": None,
+        "latency": None,
+    }
+
+
+def _failed(reason: str) -> dict[str, Any]:
+    return {**_skipped(reason), "status": "failed"}
+
+
+class BenchSession:
+    def __init__(self, cases: list[Case], options: Options, progress: Progress) -> None:
+        self.cases = cases
+        self.options = options
+        self.runtimes = list(options.runtimes)
+        self.progress = progress
+        self.states = {case.id: CaseState(case, case.describe()) for case in cases}
+        self.copy_bandwidth: dict[str, Any] = {
+            "gbs": None,
+            "bytes": 2 * COPY_BYTES,
+            "latency": None,
+        }
+        self.crashes: list[str] = []
+        self.log_path = options.out_dir / "errors.log"
+
+    # -- stages ---------------------------------------------------------------------------------
+
+    def prepare(self, state: CaseState) -> None:
+        """Build, export and run the torch reference once per case; record the first failure."""
+        if state.attempted:
+            return
+        state.attempted = True
+        case = state.case
+        stage = "build"
+        try:
+            self.progress.stage(case.id, "build")
+            model = case.build()
+            example = case.make_input()
+            flops = count_flops(model, example)
+            parameters = sum(p.numel() for p in model.parameters())
+            moved = count_bytes(model, case.input_shape, case.output_shape)
+            state.record["cost"] = {
+                "flops": flops,
+                "parameters": parameters,
+                "bytes": {**moved, "total": sum(moved.values())},
+            }
+            stage = "export"
+            self.progress.stage(case.id, "export")
+            exported = export_case(case, model, example, self.options.cache_dir)
+            state.record["onnx"] = exported.describe()
+            if exported.output_shape != list(case.output_shape):
+                raise ValueError(
+                    f"ONNX shape inference gives {exported.output_shape}, "
+                    f"the case's geometry {list(case.output_shape)}"
+                )
+            stage = "reference"
+            self.progress.stage(case.id, REFERENCE)
+            state.prepared = Prepared(
+                model, example, exported.path, case.output_shape, self.options.threads
+            )
+            reference = get_runtime(REFERENCE).load(state.prepared).output()
+            check_finite(reference, REFERENCE)
+            if list(reference.shape) != list(case.output_shape):
+                raise ValueError(
+                    f"torch output {list(reference.shape)} != geometry {list(case.output_shape)}"
+                )
+            state.reference = reference
+        except Exception as exc:
+            state.error = f"{stage}: {_first_line(exc)}"
+            self._log(case, stage, exc)
+
+    def run_runtime(self, case_id: str, name: str, benchmark) -> None:
+        state = self.states[case_id]
+        case = state.case
+        self.prepare(state)
+        runtime = get_runtime(name)
+        if state.error is not None:
+            state.runtimes[name] = _skipped(f"case failed at {state.error}")
+            return
+        reason = runtime.unavailable()
+        if reason:
+            state.runtimes[name] = _skipped(reason)
+            return
+        try:
+            self.progress.stage(case.id, f"{name} · check")
+            loaded = runtime.load(state.prepared)
+            output = loaded.output()
+            check_finite(output, name)
+            bound = bound_for(name, case.tolerance)
+            parity = compare(output, state.reference, bound)
+            result: dict[str, Any] = {
+                "status": "ok" if parity["within_tolerance"] else "mismatch",
+                "reason": parity.pop("error", None),
+                **parity,
+                "latency": None,
+            }
+            result.pop("within_tolerance")
+            if runtime.timed:
+                self.progress.stage(case.id, f"{name} · time")
+                result["latency"] = self._time(benchmark, loaded.step, case, name)
+                result.update(
+                    roofline(
+                        state.record["cost"]["bytes"]["total"],
+                        state.record["cost"]["flops"],
+                        result["latency"]["median_s"],
+                        self.copy_bandwidth["gbs"],
+                    )
+                )
+        except RuntimeSkipped as exc:
+            result = _skipped(str(exc))
+        except NonFiniteOutput as exc:
+            result = _failed(str(exc))
+        except Exception as exc:
+            result = _failed(f"{name}: {_first_line(exc)}")
+            self._log(case, name, exc)
+        state.runtimes[name] = result
+
+    @property
+    def timing(self) -> Timing:
+        return TIMINGS["quick" if self.options.quick else "default"]
+
+    def _time(self, benchmark, step, case: Case, runtime: str) -> dict[str, Any]:
+        benchmark.group = case.id
+        benchmark.extra_info.update({"case": case.id, "runtime": runtime})
+        return self._time_plain(benchmark, step)
+
+    def _time_plain(self, benchmark, step) -> dict[str, Any]:
+        timing = self.timing
+        started = time.perf_counter()
+        step()  # also a warm-up: the parity run came before, so this one is steady
+        once = time.perf_counter() - started
+        iterations = max(1, math.ceil(timing.min_round_s / max(once, 1e-9)))
+        benchmark.pedantic(
+            step,
+            rounds=timing.rounds,
+            iterations=iterations,
+            warmup_rounds=timing.warmup_rounds,
+        )
+        stats = benchmark.stats.stats
+        median = float(stats.median)
+        iqr = float(stats.iqr)
+        return {
+            "median_s": median,
+            "iqr_s": iqr,
+            "mean_s": float(stats.mean),
+            "min_s": float(stats.min),
+            "rounds": int(stats.rounds),
+            "iterations": int(benchmark.stats.iterations),
+            "noisy": bool(median > 0 and iqr / median > NOISY_IQR),
+            "data_s": [float(x) for x in stats.data],
+        }
+
+    def measure_copy_bandwidth(self, benchmark) -> None:
+        self.progress.stage("machine", "memory-copy bandwidth", is_case=False)
+        source, target = copy_buffers(self.options.threads)
+        benchmark.group = "calibration"
+        benchmark.extra_info.update({"bytes_per_call": 2 * COPY_BYTES})
+        latency = self._time_plain(benchmark, lambda: target.copy_(source))
+        self.copy_bandwidth = {
+            "gbs": 2 * COPY_BYTES / latency["median_s"] / 1e9,
+            "bytes": 2 * COPY_BYTES,
+            "latency": latency,
+        }
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+
+    def record_crash(self, nodeid: str, text: str) -> None:
+        self.crashes.append(f"{nodeid}: {text.strip().splitlines()[-1] if text.strip() else ''}")
+        self._append_log(f"== {nodeid}\n{text}\n")
+
+    def item_done(self) -> None:
+        self.progress.advance()
+
+    def _log(self, case: Case, stage: str, exc: BaseException) -> None:
+        detail = "".join(traceback.format_exception(exc))
+        self._append_log(f"== {case.file}: case {case.id!r}: {stage}\n{detail}\n")
+
+    def _append_log(self, text: str) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("a", encoding="utf-8") as log:
+            log.write(text)
+
+    def case_records(self) -> list[dict[str, Any]]:
+        return [self._finish(state) for state in self.states.values()]
+
+    def _finish(self, state: CaseState) -> dict[str, Any]:
+        record = state.record
+        record.setdefault("onnx", None)
+        record.setdefault("cost", None)
+        record["runtimes"] = {
+            name: state.runtimes[name] for name in self.runtimes if name in state.runtimes
+        }
+        statuses = [r["status"] for r in record["runtimes"].values()]
+        if state.error is not None or "failed" in statuses:
+            record["status"] = "failed"
+            record["error"] = state.error or next(
+                f"{name}: {r['reason']}" if not r["reason"].startswith(name) else r["reason"]
+                for name, r in record["runtimes"].items()
+                if r["status"] == "failed"
+            )
+        elif "mismatch" in statuses:
+            record["status"] = "mismatch"
+            record["error"] = None
+        elif "ok" in statuses:
+            record["status"] = "ok"
+            record["error"] = None
+        else:
+            record["status"] = "skipped"
+            record["error"] = None
+        record["metrics"] = {}
+        return record

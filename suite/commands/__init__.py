@@ -1,0 +1,9 @@
+"""One module per subcommand; each exposes ``NAME``, ``HELP``, ``add_arguments`` and ``main``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import list_cases, run
+
+COMMANDS: dict[str, ModuleType] = {module.NAME: module for module in (list_cases, run)}

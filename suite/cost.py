@@ -1,0 +1,80 @@
+"""What a case costs in principle: FLOPs and the fewest bytes it must move; and what the machine
+can move: its measured memory-copy bandwidth, so that latency reads as a fraction of a roofline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+aten = torch.ops.aten
+BYTES_PER_ELEMENT = 4  # float32 throughout
+
+#: Interpolation: multiply-adds per output element (taps), as 2 FLOPs each. torch's counter has no
+#: formula for these ops, so we give one: nearest reads 1 tap and computes nothing.
+_TAPS = {
+    aten.upsample_nearest2d: 0,
+    aten.upsample_bilinear2d: 4,
+    aten.upsample_bicubic2d: 16,
+}
+
+
+def _interpolation_formula(taps: int):
+    def flops(*args: Any, out_shape: Any = None, **kwargs: Any) -> int:
+        elements = 1
+        for dim in out_shape:
+            elements *= dim
+        return 2 * taps * elements
+
+    return flops
+
+
+def count_flops(model: nn.Module, example: torch.Tensor) -> int:
+    """FLOPs of one forward pass: convolutions by torch's own counter (2 per multiply-add),
+    interpolation by the taps above. Reshuffles (PixelShuffle, padding) count as zero."""
+    # The counter looks formulas up by overload packet (aten.op, not aten.op.vec).
+    mapping = {packet: _interpolation_formula(taps) for packet, taps in _TAPS.items()}
+    counter = FlopCounterMode(display=False, custom_mapping=mapping)
+    with counter, torch.no_grad():
+        model(example)
+    return int(counter.get_total_flops())
+
+
+def count_bytes(model: nn.Module, input_shape: tuple[int, ...], output_shape: tuple[int, ...]):
+    """The fewest bytes a pass must move through memory: read the input and the weights once,
+    write the output once. Intermediate tensors are left out: a fused kernel need not spill them."""
+    weights = sum(p.numel() for p in model.parameters())
+    elements = {"input": _numel(input_shape), "output": _numel(output_shape), "weights": weights}
+    return {name: BYTES_PER_ELEMENT * n for name, n in elements.items()}
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    total = 1
+    for dim in shape:
+        total *= dim
+    return total
+
+
+#: Bytes per buffer for the copy-bandwidth probe: well beyond any CPU's last-level cache.
+COPY_BYTES = 128 * 1024 * 1024
+
+
+def copy_buffers(threads: int) -> tuple[torch.Tensor, torch.Tensor]:
+    torch.set_num_threads(threads)
+    source = torch.ones(COPY_BYTES // BYTES_PER_ELEMENT)
+    return source, torch.empty_like(source)
+
+
+def roofline(bytes_moved: int, flops: int, median_s: float, copy_gbs: float | None) -> dict:
+    """Achieved rates, and the memory-roofline time (bytes / copy bandwidth) over the latency:
+    1.0 means the case ran as fast as the machine can stream its bytes."""
+    achieved = {
+        "achieved_gbs": bytes_moved / median_s / 1e9,
+        "achieved_gflops": flops / median_s / 1e9,
+        "roofline_fraction": None,
+    }
+    if copy_gbs:
+        achieved["roofline_fraction"] = (bytes_moved / (copy_gbs * 1e9)) / median_s
+    return achieved

@@ -1,0 +1,64 @@
+"""Where and with what a run happened: machine, library versions, git commit."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from .export import OPSET
+
+LIBRARIES = ("torch", "onnx", "onnxscript", "onnxruntime", "onnxruntime-gpu", "numpy")
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine(threads: int) -> dict:
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 1
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count() or 1,
+        "usable_cores": usable,
+        "threads": threads,
+        "platform": platform.platform(),
+        "hostname": platform.node(),
+    }
+
+
+def versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {"python": sys.version.split()[0], "opset": str(OPSET)}
+    for name in LIBRARIES:
+        try:
+            found[name.replace("-", "_")] = version(name)
+        except PackageNotFoundError:
+            found[name.replace("-", "_")] = None
+    return found
+
+
+def git_commit(where: Path) -> dict[str, str | bool | None]:
+    def git(*args: str) -> str | None:
+        try:
+            result = subprocess.run(
+                ["git", *args], cwd=where, capture_output=True, text=True, timeout=10, check=True
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return result.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(dirty) if commit else None}

@@ -1,0 +1,80 @@
+"""Parity of a runtime's output with the torch reference, against one table of tolerances.
+
+Convention: ``max_abs_err = max |y - ref|`` and ``max_rel_err = max_abs_err / max |ref|`` (the
+error relative to the output's dynamic range, which stays meaningful where ref crosses zero).
+A runtime passes when ``max_abs_err <= atol + rtol · max |ref|``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .case import Tolerance
+
+
+@dataclass(frozen=True)
+class Bound:
+    atol: float
+    rtol: float
+    reason: str
+
+
+#: float32 accumulations in a different order (im2col vs direct, fused vs unfused, another
+#: interpolation formula) differ by a few ulps of the output's range: 2^-23 ≈ 1.2e-7 per operation,
+#: growing about with the square root of the terms summed (64 channels × 3x3 = 576 → ~3e-6).
+#: 1e-5 of the range sits above that noise and far below a wrong coordinate mode or padding (~1e-1).
+DEFAULT = Bound(atol=1e-6, rtol=1e-5, reason="float32 rounding of a reordered accumulation")
+
+#: Overrides per runtime, each with its reason. A case's own [case.tolerance] wins over both.
+PER_RUNTIME: dict[str, Bound] = {
+    "onnx-reference": Bound(
+        atol=1e-6,
+        rtol=1e-5,
+        reason="NumPy float32 kernels: same order of rounding as onnxruntime's",
+    ),
+}
+
+
+class NonFiniteOutput(ValueError):
+    """The output holds NaN or Inf: nothing can be compared or analysed."""
+
+
+def bound_for(runtime: str, override: Tolerance | None) -> Bound:
+    base = PER_RUNTIME.get(runtime, DEFAULT)
+    if override is None:
+        return base
+    return Bound(
+        atol=base.atol if override.atol is None else override.atol,
+        rtol=base.rtol if override.rtol is None else override.rtol,
+        reason=override.reason,
+    )
+
+
+def check_finite(output: np.ndarray, where: str) -> None:
+    nan, inf = int(np.isnan(output).sum()), int(np.isinf(output).sum())
+    if nan or inf:
+        raise NonFiniteOutput(f"{where} output holds {nan} NaN and {inf} Inf values")
+
+
+def compare(output: np.ndarray, reference: np.ndarray, bound: Bound) -> dict:
+    """Errors of ``output`` against ``reference`` and whether they are within ``bound``."""
+    if output.shape != reference.shape:
+        return {
+            "max_abs_err": None,
+            "max_rel_err": None,
+            "within_tolerance": False,
+            "error": f"output shape {list(output.shape)} != reference {list(reference.shape)}",
+        }
+    diff = np.abs(output.astype(np.float64) - reference.astype(np.float64))
+    max_abs = float(diff.max(initial=0.0))
+    scale = float(np.abs(reference).max(initial=0.0))
+    return {
+        "max_abs_err": max_abs,
+        "max_rel_err": max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf")),
+        "within_tolerance": bool(max_abs <= bound.atol + bound.rtol * scale),
+        "atol": bound.atol,
+        "rtol": bound.rtol,
+        "tolerance_reason": bound.reason,
+    }

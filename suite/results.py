@@ -1,0 +1,54 @@
+"""results.json: versioned, validated against suite/schema/results.schema.json, atomic."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+SCHEMA_VERSION = 1
+RESULTS_FILE = "results.json"
+BENCHMARK_FILE = "benchmark.json"
+
+
+@cache
+def schema() -> dict[str, Any]:
+    return json.loads(files("suite").joinpath("schema/results.schema.json").read_text())
+
+
+def validate(results: dict[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` if ``results`` does not follow the schema."""
+    jsonschema.validate(results, schema(), format_checker=jsonschema.FormatChecker())
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write to a temporary file beside ``path`` and rename it: readers see all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_results(out_dir: Path, results: dict[str, Any]) -> Path:
+    validate(results)
+    path = Path(out_dir) / RESULTS_FILE
+    write_json_atomic(path, results)
+    return path
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """Read and validate a results.json (or the one inside a run directory)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / RESULTS_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    validate(data)
+    return data

@@ -1,0 +1,60 @@
+"""What a runtime is: something that turns a prepared case into a callable producing its output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class RuntimeSkipped(Exception):
+    """The runtime cannot run this case here (missing provider, silent fall-back, too large).
+
+    Recorded as ``skipped`` with the message as the reason; never a pass."""
+
+
+@dataclass
+class Prepared:
+    """A case made ready for the runtimes: the torch model, the parity input, the ONNX file."""
+
+    model: nn.Module
+    example: torch.Tensor
+    onnx_path: Path | None
+    output_shape: tuple[int, ...]
+    threads: int
+
+
+@dataclass
+class Loaded:
+    """A case loaded into a runtime.
+
+    ``step`` is what gets timed: one inference, synchronised, with no host copies it can avoid.
+    ``output`` runs once and returns the result on the host, for parity and analysis.
+    """
+
+    step: Callable[[], object]
+    output: Callable[[], np.ndarray]
+
+
+class Runtime:
+    """A registered runtime. ``needs_onnx``: it runs the exported model, not the torch one.
+    ``timed``: pytest-benchmark measures it (the ONNX reference evaluator is an oracle, not a
+    contender, and is not timed)."""
+
+    name: ClassVar[str]
+    needs_onnx: ClassVar[bool] = True
+    timed: ClassVar[bool] = True
+
+    def unavailable(self) -> str | None:
+        """Why this runtime cannot run on this machine at all, or ``None`` if it can."""
+        return None
+
+    def load(self, prepared: Prepared) -> Loaded:
+        """Set up (session creation, device copies) and return what to check and time.
+        Raises ``RuntimeSkipped`` when the runtime would not really run the case as asked."""
+        raise NotImplementedError

@@ -1,0 +1,85 @@
+"""onnxruntime sessions, one runtime per execution provider."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import ClassVar
+
+from ..export import INPUT_NAME
+from . import register
+from .base import Loaded, Prepared, Runtime, RuntimeSkipped
+
+
+def _onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    return onnxruntime
+
+
+def ort_package() -> str:
+    """Which distribution provides the module: onnxruntime or onnxruntime-gpu."""
+    for name in ("onnxruntime-gpu", "onnxruntime"):
+        try:
+            return f"{name} {version(name)}"
+        except PackageNotFoundError:
+            continue
+    return "no onnxruntime package"
+
+
+class OrtRuntime(Runtime):
+    provider: ClassVar[str]
+
+    def unavailable(self) -> str | None:
+        ort = _onnxruntime()
+        if ort is None:
+            return "onnxruntime is not installed"
+        if self.provider not in ort.get_available_providers():
+            return f"{ort_package()} has no {self.provider}"
+        return None
+
+    def session(self, prepared: Prepared):
+        ort = _onnxruntime()
+        reason = self.unavailable()
+        if reason:
+            raise RuntimeSkipped(reason)
+        options = ort.SessionOptions()
+        # Explicit thread counts: the defaults depend on the machine and make timings incomparable.
+        options.intra_op_num_threads = prepared.threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        providers = list(dict.fromkeys([self.provider, "CPUExecutionProvider"]))
+        session = ort.InferenceSession(str(prepared.onnx_path), options, providers=providers)
+        used = session.get_providers()
+        if not used or used[0] != self.provider:
+            # onnxruntime falls back to the CPU silently when a provider's libraries do not load.
+            raise RuntimeSkipped(f"{self.provider} fell back to {used[0] if used else 'nothing'}")
+        return session
+
+    def load(self, prepared: Prepared) -> Loaded:
+        session = self.session(prepared)
+        feeds = {INPUT_NAME: prepared.example.numpy()}
+
+        def step():
+            return session.run(None, feeds)
+
+        return Loaded(step=step, output=lambda: step()[0])
+
+
+@register
+class OrtCPU(OrtRuntime):
+    name = "ort-cpu"
+    provider = "CPUExecutionProvider"
+
+
+@register
+class OrtCUDA(OrtRuntime):
+    name = "ort-cuda"
+    provider = "CUDAExecutionProvider"
+
+
+@register
+class OrtTensorRT(OrtRuntime):
+    name = "ort-tensorrt"
+    provider = "TensorrtExecutionProvider"

@@ -1,0 +1,56 @@
+"""torch eager mode: the reference on the CPU, and on a CUDA device where there is one."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+
+from . import register
+from .base import Loaded, Prepared, Runtime, RuntimeSkipped
+
+
+@register
+class TorchCPU(Runtime):
+    """The reference every other runtime is compared with."""
+
+    name = "torch-cpu"
+    needs_onnx = False
+
+    def load(self, prepared: Prepared) -> Loaded:
+        torch.set_num_threads(prepared.threads)
+        model, example = prepared.model, prepared.example
+
+        def step() -> torch.Tensor:
+            with torch.inference_mode():
+                return model(example)
+
+        return Loaded(step=step, output=lambda: step().numpy())
+
+
+@register
+class TorchCUDA(Runtime):
+    """Eager on the GPU; every call synchronises so that a host clock measures the kernels."""
+
+    name = "torch-cuda"
+    needs_onnx = False
+
+    def unavailable(self) -> str | None:
+        if not torch.cuda.is_available():
+            return f"torch {torch.__version__} sees no CUDA device"
+        return None
+
+    def load(self, prepared: Prepared) -> Loaded:
+        reason = self.unavailable()
+        if reason:
+            raise RuntimeSkipped(reason)
+        model = copy.deepcopy(prepared.model).to("cuda")
+        example = prepared.example.to("cuda")
+
+        def step() -> torch.Tensor:
+            with torch.inference_mode():
+                out = model(example)
+            torch.cuda.synchronize()
+            return out
+
+        return Loaded(step=step, output=lambda: step().cpu().numpy())

@@ -1,0 +1,69 @@
+"""Shared fixtures: case files written into tmp_path, one export cache per test session, and one
+quick end-to-end run that several tests read."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from suite.cli import main as cli_main
+
+SMALL_CASES = """
+[defaults]
+channels = 3
+size = 8
+
+[[case]]
+id = "small"
+method = ["transposed", "resize_conv", "interpolate", "pixel_shuffle", "bilinear_mix"]
+
+[[case]]
+id = "small-decoder"
+[[case.stage]]
+method = "resize_conv"
+[[case.stage]]
+method = "transposed"
+"""
+
+
+@pytest.fixture
+def write_cases(tmp_path: Path) -> Callable[..., Path]:
+    """write_cases(text, name="cases.toml") -> path of a case file holding ``text``."""
+
+    def write(text: str, name: str = "cases.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def export_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+def run_suite(*args: str) -> int:
+    """``python -m suite run ARGS`` in this process (the bench's own pytest session nests)."""
+    return cli_main(["run", *args])
+
+
+@pytest.fixture(name="run_suite")
+def run_suite_fixture() -> Callable[..., int]:
+    return run_suite
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory: pytest.TempPathFactory, export_cache: Path) -> dict:
+    """One ``suite run --quick`` over SMALL_CASES; returns exit code, results and the folder."""
+    root = tmp_path_factory.mktemp("quick-run")
+    cases = root / "small.toml"
+    cases.write_text(textwrap.dedent(SMALL_CASES))
+    out = root / "run"
+    code = run_suite(str(cases), "--out", str(out), "--quick", "--cache", str(export_cache))
+    results = json.loads((out / "results.json").read_text())
+    return {"code": code, "results": results, "out": out, "cases_file": cases}

@@ -1,0 +1,307 @@
+"""Case files: expansion, defaults, and one clear line per problem."""
+
+from __future__ import annotations
+
+import pytest
+
+from suite.casefile import load_cases
+from suite.errors import UsageError
+
+
+def problems(path) -> list[str]:
+    with pytest.raises(UsageError) as err:
+        load_cases([path])
+    return err.value.lines
+
+
+def test_lists_expand_into_every_combination_with_stable_ids(write_cases):
+    path = write_cases(
+        """
+        [[case]]
+        id = "grid"
+        method = "transposed"
+        kernel = [2, 3]
+        stride = [2, 3]
+        """
+    )
+    cases = load_cases([path])
+    assert [c.id for c in cases] == [
+        "grid[kernel=2,stride=2]",
+        "grid[kernel=2,stride=3]",
+        "grid[kernel=3,stride=2]",
+        "grid[kernel=3,stride=3]",
+    ]
+    assert [c.stages[0].params["kernel"] for c in cases] == [2, 2, 3, 3]
+    assert cases[1].output_shape == (1, 1, 192, 192)  # default size 64, stride 3
+
+
+def test_defaults_fill_only_keys_the_method_uses(write_cases):
+    path = write_cases(
+        """
+        [defaults]
+        size = 10
+        kernel = 5
+        mode = "bilinear"
+
+        [[case]]
+        id = "a"
+        method = "transposed"
+
+        [[case]]
+        id = "b"
+        method = "interpolate"
+
+        [[case]]
+        id = "c"
+        method = "resize_conv"
+        kernel = 3
+        """
+    )
+    a, b, c = load_cases([path])
+    assert a.size == b.size == (10, 10)
+    assert a.stages[0].params["kernel"] == 5
+    assert "kernel" not in b.stages[0].params
+    assert b.stages[0].params["mode"] == "bilinear"
+    assert c.stages[0].params["kernel"] == 3  # the case's own value wins
+    assert c.stages[0].params["mode"] == "bilinear"
+
+
+def test_defaults_lists_expand_too(write_cases):
+    path = write_cases(
+        """
+        [defaults]
+        scale = [2, 4]
+        [[case]]
+        id = "i"
+        method = "interpolate"
+        """
+    )
+    assert [c.id for c in load_cases([path])] == ["i[scale=2]", "i[scale=4]"]
+
+
+def test_unused_default_is_an_error(write_cases):
+    path = write_cases(
+        """
+        [defaults]
+        hidden = 8
+        [[case]]
+        id = "i"
+        method = "interpolate"
+        """
+    )
+    assert problems(path) == [
+        f"{path}: defaults: hidden: used by no case (no case's method takes it)"
+    ]
+
+
+def test_transposed_stride_and_scale_default_to_each_other(write_cases):
+    path = write_cases(
+        """
+        [[case]]
+        id = "by-stride"
+        method = "transposed"
+        stride = 3
+        [[case]]
+        id = "by-scale"
+        method = "transposed"
+        scale = 4
+        [[case]]
+        id = "neither"
+        method = "transposed"
+        """
+    )
+    by_stride, by_scale, neither = (c.stages[0].params for c in load_cases([path]))
+    assert (by_stride["stride"], by_stride["scale"]) == (3, 3)
+    assert (by_scale["stride"], by_scale["scale"]) == (4, 4)
+    assert (neither["stride"], neither["scale"]) == (2, 2)
+
+
+def test_staged_case_inherits_case_level_init(write_cases):
+    path = write_cases(
+        """
+        [[case]]
+        id = "dec"
+        size = 8
+        init = "ones"
+        [[case.stage]]
+        method = "resize_conv"
+        [[case.stage]]
+        method = "interpolate"
+        [[case.stage]]
+        method = "transposed"
+        init = "bilinear"
+        kernel = 4
+        """
+    )
+    (case,) = load_cases([path])
+    assert [s.params.get("init") for s in case.stages] == ["ones", None, "bilinear"]
+    assert case.output_shape == (1, 1, 64, 64)
+    assert case.method == "resize_conv>interpolate>transposed"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            'method = "transposed"\nkernal = 3',
+            "case 'x': kernal: unknown key; allowed: align_corners,",
+        ),
+        (
+            'method = "interpolate"\nkernel = 3',
+            "case 'x': kernel: does not apply to method 'interpolate'",
+        ),
+        ('method = "warp"', "case 'x': method: unknown method 'warp'; registered: bilinear_mix,"),
+        ('method = "transposed"\nkernel = "3"', "case 'x': kernel: must be an integer, got '3'"),
+        ('method = "transposed"\nkernel = 2.5', "case 'x': kernel: must be an integer, got 2.5"),
+        ('method = "transposed"\nkernel = true', "case 'x': kernel: must be an integer, got True"),
+        ('method = "transposed"\nkernel = 0', "case 'x': kernel: must be >= 1, got 0"),
+        ('method = "transposed"\nsize = 0', "case 'x': size: must be >= 1, got 0"),
+        (
+            'method = "transposed"\nsize = "0x4"',
+            "case 'x': size: height and width must be positive",
+        ),
+        ('method = "transposed"\nchannels = -1', "case 'x': channels: must be >= 1, got -1"),
+        (
+            'method = "transposed"\nstride = 2\nscale = 3',
+            "case 'x': scale: scale = 3 disagrees with stride = 2",
+        ),
+        (
+            'method = "interpolate"\nmode = "nearest"\nalign_corners = true',
+            "case 'x': align_corners: applies only to mode bilinear or bicubic",
+        ),
+        (
+            'method = "interpolate"\nmode = "area"',
+            "case 'x': mode: must be one of nearest, bilinear, bicubic; got 'area'",
+        ),
+        (
+            'method = "pixel_shuffle"\ninit = "bilinear"',
+            "case 'x': init: must be one of random, ones, icnr; got 'bilinear'",
+        ),
+        (
+            'method = "transposed"\nkernel = []',
+            "case 'x': kernel: an empty list expands into no cases",
+        ),
+        (
+            'method = "transposed"\ntolerance = { atol = 1e-3 }',
+            "case 'x': tolerance.reason: an override must say why",
+        ),
+        (
+            'method = "transposed"\ntolerance = { atol = -1, reason = "r" }',
+            "case 'x': tolerance.atol: must be >= 0, got -1",
+        ),
+        (
+            'method = "transposed"\noutput_padding = 1',
+            "case 'x': output_padding: give padding too, or neither",
+        ),
+    ],
+)
+def test_each_problem_is_one_line_naming_file_case_and_key(write_cases, body, expected):
+    path = write_cases(f'[[case]]\nid = "x"\n{body}\n')
+    lines = problems(path)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{path}: {expected}"), lines[0]
+
+
+def test_impossible_geometry_gives_the_formula_result(write_cases):
+    path = write_cases(
+        """
+        [[case]]
+        id = "tiny"
+        method = "transposed"
+        kernel = 3
+        stride = 1
+        padding = 4
+        size = 3
+        """
+    )
+    assert problems(path) == [
+        f"{path}: case 'tiny': padding: transposed output = (3 - 1)·1 - 2·4 + 3 + 0 = -3 < 1"
+    ]
+
+
+def test_staged_errors_name_the_stage(write_cases):
+    path = write_cases(
+        """
+        [[case]]
+        id = "dec"
+        size = 2
+        [[case.stage]]
+        method = "resize_conv"
+        kernel = 9
+        padding = 0
+        [[case.stage]]
+        method = "interpolate"
+        kernel = 3
+        """
+    )
+    (line,) = problems(path)
+    assert line == (
+        f"{path}: case 'dec': stage[1].kernel: does not apply to method 'interpolate' "
+        "(it uses: scale, mode, align_corners)"
+    )
+
+
+def test_staged_case_refuses_method_keys_at_case_level(write_cases):
+    path = write_cases(
+        """
+        [[case]]
+        id = "dec"
+        kernel = 3
+        [[case.stage]]
+        method = "resize_conv"
+        """
+    )
+    assert problems(path) == [
+        f"{path}: case 'dec': kernel: in a staged case this key belongs in a [[case.stage]] table"
+    ]
+
+
+def test_every_problem_is_reported_at_once(write_cases):
+    path = write_cases(
+        """
+        [[case]]
+        id = "a"
+        method = "transposed"
+        kernel = 0
+        [[case]]
+        method = "interpolate"
+        [[case]]
+        id = "c"
+        """
+    )
+    assert problems(path) == [
+        f"{path}: case 'a': kernel: must be >= 1, got 0",
+        f"{path}: case '#2': id: missing or empty: every [[case]] needs a string id",
+        f"{path}: case 'c': method: missing: give method = ... or [[case.stage]] tables",
+    ]
+
+
+def test_duplicate_ids_across_files(write_cases):
+    first = write_cases('[[case]]\nid = "same"\nmethod = "interpolate"\n', "one.toml")
+    second = write_cases('[[case]]\nid = "same"\nmethod = "transposed"\n', "two.toml")
+    with pytest.raises(UsageError) as err:
+        load_cases([first, second])
+    assert err.value.lines == [f"{second}: case 'same': id: also used in {first}"]
+
+
+def test_not_toml(write_cases):
+    path = write_cases('[[case]]\nid = "x\n')
+    (line,) = problems(path)
+    assert line.startswith(f"{path}: not valid TOML: ")
+
+
+def test_unknown_top_level_and_missing_file(write_cases, tmp_path):
+    path = write_cases('[[cases]]\nid = "x"\n')
+    assert f"{path}: cases: unknown top-level key; allowed: case, defaults" in problems(path)
+    with pytest.raises(UsageError) as err:
+        load_cases([tmp_path / "nope.toml"])
+    assert err.value.lines == [f"{tmp_path / 'nope.toml'}: no such case file or folder"]
+
+
+def test_default_case_files_load():
+    cases = load_cases(["cases"])
+    ids = {c.id for c in cases}
+    assert "lecture-transposed-447" in ids
+    assert sum(c.id.startswith("odena-transposed[") for c in cases) == 10
+    assert sum(c.id.startswith("odena-resize-conv[") for c in cases) == 10
+    assert len(ids) == len(cases)

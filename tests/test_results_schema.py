@@ -1,0 +1,44 @@
+"""The results schema accepts what a run writes, refuses what it must, and every committed result
+file follows it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from suite.results import load_results, validate, write_json_atomic
+
+COMMITTED = sorted(Path("results").rglob("results.json"))
+
+
+def test_schema_refuses_a_wrong_version_and_status(quick_run):
+    results = copy.deepcopy(quick_run["results"])
+    results["schema_version"] = 2
+    with pytest.raises(jsonschema.ValidationError):
+        validate(results)
+    results = copy.deepcopy(quick_run["results"])
+    results["cases"][0]["status"] = "fine"
+    with pytest.raises(jsonschema.ValidationError):
+        validate(results)
+    results = copy.deepcopy(quick_run["results"])
+    del results["cases"][0]["runtimes"]["ort-cpu"]["latency"]
+    with pytest.raises(jsonschema.ValidationError):
+        validate(results)
+
+
+def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path):
+    target = tmp_path / "results.json"
+    target.write_text('{"old": true}')
+    with pytest.raises(ValueError):
+        write_json_atomic(target, {"bad": float("nan")})  # NaN is not JSON
+    assert json.loads(target.read_text()) == {"old": True}
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=str)
+def test_committed_results_follow_the_schema(path):
+    load_results(path)

@@ -1,0 +1,228 @@
+"""``python -m suite run`` end to end: results, statuses, the cache, failures and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from torch import nn
+
+from suite.layers import Interpolate
+from suite.methods import _REGISTRY
+from suite.methods.base import SCALE, Method
+from suite.results import validate
+
+pytestmark = pytest.mark.slow
+
+
+def test_quick_run_writes_valid_results_for_every_case(quick_run):
+    assert quick_run["code"] == 0
+    results = quick_run["results"]
+    validate(results)
+    assert results["schema_version"] == 1
+    assert [c["id"] for c in results["cases"]] == [
+        "small[method=transposed]",
+        "small[method=resize_conv]",
+        "small[method=interpolate]",
+        "small[method=pixel_shuffle]",
+        "small[method=bilinear_mix]",
+        "small-decoder",
+    ]
+    for case in results["cases"]:
+        assert case["status"] == "ok", case
+        for name in ("torch-cpu", "ort-cpu", "onnx-reference"):
+            assert case["runtimes"][name]["status"] == "ok"
+        assert case["runtimes"]["torch-cpu"]["max_abs_err"] == 0.0
+        assert case["runtimes"]["ort-cpu"]["latency"]["rounds"] == 5
+        assert case["runtimes"]["onnx-reference"]["latency"] is None  # an oracle, not timed
+        assert (
+            case["output_shape"][-1] == 2 * case["input_shape"][-1] or case["id"] == "small-decoder"
+        )
+
+
+def test_run_records_machine_versions_and_bandwidth(quick_run):
+    run = quick_run["results"]["run"]
+    assert run["machine"]["threads"] >= 1
+    assert run["versions"]["torch"].startswith("2.13.0")
+    assert run["versions"]["opset"] == "20"
+    assert run["copy_bandwidth"]["gbs"] > 0.1
+
+
+def test_gpu_runtimes_are_skipped_with_reasons_on_a_cpu_machine(quick_run):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    for case in quick_run["results"]["cases"]:
+        for name in ("torch-cuda", "ort-cuda", "ort-tensorrt"):
+            entry = case["runtimes"][name]
+            assert entry["status"] == "skipped" and entry["reason"]
+
+
+def test_benchmark_json_sits_beside_results(quick_run):
+    data = json.loads((quick_run["out"] / "benchmark.json").read_text())
+    names = {
+        (b["extra_info"].get("case"), b["extra_info"].get("runtime")) for b in data["benchmarks"]
+    }
+    for case in quick_run["results"]["cases"]:
+        assert (case["id"], "ort-cpu") in names and (case["id"], "torch-cpu") in names
+
+
+def test_roofline_figures_are_consistent(quick_run):
+    bandwidth = quick_run["results"]["run"]["copy_bandwidth"]["gbs"]
+    for case in quick_run["results"]["cases"]:
+        entry = case["runtimes"]["ort-cpu"]
+        total = case["cost"]["bytes"]["total"]
+        median = entry["latency"]["median_s"]
+        assert entry["achieved_gbs"] == pytest.approx(total / median / 1e9)
+        assert entry["roofline_fraction"] == pytest.approx(total / (bandwidth * 1e9) / median)
+
+
+def test_second_run_exports_nothing(quick_run, tmp_path, export_cache, run_suite):
+    code = run_suite(
+        str(quick_run["cases_file"]),
+        "--out",
+        str(tmp_path / "again"),
+        "--quick",
+        "--cache",
+        str(export_cache),
+        "--runtimes",
+        "ort-cpu",
+    )
+    assert code == 0
+    results = json.loads((tmp_path / "again" / "results.json").read_text())
+    assert all(case["onnx"]["cached"] for case in results["cases"])
+    assert results["run"]["options"]["runtimes"] == ["torch-cpu", "ort-cpu"]
+
+
+class _Poison(nn.Module):
+    def forward(self, x):
+        return x - x + float("nan")
+
+
+class NanProbe(Method):
+    name = "nan_probe"
+    summary = "test only: upsamples, then outputs NaN"
+    params = (SCALE,)
+
+    @classmethod
+    def output_size(cls, params, size):
+        return size[0] * params["scale"], size[1] * params["scale"]
+
+    @classmethod
+    def build(cls, params, channels, generator):
+        return nn.Sequential(Interpolate(params["scale"], "nearest", None), _Poison())
+
+
+class BrokenBuild(NanProbe):
+    name = "broken_build"
+
+    @classmethod
+    def build(cls, params, channels, generator):
+        raise RuntimeError("cannot build this one")
+
+
+@pytest.fixture
+def faulty_methods(monkeypatch):
+    monkeypatch.setitem(_REGISTRY, "nan_probe", NanProbe)
+    monkeypatch.setitem(_REGISTRY, "broken_build", BrokenBuild)
+
+
+def test_failures_are_recorded_and_the_run_goes_on(
+    faulty_methods, write_cases, tmp_path, export_cache, capsys, run_suite
+):
+    path = write_cases(
+        """
+        [defaults]
+        size = 4
+        [[case]]
+        id = "poisoned"
+        method = "nan_probe"
+        [[case]]
+        id = "unbuildable"
+        method = "broken_build"
+        [[case]]
+        id = "fine"
+        method = "interpolate"
+        """
+    )
+    out = tmp_path / "run"
+    code = run_suite(str(path), "--out", str(out), "--quick", "--cache", str(export_cache))
+    assert code == 1
+    results = json.loads((out / "results.json").read_text())
+    validate(results)
+    poisoned, unbuildable, fine = results["cases"]
+    assert poisoned["status"] == "failed"
+    assert (
+        poisoned["error"] == "reference: torch-cpu output holds 64 NaN and 0 Inf values"
+    )  # 1 channel, 8×8
+    assert unbuildable["status"] == "failed"
+    assert unbuildable["error"] == "build: cannot build this one"
+    assert unbuildable["runtimes"]["ort-cpu"]["status"] == "skipped"
+    assert fine["status"] == "ok"
+    assert "cannot build this one" in (out / "errors.log").read_text()
+    printed = capsys.readouterr().out
+    assert f"{path}: unbuildable: failed: build: cannot build this one" in printed
+
+
+def test_bad_case_file_exits_2_with_one_line_and_writes_nothing(write_cases, tmp_path):
+    path = write_cases('[[case]]\nid = "x"\nmethod = "interpolate"\nkernel = 3\n')
+    out = tmp_path / "never"
+    result = subprocess.run(
+        [sys.executable, "-m", "suite", "run", str(path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {path}: case 'x': kernel: does not apply to method 'interpolate' "
+        "(it uses: scale, mode, align_corners)"
+    ]
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--runtimes", "ort-warp"],
+            "error: --runtimes: unknown runtime 'ort-warp'; known: torch-cpu,",
+        ),
+        (["--threads", "0"], "error: --threads: must be >= 1, got 0"),
+    ],
+)
+def test_bad_options_exit_2(args, message, write_cases, tmp_path, capsys, run_suite):
+    path = write_cases('[[case]]\nid = "x"\nmethod = "interpolate"\n')
+    assert run_suite(str(path), "--out", str(tmp_path / "o"), *args) == 2
+    assert capsys.readouterr().err.startswith(message)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_named_runtime_must_be_present(write_cases, tmp_path, capsys, run_suite):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    path = write_cases('[[case]]\nid = "x"\nmethod = "interpolate"\n')
+    assert run_suite(str(path), "--out", str(tmp_path / "o"), "--runtimes", "ort-cuda") == 2
+    assert "error: --runtimes: ort-cuda is not available here: " in capsys.readouterr().err
+
+
+def test_existing_results_are_not_overwritten(quick_run, capsys, run_suite):
+    before = (quick_run["out"] / "results.json").read_bytes()
+    assert run_suite(str(quick_run["cases_file"]), "--out", str(quick_run["out"]), "--quick") == 2
+    assert "exists; pass --force to replace it" in capsys.readouterr().err
+    assert (quick_run["out"] / "results.json").read_bytes() == before
+
+
+def test_list_shows_every_expanded_case(capsys):
+    from suite.cli import main
+
+    assert main(["list", "cases/"]) == 0
+    printed = capsys.readouterr().out
+    assert "odena-transposed[kernel=6,stride=3]" in printed
+    assert "lecture-bilinear-mix-448" in printed
