@@ -30,6 +30,8 @@ NAME = "run"
 HELP = "run cases end to end and write results.json"
 RUNS_DIR = Path("results/runs")
 CACHE_DIR = Path("results/cache/onnx")
+#: Set to 1 to let the bench's pytest session print its own report (for debugging the bench).
+DEBUG_ENV = "UPSAMPLING_BENCH_DEBUG"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,7 +105,10 @@ def main(args: argparse.Namespace) -> int:
         session = BenchSession(cases, options, progress)
         exit_code = pytest.main(_pytest_args(options), plugins=[BenchPlugin(session)])
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise RuntimeError(f"the bench's pytest session ended with {exit_code!r}")
+        raise RuntimeError(
+            f"the bench's pytest session ended with {exit_code!r}; set {DEBUG_ENV}=1 to see "
+            "its own output"
+        )
 
     results = {
         "schema_version": SCHEMA_VERSION,
@@ -132,13 +137,13 @@ def main(args: argparse.Namespace) -> int:
 
 def _pytest_args(options: Options) -> list[str]:
     here = Path(__file__).resolve().parent.parent / "bench"
+    quiet = [] if os.environ.get(DEBUG_ENV) == "1" else ["-p", "no:terminal"]
     return [
         str(here / "items.py"),
         "-c",
         str(here / "pytest.ini"),
         f"--rootdir={here}",
-        "-p",
-        "no:terminal",
+        *quiet,
         "-p",
         "no:cacheprovider",
         "--noconftest",
