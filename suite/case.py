@@ -72,11 +72,23 @@ class Case:
             size = stage.output_size(size)
         return (1, self.channels, *size)
 
+    @property
+    def trained(self) -> bool:
+        return any(stage.params.get("init") == "trained" for stage in self.stages)
+
     def build(self) -> nn.Module:
-        """The seeded torch model, in eval mode. Stages draw weights in order from one stream."""
+        """The seeded torch model, in eval mode. Stages draw weights in order from one stream.
+        With ``init = "trained"`` the model is then fitted (suite/training.py) and carries
+        how in ``model.training_record``."""
         generator = torch.Generator().manual_seed(self.seed)
         layers = [stage.build(self.channels, generator) for stage in self.stages]
         model = layers[0] if len(layers) == 1 else nn.Sequential(*layers)
+        if self.trained:
+            from .training import fit_super_resolution
+
+            model.training_record = fit_super_resolution(
+                model, self.channels, self.scale, self.seed
+            )
         return model.eval()
 
     def make_input(self) -> torch.Tensor:

@@ -91,3 +91,9 @@ def icnr_init(layer: nn.Module, generator: torch.Generator, scale: int) -> None:
     base.uniform_(-bound, bound, generator=generator)
     # PixelShuffle reads channel c·s² + i as sub-pixel i of output channel c.
     weight.copy_(base.repeat_interleave(sub_pixels, dim=0))
+
+
+@register_init("trained")
+def trained_init(layer: nn.Module, generator: torch.Generator, scale: int) -> None:
+    """Starts as ``random``; ``Case.build`` then fits the whole model (see suite/training.py)."""
+    random_init(layer, generator, scale)

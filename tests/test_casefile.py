@@ -175,7 +175,7 @@ def test_staged_case_inherits_case_level_init(write_cases):
         ),
         (
             'method = "pixel_shuffle"\ninit = "bilinear"',
-            "case 'x': init: must be one of random, ones, icnr; got 'bilinear'",
+            "case 'x': init: must be one of random, ones, icnr, trained; got 'bilinear'",
         ),
         (
             'method = "transposed"\nkernel = []',

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis.analyse import image_metrics, reference_metrics
 from ..case import Case
 from ..cost import COPY_BYTES, copy_buffers, count_bytes, count_flops, roofline
 from ..export import export_case
@@ -54,6 +55,8 @@ class CaseState:
     reference: np.ndarray | None = None
     error: str | None = None
     attempted: bool = False
+    #: torch's outputs for the analysis probes, to check each runtime's metrics against
+    probe_outputs: dict[str, np.ndarray] = field(default_factory=dict)
     runtimes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -126,16 +129,26 @@ class BenchSession:
             state.prepared = Prepared(
                 model, example, exported.path, case.output_shape, self.options.threads
             )
-            reference = get_runtime(REFERENCE).load(state.prepared).output()
+            loaded = get_runtime(REFERENCE).load(state.prepared)
+            reference = loaded.output()
             check_finite(reference, REFERENCE)
             if list(reference.shape) != list(case.output_shape):
                 raise ValueError(
                     f"torch output {list(reference.shape)} != geometry {list(case.output_shape)}"
                 )
             state.reference = reference
-        except Exception as exc:
+        except Exception as exc:  # any failure of a case is data, not a crash of the run
             state.error = f"{stage}: {_first_line(exc)}"
             self._log(case, stage, exc)
+            return
+        self.progress.stage(case.id, "analyse")
+        try:
+            state.record["metrics"], state.probe_outputs = reference_metrics(
+                case, model, loaded.infer
+            )
+        except Exception as exc:  # a bug in a metric must not lose the case
+            state.record["metrics"] = {"notes": {"analysis": f"failed: {_first_line(exc)}"}}
+            self._log(case, "analyse", exc)
 
     def run_runtime(self, case_id: str, name: str, benchmark) -> None:
         state = self.states[case_id]
@@ -174,6 +187,9 @@ class BenchSession:
                         self.copy_bandwidth["gbs"],
                     )
                 )
+            if runtime.analysed and name != REFERENCE:
+                self.progress.stage(case.id, f"{name} · analyse")
+                result["metrics"] = self._runtime_metrics(state, loaded, bound)
         except RuntimeSkipped as exc:
             result = _skipped(str(exc))
         except NonFiniteOutput as exc:
@@ -186,6 +202,23 @@ class BenchSession:
     @property
     def timing(self) -> Timing:
         return TIMINGS["quick" if self.options.quick else "default"]
+
+    def _runtime_metrics(self, state: CaseState, loaded, bound) -> dict[str, Any]:
+        """The image metrics on this runtime's own outputs, and whether those outputs stay within
+        the parity tolerance of torch's for the same probes."""
+        metrics, outputs = image_metrics(state.case, loaded.infer)
+        worst = None
+        agrees = True
+        for key, reference in state.probe_outputs.items():
+            if key in outputs:
+                parity = compare(outputs[key], reference, bound)
+                agrees &= parity["within_tolerance"]
+                if parity["max_rel_err"] is not None:
+                    worst = max(worst or 0.0, parity["max_rel_err"])
+        metrics.pop("spectral_curves", None)  # the reference's curves are the ones plotted
+        metrics["agrees_with_reference"] = agrees
+        metrics["probe_max_rel_err"] = worst
+        return metrics
 
     def _time(self, benchmark, step, case: Case, runtime: str) -> dict[str, Any]:
         benchmark.group = case.id
@@ -275,5 +308,5 @@ class BenchSession:
         else:
             record["status"] = "skipped"
             record["error"] = None
-        record["metrics"] = {}
+        record.setdefault("metrics", {})
         return record

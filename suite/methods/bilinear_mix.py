@@ -33,7 +33,7 @@ class BilinearMix(Method):
         Param("hidden", "int", 64, "channels between the two convolutions"),
         Param("align_corners", "bool", True, "align_corners of the bilinear upsampling"),
     )
-    inits = ("random", "ones")
+    inits = ("random", "ones", "trained")
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:

@@ -23,7 +23,7 @@ class PixelShuffle(Method):
     name = "pixel_shuffle"
     summary = "sub-pixel convolution: conv to C·s² channels, then PixelShuffle"
     params = (SCALE, KERNEL, PADDING)
-    inits = ("random", "ones", "icnr")
+    inits = ("random", "ones", "icnr", "trained")
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:

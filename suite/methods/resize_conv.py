@@ -26,7 +26,7 @@ class ResizeConv(Method):
     name = "resize_conv"
     summary = "interpolate, then convolve (Odena et al.'s checkerboard-free fix)"
     params = (SCALE, MODE, ALIGN_CORNERS, KERNEL, PADDING)
-    inits = ("random", "ones")
+    inits = ("random", "ones", "trained")
 
     @classmethod
     def derive(cls, values: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:

@@ -40,7 +40,7 @@ class Transposed(Method):
             minimum=0,
         ),
     )
-    inits = ("random", "ones", "bilinear")
+    inits = ("random", "ones", "bilinear", "trained")
 
     @classmethod
     def derive(cls, values: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:

@@ -33,12 +33,17 @@ class Prepared:
 class Loaded:
     """A case loaded into a runtime.
 
-    ``step`` is what gets timed: one inference, synchronised, with no host copies it can avoid.
-    ``output`` runs once and returns the result on the host, for parity and analysis.
+    ``step`` is what gets timed: one inference on the parity input, synchronised, with no host
+    copies it can avoid. ``infer`` runs any input of the case's shape (float32, on the host) and
+    returns the output on the host, for parity and the artifact metrics.
     """
 
     step: Callable[[], object]
-    output: Callable[[], np.ndarray]
+    infer: Callable[[np.ndarray], np.ndarray]
+    example: np.ndarray
+
+    def output(self) -> np.ndarray:
+        return self.infer(self.example)
 
 
 class Runtime:
@@ -49,6 +54,8 @@ class Runtime:
     name: ClassVar[str]
     needs_onnx: ClassVar[bool] = True
     timed: ClassVar[bool] = True
+    #: the artifact metrics are computed on this runtime's outputs too
+    analysed: ClassVar[bool] = True
 
     def unavailable(self) -> str | None:
         """Why this runtime cannot run on this machine at all, or ``None`` if it can."""

@@ -22,6 +22,7 @@ MAX_OUTPUT_ELEMENTS = 1 << 19
 class OnnxReference(Runtime):
     name = "onnx-reference"
     timed = False
+    analysed = False
 
     def load(self, prepared: Prepared) -> Loaded:
         elements = int(np.prod(prepared.output_shape))
@@ -31,9 +32,9 @@ class OnnxReference(Runtime):
                 f"{MAX_OUTPUT_ELEMENTS}"
             )
         evaluator = ReferenceEvaluator(onnx.load(prepared.onnx_path))
-        feeds = {INPUT_NAME: prepared.example.numpy()}
+        example = prepared.example.numpy()
 
-        def output() -> np.ndarray:
-            return np.asarray(evaluator.run(None, feeds)[0])
+        def infer(x: np.ndarray) -> np.ndarray:
+            return np.asarray(evaluator.run(None, {INPUT_NAME: np.asarray(x, np.float32)})[0])
 
-        return Loaded(step=output, output=output)
+        return Loaded(step=lambda: infer(example), infer=infer, example=example)

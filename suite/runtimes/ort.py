@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import ClassVar
 
+import numpy as np
+
 from ..export import INPUT_NAME
 from . import register
 from .base import Loaded, Prepared, Runtime, RuntimeSkipped
@@ -59,12 +61,16 @@ class OrtRuntime(Runtime):
 
     def load(self, prepared: Prepared) -> Loaded:
         session = self.session(prepared)
-        feeds = {INPUT_NAME: prepared.example.numpy()}
+        example = prepared.example.numpy()
+        feeds = {INPUT_NAME: example}
 
         def step():
             return session.run(None, feeds)
 
-        return Loaded(step=step, output=lambda: step()[0])
+        def infer(x: np.ndarray) -> np.ndarray:
+            return session.run(None, {INPUT_NAME: np.asarray(x, dtype=np.float32)})[0]
+
+        return Loaded(step=step, infer=infer, example=example)
 
 
 @register

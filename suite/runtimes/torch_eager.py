@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import torch
 
 from . import register
@@ -25,7 +26,11 @@ class TorchCPU(Runtime):
             with torch.inference_mode():
                 return model(example)
 
-        return Loaded(step=step, output=lambda: step().numpy())
+        def infer(x: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                return model(torch.from_numpy(np.asarray(x, dtype=np.float32))).numpy()
+
+        return Loaded(step=step, infer=infer, example=example.numpy())
 
 
 @register
@@ -53,4 +58,9 @@ class TorchCUDA(Runtime):
             torch.cuda.synchronize()
             return out
 
-        return Loaded(step=step, output=lambda: step().cpu().numpy())
+        def infer(x: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                out = model(torch.from_numpy(np.asarray(x, dtype=np.float32)).to("cuda"))
+            return out.cpu().numpy()
+
+        return Loaded(step=step, infer=infer, example=prepared.example.numpy())

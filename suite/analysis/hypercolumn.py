@@ -1,0 +1,110 @@
+"""Hypercolumn-reconstruction error (Hariharan et al., CVPR 2015; the lecture's "combining
+hypercolumns is a common use of 1x1 convolutions").
+
+A fixed, seeded feature pyramid of a probe image: level l is the image (mapped to the case's C
+channels) area-downsampled by S^l, through a fixed 3x3 convolution C → C and a tanh. Every level
+goes back to full resolution through the case's own upsampler (l times), the levels are stacked
+into hypercolumns, and a 1x1 convolution (channel mixing, with a bias) from the hypercolumns to
+the full-resolution luminance is fitted in closed form (least squares with a small ridge) on
+training photographs, then evaluated on held-out ones with scikit-image's metrics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
+from torch import nn
+
+from .errors import MetricSkipped
+from .metrics import checkerboard_energy_fraction
+from .probes import LUMA, area_downsample, probe, to_channels
+
+TRAIN_PROBES = ("astronaut", "coffee", "chelsea")
+TEST_PROBES = ("rocket", "gravel")
+MAX_LEVELS = 2
+#: Ridge strength relative to the mean diagonal of XᵀX (scale-free).
+RIDGE = 1e-3
+#: The smallest level kept, in pixels per side.
+MIN_LEVEL_SIZE = 4
+
+
+def _filters(channels: int, levels: list[int], seed: int) -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed + 0xC01)
+    return [
+        torch.randn(channels, channels, 3, 3, generator=generator) / (3 * channels**0.5)
+        for _ in levels
+    ]
+
+
+def _hypercolumns(model: nn.Module, image: np.ndarray, scale: int, levels, filters) -> np.ndarray:
+    height, width = image.shape[-2:]
+    stacked = []
+    with torch.no_grad():
+        for level, weight in zip(levels, filters, strict=True):
+            low = torch.from_numpy(area_downsample(image, scale**level)).float()[None]
+            features = torch.tanh(F.conv2d(low, weight, padding=1))
+            for _ in range(level):
+                features = model(features)
+            if tuple(features.shape[-2:]) != (height, width):
+                raise MetricSkipped(
+                    f"the upsampler maps level {level} to {tuple(features.shape[-2:])}, "
+                    f"not {(height, width)}"
+                )
+            stacked.append(features[0].numpy().astype(np.float64))
+    columns = np.concatenate(stacked).reshape(-1, height * width).T
+    return np.hstack([columns, np.ones((height * width, 1))])
+
+
+def hypercolumn_metrics(
+    model: nn.Module,
+    channels: int,
+    size: tuple[int, int],
+    scale: int,
+    seed: int,
+    periods: list[int],
+) -> dict:
+    """MSE, PSNR (dB, higher is better) and SSIM (higher is better) of the held-out
+    reconstructions, averaged over the held-out probes, and the share of the residual's energy
+    on the checkerboard bins (lower is better). ``size`` is the full (output) resolution."""
+    height, width = size
+    levels = [
+        level
+        for level in range(1, MAX_LEVELS + 1)
+        if height % scale**level == 0
+        and width % scale**level == 0
+        and min(height, width) // scale**level >= MIN_LEVEL_SIZE
+    ]
+    if scale < 2 or not levels:
+        raise MetricSkipped(f"no pyramid level fits {height}x{width} at scale {scale}")
+    filters = _filters(channels, levels, seed)
+
+    def sample(name: str) -> tuple[np.ndarray, np.ndarray]:
+        rgb = probe(name, height, width)
+        target = np.einsum("r,rhw->hw", LUMA, rgb)
+        image = to_channels(rgb, channels, seed)
+        return _hypercolumns(model, image, scale, levels, filters), target
+
+    train = [sample(name) for name in TRAIN_PROBES]
+    x = np.vstack([columns for columns, _ in train])
+    y = np.concatenate([target.ravel() for _, target in train])
+    gram = x.T @ x
+    ridge = RIDGE * np.trace(gram) / gram.shape[0]
+    weights = np.linalg.solve(gram + ridge * np.eye(gram.shape[0]), x.T @ y)
+
+    figures = {"mse": [], "psnr_db": [], "ssim": [], "checkerboard_energy": []}
+    for name in TEST_PROBES:
+        columns, target = sample(name)
+        prediction = (columns @ weights).reshape(height, width)
+        figures["mse"].append(mean_squared_error(target, prediction))
+        figures["psnr_db"].append(peak_signal_noise_ratio(target, prediction, data_range=1.0))
+        figures["ssim"].append(structural_similarity(target, prediction, data_range=1.0))
+        figures["checkerboard_energy"].append(
+            checkerboard_energy_fraction((prediction - target)[None], periods)
+        )
+    result = {key: float(np.mean(values)) for key, values in figures.items()}
+    result.update(
+        {"levels": levels, "train_probes": list(TRAIN_PROBES), "test_probes": list(TEST_PROBES)}
+    )
+    return result

@@ -1,0 +1,125 @@
+"""Probe images: synthetic fields generated at any size, and photographs shipped inside
+scikit-image's wheel (nothing is downloaded). Every probe is float64 RGB in [0, 1], shape
+(3, H, W); ``to_channels`` maps it onto a case's C channels.
+
+Channel mapping (documented convention): C = 1 takes the Rec. 601 luminance; C = 3 keeps RGB; any
+other C takes a fixed convex mix of R, G and B per channel, its weights drawn from the case's seed
+(non-negative, summing to 1, so every channel stays in [0, 1]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import numpy as np
+import skimage.data
+from skimage.transform import resize
+
+from .errors import MetricError
+
+LUMA = np.array([0.299, 0.587, 0.114])
+PHOTOS = ("camera", "astronaut", "brick", "grass", "coffee", "chelsea", "gravel", "rocket")
+
+
+def constant(height: int, width: int) -> np.ndarray:
+    """A flat mid-grey field."""
+    return np.full((3, height, width), 0.5)
+
+
+def zone_plate(height: int, width: int) -> np.ndarray:
+    """A chirp cos(π r² / (2 r_max)) whose local frequency rises linearly to Nyquist at r_max."""
+    y, x = np.mgrid[:height, :width]
+    r2 = (y - height / 2) ** 2 + (x - width / 2) ** 2
+    radius = max(height, width) / 2
+    image = 0.5 + 0.5 * np.cos(np.pi * r2 / (2 * radius))
+    return np.repeat(image[None], 3, axis=0)
+
+
+def pink_noise(height: int, width: int) -> np.ndarray:
+    """1/f ("natural-like") noise: white noise shaped to an amplitude spectrum 1/f, seeded."""
+    rng = np.random.default_rng(1234)
+    fy = np.fft.fftfreq(height)[:, None]
+    fx = np.fft.fftfreq(width)[None, :]
+    f = np.hypot(fy, fx)
+    f[0, 0] = np.inf
+    channels = []
+    for _ in range(3):
+        spectrum = np.fft.fft2(rng.standard_normal((height, width))) / f
+        field = np.real(np.fft.ifft2(spectrum))
+        channels.append((field - field.min()) / (np.ptp(field) or 1.0))
+    return np.stack(channels)
+
+
+def disk(height: int, width: int) -> np.ndarray:
+    """A bright disk with sharp edges on a dark ground (radius a third of the smaller side)."""
+    y, x = np.mgrid[:height, :width]
+    inside = (y - height / 2 + 0.5) ** 2 + (x - width / 2 + 0.5) ** 2 <= (
+        min(height, width) / 3
+    ) ** 2
+    image = np.where(inside, 0.9, 0.1)
+    return np.repeat(image[None], 3, axis=0)
+
+
+@cache
+def _photo(name: str) -> np.ndarray:
+    image = getattr(skimage.data, name)().astype(np.float64) / 255.0
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    return np.ascontiguousarray(image[..., :3].transpose(2, 0, 1))
+
+
+def photo(name: str, height: int, width: int) -> np.ndarray:
+    """The centre crop of the photograph with the target aspect ratio, resized (anti-aliased)."""
+    image = _photo(name)
+    _, h, w = image.shape
+    scale = min(h / height, w / width)
+    crop_h, crop_w = round(height * scale), round(width * scale)
+    top, left = (h - crop_h) // 2, (w - crop_w) // 2
+    crop = image[:, top : top + crop_h, left : left + crop_w]
+    if crop.shape[1:] == (height, width):
+        return crop.copy()
+    return resize(crop, (3, height, width), order=3, anti_aliasing=True, mode="reflect").clip(0, 1)
+
+
+SYNTHETIC: dict[str, Callable[[int, int], np.ndarray]] = {
+    "constant": constant,
+    "zone_plate": zone_plate,
+    "pink_noise": pink_noise,
+    "disk": disk,
+}
+
+
+def list_probes() -> list[str]:
+    return [*SYNTHETIC, *PHOTOS]
+
+
+def probe(name: str, height: int, width: int) -> np.ndarray:
+    """The probe ``name`` as RGB float64 in [0, 1], shape (3, height, width)."""
+    if name in SYNTHETIC:
+        return SYNTHETIC[name](height, width)
+    if name in PHOTOS:
+        return photo(name, height, width)
+    raise MetricError(f"unknown probe {name!r}; known: {', '.join(list_probes())}")
+
+
+def channel_mix(channels: int, seed: int) -> np.ndarray:
+    """The (C, 3) matrix that maps RGB onto C channels (see the module docstring)."""
+    if channels == 1:
+        return LUMA[None, :]
+    if channels == 3:
+        return np.eye(3)
+    weights = np.random.default_rng(seed).random((channels, 3))
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def to_channels(rgb: np.ndarray, channels: int, seed: int) -> np.ndarray:
+    return np.einsum("cr,rhw->chw", channel_mix(channels, seed), rgb)
+
+
+def area_downsample(image: np.ndarray, factor: int) -> np.ndarray:
+    """Mean over factor×factor blocks (the "area" filter); H and W must be multiples of factor."""
+    c, h, w = image.shape
+    if h % factor or w % factor:
+        raise MetricError(f"size {h}x{w} is not a multiple of the downsampling factor {factor}")
+    return image.reshape(c, h // factor, factor, w // factor, factor).mean(axis=(2, 4))
