@@ -21,6 +21,7 @@ CASE_KEYS: dict[str, str] = {
     "channels": "channels in and out of every stage (default 1)",
     "seed": "seed of the weights and of the parity input (default 0)",
     "tolerance": "parity override: {atol, rtol, reason}; reason is required",
+    "gate": "latency gate override: {min_effect, reason}; reason is required",
 }
 DEFAULT_SIZE = 64
 DEFAULT_CHANNELS = 1
@@ -47,6 +48,8 @@ class Case:
     channels: int = DEFAULT_CHANNELS
     seed: int = DEFAULT_SEED
     tolerance: Tolerance | None = None
+    #: the regression gate's smallest latency change that counts, with its reason
+    gate: dict[str, Any] | None = field(default=None, hash=False)
     #: the list-valued keys this case was expanded from, and the value it took
     expanded: dict[str, Any] = field(default_factory=dict, hash=False)
 
@@ -111,6 +114,7 @@ class Case:
             "seed": self.seed,
             "stages": [{"method": s.method, **s.params} for s in self.stages],
             "tolerance": None,
+            "gate": self.gate,
             "input_shape": list(self.input_shape),
             "output_shape": list(self.output_shape),
         }

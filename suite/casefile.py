@@ -43,6 +43,7 @@ from .case import CASE_KEYS, DEFAULT_CHANNELS, DEFAULT_SEED, DEFAULT_SIZE, Case,
 from .errors import ParamError, UsageError
 from .methods import Stage, all_method_keys, get_method
 from .methods.base import INIT
+from .methods.factory import FACTORY
 
 NOT_IN_DEFAULTS = ("id", "method", "stage")
 TOLERANCE_KEYS = ("atol", "rtol", "reason")
@@ -205,7 +206,7 @@ def _resolve(
 ) -> Case:
     allowed = set(CASE_KEYS) | all_method_keys()
     for key in concrete:
-        if key not in allowed:
+        if key not in allowed and FACTORY not in concrete:
             raise ParamError(key, f"unknown key; allowed: {', '.join(sorted(allowed))}")
     merged = {**defaults, **concrete}
     if "stage" in concrete:
@@ -220,6 +221,7 @@ def _resolve(
         channels=_integer("channels", merged.get("channels", DEFAULT_CHANNELS), minimum=1),
         seed=_integer("seed", merged.get("seed", DEFAULT_SEED), minimum=0),
         tolerance=_tolerance(merged.get("tolerance")),
+        gate=_gate(merged.get("gate")),
         expanded=expanded,
     )
     _check_geometry(case)
@@ -227,6 +229,10 @@ def _resolve(
 
 
 def _resolve_stage(table: dict[str, Any], prefix: str) -> Stage:
+    if FACTORY in table:
+        if "method" in table:
+            raise ParamError(f"{prefix}method", "give either method or factory, not both")
+        table = {**table, "method": FACTORY}
     if "method" not in table:
         raise ParamError(f"{prefix}method", "missing: give method = ... or [[case.stage]] tables")
     if not isinstance(table["method"], str):
@@ -234,7 +240,7 @@ def _resolve_stage(table: dict[str, Any], prefix: str) -> Stage:
     method = get_method(table["method"])
     given = {k: v for k, v in table.items() if k not in CASE_KEYS}
     for key in given:
-        if key not in method.keys():
+        if key not in method.keys() and not method.open_keys:
             uses = ", ".join(method.keys()) or "no keys"
             raise ParamError(
                 f"{prefix}{key}", f"does not apply to method {method.name!r} (it uses: {uses})"
@@ -315,6 +321,23 @@ def _tolerance(value: Any) -> Tolerance | None:
     if bounds["atol"] is None and bounds["rtol"] is None:
         raise ParamError("tolerance", "give atol, rtol or both")
     return Tolerance(bounds["atol"], bounds["rtol"], reason.strip())
+
+
+def _gate(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ParamError("gate", "must be a table {min_effect = ..., reason = ...}")
+    for key in value:
+        if key not in ("min_effect", "reason"):
+            raise ParamError(f"gate.{key}", "unknown key; allowed: min_effect, reason")
+    reason = value.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ParamError("gate.reason", "an override must say why (reason = '...')")
+    effect = value.get("min_effect")
+    if isinstance(effect, bool) or not isinstance(effect, int | float) or effect <= 0:
+        raise ParamError("gate.min_effect", f"must be a number > 0, got {effect!r}")
+    return {"min_effect": float(effect), "reason": reason.strip()}
 
 
 def _check_geometry(case: Case) -> None:

@@ -305,3 +305,50 @@ def test_default_case_files_load():
     assert sum(c.id.startswith("odena-transposed[") for c in cases) == 10
     assert sum(c.id.startswith("odena-resize-conv[") for c in cases) == 10
     assert len(ids) == len(cases)
+
+
+def test_factory_case_builds_the_named_module(write_cases):
+    path = write_cases(
+        """
+        [[case]]
+        id = "mine"
+        factory = "factories:repeated_resize_conv"
+        scale = 2
+        repeat = 2
+        size = 8
+        channels = 3
+        """
+    )
+    (case,) = load_cases([path])
+    assert case.method == "factory"
+    assert case.output_shape == (1, 3, 16, 16)  # measured by running the module
+    assert case.build()(case.make_input()).shape == (1, 3, 16, 16)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('factory = "nowhere.at_all:make"', "factory: cannot import 'nowhere.at_all'"),
+        ('factory = "factories:missing"', "factory: 'factories' has no callable 'missing'"),
+        ('factory = "no-colon"', "factory: must be 'package.module:function', got 'no-colon'"),
+        (
+            'factory = "factories:repeated_resize_conv"\nwidth = 3',
+            "factory: factories:repeated_resize_conv does not take these keys:",
+        ),
+        (
+            'factory = "factories:repeated_resize_conv"\nmethod = "transposed"',
+            "method: give either",
+        ),
+    ],
+)
+def test_factory_errors_are_one_line(write_cases, body, expected):
+    path = write_cases(f'[[case]]\nid = "x"\n{body}\n')
+    (line,) = problems(path)
+    assert line.startswith(f"{path}: case 'x': {expected}"), line
+
+
+def test_gate_override_needs_a_reason(write_cases):
+    path = write_cases('[[case]]\nid = "x"\nmethod = "interpolate"\ngate = { min_effect = 0.5 }\n')
+    assert problems(path) == [
+        f"{path}: case 'x': gate.reason: an override must say why (reason = '...')"
+    ]

@@ -15,11 +15,13 @@ from suite.parity import DEFAULT, compare
 from suite.runtimes import Prepared, get_runtime
 
 METHODS = list_methods()
+#: Keys a method needs beyond its defaults, to be built in these tests.
+REQUIRED_KEYS = {"factory": {"factory": "factories:repeated_resize_conv"}}
 METHOD_INITS = [(m, init) for m in METHODS for init in get_method(m).inits or (None,)]
 
 
 def small_case(method: str, channels: int = 3, size: int = 7, seed: int = 0, **params) -> Case:
-    stage = Stage(method, get_method(method).resolve(params))
+    stage = Stage(method, get_method(method).resolve({**REQUIRED_KEYS.get(method, {}), **params}))
     return Case(
         id=f"t-{method}",
         file="test",

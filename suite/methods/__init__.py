@@ -53,6 +53,7 @@ def create_upsampler(
 # Importing a method module registers it.
 from . import (  # noqa: E402
     bilinear_mix,  # noqa: F401
+    factory,  # noqa: F401
     interpolate,  # noqa: F401
     pixel_shuffle,  # noqa: F401
     resize_conv,  # noqa: F401

@@ -97,6 +97,8 @@ class Method:
     params: ClassVar[tuple[Param, ...]]
     #: weight initialisations this method accepts (empty: no learned weights)
     inits: ClassVar[tuple[str, ...]] = ()
+    #: the method takes keys beyond ``keys()`` (a factory passes them on)
+    open_keys: ClassVar[bool] = False
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:

@@ -1,0 +1,33 @@
+"""Factories named by test case files (``factory = "factories:..."``)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from suite.methods import create_upsampler
+
+
+class Repeated(nn.Module):
+    """Runs the inner upsampler ``repeat`` times and returns the last result: the same output
+    and, once the exporter drops the unused copies, the same ONNX graph, but ``repeat`` times the
+    work in torch eager. The gate tests' injected slowdown."""
+
+    def __init__(self, inner: nn.Module, repeat: int) -> None:
+        super().__init__()
+        self.inner = inner
+        self.repeat = repeat
+
+    def forward(self, x):
+        for _ in range(self.repeat - 1):
+            self.inner(x)
+        return self.inner(x)
+
+
+def repeated_resize_conv(channels: int, scale: int, repeat: int = 1) -> nn.Module:
+    # Draw from torch's default stream, which the suite seeds from the case's seed.
+    seed = int(torch.randint(0, 2**31 - 1, (1,)))
+    model, _ = create_upsampler(
+        "resize_conv", channels=channels, scale=scale, mode="bilinear", seed=seed
+    )
+    return Repeated(model, repeat)
