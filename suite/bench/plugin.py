@@ -13,14 +13,20 @@ class BenchPlugin:
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "bench_target" in metafunc.fixturenames:
-            # Plain strings, so that pytest-benchmark's JSON records them readably.
-            targets = [
-                (case.id, runtime)
-                for case in self.session.cases
-                for runtime in self.session.runtimes
+            # Plain strings, so that pytest-benchmark's JSON records them readably. The first pass
+            # runs everything; later passes only time again (see Timing in session.py).
+            session = self.session
+            targets = [(c.id, r, 0) for c in session.cases for r in session.runtimes]
+            targets += [
+                (c.id, r, index)
+                for index in range(1, session.timing.passes)
+                for c in session.cases
+                for r in session.timed_runtimes
             ]
             metafunc.parametrize(
-                "bench_target", targets, ids=[f"{case}::{runtime}" for case, runtime in targets]
+                "bench_target",
+                targets,
+                ids=[f"{c}::{r}" + (f"::pass{i + 1}" if i else "") for c, r, i in targets],
             )
 
     @pytest.fixture

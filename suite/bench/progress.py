@@ -50,5 +50,8 @@ class Progress:
                 )
         self.bar.update(self.task, description=f"{case_id} · {stage}")
 
+    def set_total(self, total_items: int) -> None:
+        self.bar.update(self.task, total=total_items)
+
     def advance(self) -> None:
         self.bar.advance(self.task)

@@ -28,14 +28,23 @@ NOISY_IQR = 0.10
 class Timing:
     """pytest-benchmark in pedantic mode: a fixed number of rounds, each repeating the call enough
     times to last ``min_round_s`` (so that the timer's resolution never matters), after warm-up
-    rounds that are not recorded (allocator, thread pools, oneDNN primitive caches)."""
+    rounds that are not recorded (allocator, thread pools, oneDNN primitive caches).
+
+    The rounds are split over ``passes`` passes through the whole run: on shared machines the
+    machine slows down for seconds at a time, and rounds taken back to back would all fall into
+    one such episode; spread out, an episode touches a third of them and the median holds."""
 
     rounds: int
     min_round_s: float
     warmup_rounds: int
+    passes: int
+
+    @property
+    def rounds_per_pass(self) -> int:
+        return max(1, self.rounds // self.passes)
 
 
-TIMINGS = {"default": Timing(30, 5e-3, 3), "quick": Timing(5, 1e-3, 1)}
+TIMINGS = {"default": Timing(30, 5e-3, 3, passes=3), "quick": Timing(5, 1e-3, 1, passes=1)}
 
 
 @dataclass
@@ -57,7 +66,32 @@ class CaseState:
     attempted: bool = False
     #: torch's outputs for the analysis probes, to check each runtime's metrics against
     probe_outputs: dict[str, np.ndarray] = field(default_factory=dict)
+    #: timed calls kept for the later timing passes, by runtime
+    steps: dict[str, Any] = field(default_factory=dict)
     runtimes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _summary(data: list[float], iterations: int) -> dict[str, Any]:
+    values = np.asarray(data)
+    median = float(np.median(values))
+    q1, q3 = np.percentile(values, [25, 75])
+    return {
+        "median_s": median,
+        "iqr_s": float(q3 - q1),
+        "mean_s": float(values.mean()),
+        "min_s": float(values.min()),
+        "rounds": len(data),
+        "iterations": iterations,
+        "noisy": bool(median > 0 and (q3 - q1) / median > NOISY_IQR),
+        "data_s": list(map(float, data)),
+    }
+
+
+def _merge(first: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """One latency from the rounds of several passes."""
+    return _summary(
+        first["data_s"] + later["data_s"], max(first["iterations"], later["iterations"])
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -84,6 +118,10 @@ class BenchSession:
         self.cases = cases
         self.options = options
         self.runtimes = list(options.runtimes)
+        #: the runtimes a later timing pass measures again
+        self.timed_runtimes = [
+            n for n in self.runtimes if get_runtime(n).timed and not get_runtime(n).unavailable()
+        ]
         self.progress = progress
         self.states = {case.id: CaseState(case, case.describe()) for case in cases}
         self.copy_bandwidth: dict[str, Any] = {
@@ -179,14 +217,8 @@ class BenchSession:
             if runtime.timed:
                 self.progress.stage(case.id, f"{name} · time")
                 result["latency"] = self._time(benchmark, loaded.step, case, name)
-                result.update(
-                    roofline(
-                        state.record["cost"]["bytes"]["total"],
-                        state.record["cost"]["flops"],
-                        result["latency"]["median_s"],
-                        self.copy_bandwidth["gbs"],
-                    )
-                )
+                if self.timing.passes > 1:
+                    state.steps[name] = loaded.step
             if runtime.analysed and name != REFERENCE:
                 self.progress.stage(case.id, f"{name} · analyse")
                 result["metrics"] = self._runtime_metrics(state, loaded, bound)
@@ -198,6 +230,17 @@ class BenchSession:
             result = _failed(f"{name}: {_first_line(exc)}")
             self._log(case, name, exc)
         state.runtimes[name] = result
+
+    def time_again(self, case_id: str, name: str, benchmark) -> None:
+        """A later timing pass: more rounds of a runtime that ran and was timed in the first."""
+        state = self.states[case_id]
+        step = state.steps.get(name)
+        result = state.runtimes.get(name)
+        if step is None or not result or not result.get("latency"):
+            return
+        self.progress.stage(case_id, f"{name} · time again")
+        more = self._time(benchmark, step, state.case, name)
+        result["latency"] = _merge(result["latency"], more)
 
     @property
     def timing(self) -> Timing:
@@ -233,7 +276,7 @@ class BenchSession:
         iterations = max(1, math.ceil(timing.min_round_s / max(once, 1e-9)))
         benchmark.pedantic(
             step,
-            rounds=timing.rounds,
+            rounds=timing.rounds_per_pass,
             iterations=iterations,
             warmup_rounds=timing.warmup_rounds,
         )
@@ -291,6 +334,17 @@ class BenchSession:
         record["runtimes"] = {
             name: state.runtimes[name] for name in self.runtimes if name in state.runtimes
         }
+        for result in record["runtimes"].values():
+            if result.get("latency") and record.get("cost"):
+                # The bandwidth is measured after the cases (see bench/items.py).
+                result.update(
+                    roofline(
+                        record["cost"]["bytes"]["total"],
+                        record["cost"]["flops"],
+                        result["latency"]["median_s"],
+                        self.copy_bandwidth["gbs"],
+                    )
+                )
         statuses = [r["status"] for r in record["runtimes"].values()]
         if state.error is not None or "failed" in statuses:
             record["status"] = "failed"

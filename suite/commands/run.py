@@ -101,8 +101,10 @@ def main(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True, highlight=False)
     clock = time.perf_counter()
-    with Progress(1 + len(cases) * len(runtimes), len(cases), console) as progress:
+    with Progress(0, len(cases), console) as progress:
         session = BenchSession(cases, options, progress)
+        later = (session.timing.passes - 1) * len(session.timed_runtimes)
+        progress.set_total(1 + len(cases) * (len(runtimes) + later))
         exit_code = pytest.main(_pytest_args(options), plugins=[BenchPlugin(session)])
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(
