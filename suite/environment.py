@@ -34,6 +34,7 @@ def machine(threads: int) -> dict:
         "cores": os.cpu_count() or 1,
         "usable_cores": usable,
         "threads": threads,
+        "arch": platform.machine(),
         "platform": platform.platform(),
         "hostname": platform.node(),
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import list_cases, run
+from . import baseline, gate, list_cases, run
 
-COMMANDS: dict[str, ModuleType] = {module.NAME: module for module in (list_cases, run)}
+COMMANDS: dict[str, ModuleType] = {
+    module.NAME: module for module in (list_cases, run, baseline, gate)
+}

@@ -1,0 +1,45 @@
+"""Write a gate baseline from a run: its gated figures, machine class and library versions.
+
+Commit the file; ``python -m suite gate`` compares later runs with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from ..errors import UsageError
+from ..gate.baseline import BASELINES_DIR, from_runs, load_run, write_baseline
+
+NAME = "baseline"
+HELP = "write a gate baseline (results/baselines/...) from a run folder"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "run_dirs", type=Path, nargs="+", help="run folders of the same cases; rounds are pooled"
+    )
+    parser.add_argument("--out", type=Path, help=f"baseline file (default: in {BASELINES_DIR})")
+
+
+def default_name(results: dict) -> str:
+    files = "+".join(Path(f).stem for f in results["run"]["files"]) or "run"
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", files) + ".json"
+
+
+def main(args: argparse.Namespace) -> int:
+    runs = []
+    for run_dir in args.run_dirs:
+        results = load_run(run_dir)
+        bad = [c["id"] for c in results["cases"] if c["status"] == "failed"]
+        if bad:
+            raise UsageError(f"{run_dir}: failed cases cannot be a baseline: {', '.join(bad)}")
+        runs.append((str(run_dir), results))
+    baseline = from_runs(runs)
+    path = args.out or BASELINES_DIR / default_name(runs[0][1])
+    write_baseline(path, baseline)
+    print(
+        f"wrote {path}: {len(baseline['cases'])} cases, machine class {baseline['machine_class']}"
+    )
+    return 0

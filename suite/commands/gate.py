@@ -1,0 +1,100 @@
+"""Compare a run with a baseline: one row per case and figure (baseline, new, change, threshold,
+verdict). Exit 0 when nothing regressed, 1 when something did, 2 for bad input. The table is also
+written as Markdown to RUN_DIR/gate.md and appended to $GITHUB_STEP_SUMMARY when that is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..gate.baseline import figures, load_baseline, load_run, machine_class
+from ..gate.checks import Context, Row, compare
+
+NAME = "gate"
+HELP = "compare a run with a committed baseline; exit 1 on a regression"
+COLUMNS = ("case", "figure", "baseline", "new", "change", "threshold", "verdict")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", type=Path, help="a run folder holding results.json")
+    parser.add_argument("--baseline", type=Path, required=True, help="baseline file")
+    parser.add_argument(
+        "--allow-removed",
+        action="store_true",
+        help="cases missing from the run were removed on purpose",
+    )
+    parser.add_argument("--all", action="store_true", help="print passing rows too")
+    parser.add_argument(
+        "--latency-advisory",
+        action="store_true",
+        help="report latency verdicts without failing on them (noisy shared machines)",
+    )
+
+
+def advisory(row: Row) -> Row:
+    if row.figure.startswith("latency.") and row.failed:
+        return replace(row, verdict=f"{row.verdict} (advisory)", message="latency is advisory here")
+    return row
+
+
+def markdown(rows: list[Row], header: str) -> str:
+    lines = [header, "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for row in rows:
+        cells = [getattr(row, c) for c in COLUMNS]
+        if row.failed:
+            cells[-1] = f"**{cells[-1]}**"
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(args: argparse.Namespace) -> int:
+    baseline = load_baseline(args.baseline)
+    results = load_run(args.run_dir)
+    copy_gbs = results["run"]["copy_bandwidth"]["gbs"]
+    new_class = machine_class(results["run"])
+    same = new_class == baseline["machine_class"]
+    note = "" if same else f"baseline ran on {baseline['machine_class']}, this run on {new_class}"
+    rows = compare(
+        baseline,
+        {case["id"]: figures(case, copy_gbs) for case in results["cases"]},
+        Context(same, note),
+        allow_removed=args.allow_removed,
+    )
+    if args.latency_advisory:
+        rows = [advisory(r) for r in rows]
+    failed = [r for r in rows if r.failed]
+    header = (
+        f"**upsampling-bench gate**: {len(failed)} of {len(rows)} checks failed "
+        f"against `{args.baseline}`" + (f" (latency not comparable: {note})" if note else "")
+    )
+    text = markdown(rows, header)
+    (Path(args.run_dir) / "gate.md").write_text(text, encoding="utf-8")
+    if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(summary, "a", encoding="utf-8") as out:
+            out.write(text)
+
+    shown = rows if args.all else [r for r in rows if r.verdict != "pass"]
+    table = Table(title=header.replace("**", "").replace("`", ""), title_justify="left")
+    for column in COLUMNS:
+        table.add_column(column, overflow="fold")
+    for row in shown:
+        style = "bold red" if row.failed else None
+        table.add_row(*(Text(str(getattr(row, c)), style=style) for c in COLUMNS))
+    console = Console(highlight=False, width=None if Console().is_terminal else 160)
+    console.print(table)
+    passed = len(rows) - len(failed)
+    console.print(f"{passed} passed, {len(failed)} failed" + (f"; {note}" if note else ""))
+    for row in failed:
+        console.print(
+            f"FAIL {row.case} {row.figure}: {row.baseline} -> {row.new} ({row.verdict})"
+            + (f": {row.message}" if row.message else ""),
+            markup=False,
+        )
+    return 1 if failed else 0

@@ -1,0 +1,1 @@
+"""Regression gating: a baseline made from a run, and checks that compare a new run with it."""

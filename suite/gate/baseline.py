@@ -1,0 +1,171 @@
+"""Baseline files: the gated figures of a run, with the machine class and versions they came from.
+
+Latency is stored normalised by the run's own calibration: each round's time over the time the
+machine's measured memory copy takes to move the case's bytes. Measured on this 2-core machine,
+that does not absorb every slowdown: see the README's note on false alarms. A
+rerun on the same class of machine then compares like with like even when the machine runs
+faster or slower that day, or for a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from ..errors import UsageError
+from ..results import RESULTS_FILE, write_json_atomic
+
+BASELINE_VERSION = 1
+BASELINES_DIR = Path("results/baselines")
+#: Runtimes whose latency is gated (the rest are reported in results.json only).
+GATED_RUNTIMES = ("torch-cpu", "ort-cpu", "torch-cuda", "ort-cuda", "ort-tensorrt")
+METRICS = (
+    "flat_ripple",
+    "checkerboard_db",
+    "spectral_deviation_db",
+    "hypercolumn_psnr_db",
+    "hypercolumn_ssim",
+)
+
+
+@cache
+def schema() -> dict[str, Any]:
+    return json.loads(files("suite").joinpath("schema/baseline.schema.json").read_text())
+
+
+def machine_class(run: dict[str, Any]) -> str:
+    """What makes latencies comparable: CPU model, usable cores, threads, architecture."""
+    machine = run["machine"]
+    cores = machine.get("usable_cores", machine["cores"])
+    arch = machine.get("arch", "?")
+    return f"{machine['cpu']} | {cores} cores | {machine['threads']} threads | {arch}"
+
+
+def load_run(run_dir: Path) -> dict[str, Any]:
+    from ..results import load_results
+
+    path = Path(run_dir) / RESULTS_FILE
+    if not path.exists():
+        raise UsageError(f"{run_dir}: no {RESULTS_FILE} in this folder")
+    try:
+        return load_results(path)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not valid JSON: {exc}") from None
+    except jsonschema.ValidationError as exc:
+        raise UsageError(f"{path}: does not follow the results schema: {exc.message}") from None
+
+
+def _latency(case: dict[str, Any], runtime: dict[str, Any], copy_gbs: float | None):
+    """Rounds over the time the run's measured memory copy takes for the case's bytes."""
+    latency = runtime.get("latency")
+    if not latency:
+        return None
+    if not copy_gbs or not case.get("cost"):
+        return None
+    calibration_s = case["cost"]["bytes"]["total"] / (copy_gbs * 1e9)
+    normalised = [t / calibration_s for t in latency["data_s"]]
+    return {
+        "median_s": latency["median_s"],
+        "calibration_s": calibration_s,
+        "normalised": normalised,
+    }
+
+
+def figures(case: dict[str, Any], copy_gbs: float | None) -> dict[str, Any]:
+    """The gated figures of one case of a results.json."""
+    metrics = case.get("metrics") or {}
+    runtimes = case["runtimes"]
+    return {
+        "status": case["status"],
+        "output_shape": case["output_shape"],
+        "onnx_ops": (case.get("onnx") or {}).get("ops"),
+        "onnx_numerics": (case.get("onnx") or {}).get("numerics"),
+        "parity": {
+            name: r["max_rel_err"]
+            for name, r in runtimes.items()
+            if r.get("max_rel_err") is not None
+        },
+        "metrics": {name: metrics.get(name) for name in METRICS},
+        "checkerboard_families": metrics.get("checkerboard_families"),
+        "latency": {
+            name: lat
+            for name, r in runtimes.items()
+            if name in GATED_RUNTIMES and (lat := _latency(case, r, copy_gbs))
+        },
+        "min_effect": (case.get("gate") or {}).get("min_effect"),
+        "min_effect_reason": (case.get("gate") or {}).get("reason"),
+    }
+
+
+def from_runs(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """A baseline from one or more runs of the same cases: deterministic figures must agree
+    (else the code is not deterministic, and that is an error); latency rounds are pooled, so one
+    unlucky run cannot set the bar."""
+    (first_name, first), *others = runs
+    baseline = from_run(first)
+    for name, results in others:
+        other = from_run(results)
+        if set(other["cases"]) != set(baseline["cases"]):
+            raise UsageError(f"{name}: holds other cases than {first_name}")
+        for case, figs in other["cases"].items():
+            mine = baseline["cases"][case]
+            for key in ("status", "output_shape", "onnx_ops", "onnx_numerics", "metrics"):
+                if figs[key] != mine[key]:
+                    raise UsageError(
+                        f"{name}: case {case!r}: {key} differs from {first_name} "
+                        f"({mine[key]} vs {figs[key]}): the run is not deterministic"
+                    )
+            for runtime, latency in figs["latency"].items():
+                if runtime in mine["latency"]:
+                    mine["latency"][runtime]["normalised"] += latency["normalised"]
+    baseline["source_run"] = "+".join(name for name, _ in runs)
+    return baseline
+
+
+def from_run(results: dict[str, Any]) -> dict[str, Any]:
+    run = results["run"]
+    copy_gbs = run["copy_bandwidth"]["gbs"]
+    return {
+        "baseline_version": BASELINE_VERSION,
+        "created": datetime.now(UTC).isoformat(),
+        "source_run": run["id"],
+        "git": run["git"],
+        "machine_class": machine_class(run),
+        "machine": run["machine"],
+        "versions": run["versions"],
+        "copy_bandwidth_gbs": copy_gbs,
+        "cases": {case["id"]: figures(case, copy_gbs) for case in results["cases"]},
+    }
+
+
+def write_baseline(path: Path, baseline: dict[str, Any]) -> None:
+    jsonschema.validate(baseline, schema())
+    write_json_atomic(path, baseline)
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"{path}: no such baseline file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not valid JSON (truncated?): {exc}") from None
+    version = data.get("baseline_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and version > BASELINE_VERSION:
+        raise UsageError(
+            f"{path}: baseline_version {version} is newer than this suite reads "
+            f"({BASELINE_VERSION}); upgrade upsampling-bench"
+        )
+    try:
+        jsonschema.validate(data, schema())
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "top level"
+        raise UsageError(f"{path}: not a valid baseline at {where}: {exc.message}") from None
+    return data

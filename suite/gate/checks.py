@@ -1,0 +1,250 @@
+"""The gate's checks: small objects parsed from one configuration table, each with a readable
+message (after pytest-benchmark's ``--benchmark-compare-fail`` checks).
+
+Deterministic figures are seeded and recomputed exactly on a rerun of unchanged code, so any
+change beyond its tolerance fails as ``changed``: if the change is intended, make a new baseline.
+Latency is noisy: it fails as ``regressed`` only when a one-sided Mann–Whitney U test over the
+rounds says the new run is slower (p < alpha) and the median grew by more than the minimum effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.stats import mannwhitneyu
+
+PASSING = ("pass", "improved", "not comparable", "new", "removed", "regressed (advisory)")
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    figure: str
+    baseline: str
+    new: str
+    change: str
+    threshold: str
+    verdict: str
+    message: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict not in PASSING
+
+
+@dataclass(frozen=True)
+class Context:
+    comparable_machines: bool
+    machine_note: str
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict | list):
+        text = str(value)
+        return text if len(text) <= 40 else text[:37] + "..."
+    return str(value)
+
+
+class Check:
+    kind: ClassVar[str]
+
+    def __init__(self, figure: str, reason: str = "", **options: Any) -> None:
+        self.figure = figure
+        self.reason = reason
+        self.options = options
+
+    def rows(self, case: str, old: dict, new: dict, context: Context) -> list[Row]:
+        raise NotImplementedError
+
+    def lookup(self, figures: dict) -> Any:
+        value: Any = figures
+        for part in self.figure.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+
+class Exact(Check):
+    """Output shape, ONNX op inventory and numerics attributes, status: any difference fails."""
+
+    kind = "exact"
+
+    def rows(self, case, old, new, context):
+        before, after = self.lookup(old), self.lookup(new)
+        same = before == after
+        return [
+            Row(
+                case,
+                self.figure,
+                _fmt(before),
+                _fmt(after),
+                "" if same else "differs",
+                "equal",
+                "pass" if same else "changed",
+            )
+        ]
+
+
+class Numeric(Check):
+    """A deterministic number (or each number of a mapping, such as parity per runtime):
+    |new - old| <= tolerance + relative · |old|."""
+
+    kind = "numeric"
+
+    def rows(self, case, old, new, context):
+        before, after = self.lookup(old), self.lookup(new)
+        if isinstance(before, dict) or isinstance(after, dict):
+            keys = sorted(set(before or {}) | set(after or {}))
+            return [
+                self._row(case, f"{self.figure}.{k}", (before or {}).get(k), (after or {}).get(k))
+                for k in keys
+            ]
+        return [self._row(case, self.figure, before, after)]
+
+    def _row(self, case, figure, before, after):
+        tolerance = self.options.get("tolerance", 0.0)
+        relative = self.options.get("relative", 0.0)
+        threshold = f"±{tolerance:g}" + (f" + {relative:g}·|old|" if relative else "")
+        if before is None or after is None:
+            verdict = "pass" if before is after else "changed"
+            return Row(case, figure, _fmt(before), _fmt(after), "", threshold, verdict)
+        change = after - before
+        limit = tolerance + relative * abs(before)
+        verdict = "pass" if abs(change) <= limit else "changed"
+        return Row(case, figure, _fmt(before), _fmt(after), f"{change:+.3g}", threshold, verdict)
+
+
+class Latency(Check):
+    """Per runtime: normalised rounds (time over the run's own memory-copy time for the case's
+    bytes), one-sided Mann–Whitney U over the rounds, plus a minimum effect on the median."""
+
+    kind = "latency"
+
+    def rows(self, case, old, new, context):
+        before, after = old.get("latency") or {}, new.get("latency") or {}
+        min_effect = new.get("min_effect") or self.options["min_effect"]
+        alpha = self.options["alpha"]
+        rows = []
+        for runtime in sorted(set(before) & set(after)):
+            a = np.asarray(before[runtime]["normalised"])
+            b = np.asarray(after[runtime]["normalised"])
+            effect = float(np.median(b) / np.median(a) - 1)
+            threshold = f"+{min_effect:.0%} and p<{alpha:g}"
+            figure = f"latency.{runtime}"
+            change = f"{effect:+.1%}"
+            if not context.comparable_machines:
+                rows.append(
+                    Row(
+                        case,
+                        figure,
+                        _fmt(before[runtime]["median_s"]),
+                        _fmt(after[runtime]["median_s"]),
+                        change,
+                        threshold,
+                        "not comparable",
+                        context.machine_note,
+                    )
+                )
+                continue
+            slower = mannwhitneyu(b, a, alternative="greater").pvalue
+            faster = mannwhitneyu(b, a, alternative="less").pvalue
+            if slower < alpha and effect > min_effect:
+                verdict = "regressed"
+            elif faster < alpha and effect < -min_effect / (1 + min_effect):
+                verdict = "improved"
+            else:
+                verdict = "pass"
+            p = slower if effect >= 0 else faster
+            rows.append(
+                Row(
+                    case,
+                    figure,
+                    _fmt(before[runtime]["median_s"]),
+                    _fmt(after[runtime]["median_s"]),
+                    f"{change} (p={p:.2g})",
+                    threshold,
+                    verdict,
+                )
+            )
+        return rows
+
+
+KINDS: dict[str, type[Check]] = {cls.kind: cls for cls in (Exact, Numeric, Latency)}
+
+#: The one table of gated figures. Tolerances on seeded figures sit just above what reruns of
+#: unchanged code on one machine produce (bit-identical so far: kept for thread-count noise in
+#: float sums), far below what a changed method, init or export attribute moves.
+CONFIG: list[dict[str, Any]] = [
+    {"figure": "status", "kind": "exact"},
+    {"figure": "output_shape", "kind": "exact"},
+    {"figure": "onnx_ops", "kind": "exact"},
+    {"figure": "onnx_numerics", "kind": "exact"},
+    {
+        "figure": "parity",
+        "kind": "numeric",
+        "tolerance": 1e-6,
+        "relative": 1.0,
+        "reason": "relative error vs torch: float32 noise may double; a wrong attribute is 1e-2+",
+    },
+    {"figure": "metrics.flat_ripple", "kind": "numeric", "tolerance": 1e-4},
+    {"figure": "metrics.checkerboard_db", "kind": "numeric", "tolerance": 0.1},
+    {"figure": "checkerboard_families", "kind": "numeric", "tolerance": 0.1},
+    {"figure": "metrics.spectral_deviation_db", "kind": "numeric", "tolerance": 0.05},
+    {"figure": "metrics.hypercolumn_psnr_db", "kind": "numeric", "tolerance": 0.05},
+    {"figure": "metrics.hypercolumn_ssim", "kind": "numeric", "tolerance": 1e-3},
+    {
+        "figure": "latency",
+        "kind": "latency",
+        "min_effect": 0.25,
+        "alpha": 0.01,
+        "reason": "shared 2-core machines: asv-style significance over rounds plus a 25% effect",
+    },
+]
+
+
+def parse_checks(config: list[dict[str, Any]] = CONFIG) -> list[Check]:
+    checks = []
+    for entry in config:
+        options = dict(entry)
+        kind = options.pop("kind")
+        if kind not in KINDS:
+            raise ValueError(f"unknown check kind {kind!r}; known: {', '.join(KINDS)}")
+        checks.append(KINDS[kind](**options))
+    return checks
+
+
+def compare(
+    baseline: dict, results_figures: dict[str, dict], context: Context, allow_removed: bool = False
+) -> list[Row]:
+    """Every row of the gate: each check on each case in both, then new and vanished cases."""
+    checks = parse_checks()
+    rows: list[Row] = []
+    old_cases = baseline["cases"]
+    for case, new in results_figures.items():
+        old = old_cases.get(case)
+        if old is None:
+            rows.append(Row(case, "case", "–", "present", "", "", "new"))
+            continue
+        for check in checks:
+            rows.extend(check.rows(case, old, new, context))
+    for case in old_cases:
+        if case not in results_figures:
+            verdict = "removed" if allow_removed else "vanished"
+            rows.append(
+                Row(
+                    case,
+                    "case",
+                    "present",
+                    "–",
+                    "",
+                    "",
+                    verdict,
+                    "" if allow_removed else "pass --allow-removed if it was on purpose",
+                )
+            )
+    return rows

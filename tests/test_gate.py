@@ -1,0 +1,201 @@
+"""The regression gate: a catalogue of perturbations it must catch, reruns it must pass, and bad
+input it must refuse with one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import onnx
+import pytest
+
+import suite.export
+from suite.cli import main as cli
+
+pytestmark = pytest.mark.slow
+
+GATE_CASES = """
+[defaults]
+channels = 16
+size = 48
+
+[[case]]
+id = "g-transposed"
+method = "transposed"
+kernel = 4
+init = "{init}"
+
+[[case]]
+id = "g-resize"
+method = "{resize_method}"
+{resize_keys}
+
+[[case]]
+id = "g-interpolate"
+method = "interpolate"
+mode = "bilinear"
+
+[[case]]
+id = "g-repeated"
+factory = "factories:repeated_resize_conv"
+repeat = {repeat}
+"""
+UNCHANGED = {
+    "init": "random",
+    "resize_method": "resize_conv",
+    "resize_keys": 'mode = "bilinear"',
+    "repeat": 1,
+}
+
+
+def write_gate_cases(folder, **changes):
+    path = folder / "gate.toml"
+    path.write_text(textwrap.dedent(GATE_CASES.format(**{**UNCHANGED, **changes})))
+    return path
+
+
+def run(folder, name, cache, **changes):
+    out = folder / name
+    (folder / f"{name}-cases").mkdir(parents=True)
+    cases = write_gate_cases(folder / f"{name}-cases", **changes)
+    assert cli(
+        ["run", str(cases), "--out", str(out), "--cache", str(cache), "--runtimes", "ort-cpu"]
+    ) in (0, 1)
+    return out
+
+
+def gate(run_dir, baseline, *extra) -> int:
+    return cli(["gate", str(run_dir), "--baseline", str(baseline), *extra])
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory, export_cache):
+    root = tmp_path_factory.mktemp("gate")
+    runs = []
+    for index in range(2):
+        folder = root / f"base{index}"
+        folder.mkdir()
+        runs.append(run(folder, "run", export_cache))
+    path = root / "baseline.json"
+    assert cli(["baseline", *map(str, runs), "--out", str(path)]) == 0
+    return path
+
+
+def failing(run_dir) -> list[str]:
+    """The table rows of gate.md whose verdict is bold (failed)."""
+    rows = (run_dir / "gate.md").read_text().splitlines()
+    return [row for row in rows if row.startswith("| ") and row.rstrip(" |").endswith("**")]
+
+
+@pytest.mark.timing
+def test_five_reruns_of_unchanged_code_pass(baseline, tmp_path, export_cache):
+    verdicts = []
+    for index in range(5):
+        folder = tmp_path / f"re{index}"
+        folder.mkdir()
+        verdicts.append(gate(run(folder, "run", export_cache), baseline))
+    assert verdicts == [0, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected_figures"),
+    [
+        (
+            {"resize_method": "transposed", "resize_keys": ""},
+            ["onnx_ops", "metrics.checkerboard_db"],
+        ),
+        ({"init": "ones"}, ["metrics.flat_ripple", "metrics.hypercolumn_psnr_db"]),
+    ],
+    ids=["method-swapped", "init-changed"],
+)
+def test_changed_model_fails_the_gate(baseline, tmp_path, export_cache, change, expected_figures):
+    out = run(tmp_path, "run", export_cache, **change)
+    assert gate(out, baseline, "--latency-advisory") == 1
+    rows = "\n".join(failing(out))
+    for figure in expected_figures:
+        assert f"| {figure} |" in rows or f"| {figure}" in rows, rows
+
+
+def test_parity_break_fails_the_gate(baseline, tmp_path, monkeypatch):
+    """An export whose Resize uses the wrong coordinate mode: torch and onnxruntime part ways."""
+    real = suite.export._export_to
+
+    def wrong_attribute(path, model, example):
+        log = real(path, model, example)
+        proto = onnx.load(path)
+        for node in proto.graph.node:
+            for attribute in node.attribute:
+                if attribute.name == "coordinate_transformation_mode":
+                    attribute.s = b"asymmetric"
+        onnx.save(proto, path)
+        return log
+
+    monkeypatch.setattr(suite.export, "_export_to", wrong_attribute)
+    out = run(tmp_path, "run", tmp_path / "fresh-cache")
+    assert gate(out, baseline, "--latency-advisory") == 1
+    rows = "\n".join(failing(out))
+    assert "g-interpolate | parity.ort-cpu" in rows
+    assert "g-interpolate | onnx_numerics" in rows
+
+
+@pytest.mark.timing
+def test_injected_3x_slowdown_fails_on_latency_only(baseline, tmp_path, export_cache):
+    out = run(tmp_path, "run", export_cache, repeat=3)
+    assert gate(out, baseline) == 1
+    rows = failing(out)
+    assert any("g-repeated | latency.torch-cpu" in row for row in rows), rows
+    assert not any("latency" not in row for row in rows), rows  # nothing deterministic moved
+
+
+def test_vanished_case_fails_unless_removed_on_purpose(baseline, tmp_path):
+    results = json.loads((baseline.parent / "base0" / "run" / "results.json").read_text())
+    results["cases"] = [c for c in results["cases"] if c["id"] != "g-interpolate"]
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "results.json").write_text(json.dumps(results))
+    assert gate(out, baseline) == 1
+    assert (
+        "g-interpolate | case | present | – |  |  | **vanished**" in (out / "gate.md").read_text()
+    )
+    assert gate(out, baseline, "--allow-removed", "--latency-advisory") == 0
+
+
+def test_another_machine_makes_latency_not_comparable(baseline, tmp_path):
+    data = json.loads(baseline.read_text())
+    data["machine_class"] = "some other CPU | 64 cores | 64 threads | aarch64"
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(data))
+    run_dir = baseline.parent / "base1" / "run"
+    assert gate(run_dir, other) == 0
+    assert "not comparable" in (run_dir / "gate.md").read_text()
+
+
+def test_bad_input_is_one_line_and_exit_2(baseline, tmp_path, capsys):
+    run_dir = baseline.parent / "base0" / "run"
+    data = json.loads(baseline.read_text())
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({**data, "baseline_version": 99}))
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text(baseline.read_text()[:500])
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps({k: v for k, v in data.items() if k != "machine_class"}))
+    empty = tmp_path / "empty-run"
+    empty.mkdir()
+    cases = [
+        (
+            [str(run_dir), "--baseline", str(newer)],
+            "baseline_version 99 is newer than this suite reads",
+        ),
+        ([str(run_dir), "--baseline", str(truncated)], "not valid JSON (truncated?)"),
+        (
+            [str(run_dir), "--baseline", str(edited)],
+            "not a valid baseline at top level: 'machine_class' is a required property",
+        ),
+        ([str(empty), "--baseline", str(baseline)], "no results.json in this folder"),
+        ([str(run_dir), "--baseline", str(tmp_path / "none.json")], "no such baseline file"),
+    ]
+    for args, message in cases:
+        capsys.readouterr()
+        assert cli(["gate", *args]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err
