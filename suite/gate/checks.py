@@ -135,40 +135,30 @@ class Latency(Check):
             b = np.asarray(after[runtime]["normalised"])
             effect = float(np.median(b) / np.median(a) - 1)
             threshold = f"+{min_effect:.0%} and p<{alpha:g}"
-            figure = f"latency.{runtime}"
             change = f"{effect:+.1%}"
+            message = ""
             if not context.comparable_machines:
-                rows.append(
-                    Row(
-                        case,
-                        figure,
-                        _fmt(before[runtime]["median_s"]),
-                        _fmt(after[runtime]["median_s"]),
-                        change,
-                        threshold,
-                        "not comparable",
-                        context.machine_note,
-                    )
-                )
-                continue
-            slower = mannwhitneyu(b, a, alternative="greater").pvalue
-            faster = mannwhitneyu(b, a, alternative="less").pvalue
-            if slower < alpha and effect > min_effect:
-                verdict = "regressed"
-            elif faster < alpha and effect < -min_effect / (1 + min_effect):
-                verdict = "improved"
+                verdict, message = "not comparable", context.machine_note
             else:
-                verdict = "pass"
-            p = slower if effect >= 0 else faster
+                slower = mannwhitneyu(b, a, alternative="greater").pvalue
+                faster = mannwhitneyu(b, a, alternative="less").pvalue
+                if slower < alpha and effect > min_effect:
+                    verdict = "regressed"
+                elif faster < alpha and effect < -min_effect / (1 + min_effect):
+                    verdict = "improved"
+                else:
+                    verdict = "pass"
+                change += f" (p={slower if effect >= 0 else faster:.2g})"
             rows.append(
                 Row(
                     case,
-                    figure,
+                    f"latency.{runtime}",
                     _fmt(before[runtime]["median_s"]),
                     _fmt(after[runtime]["median_s"]),
-                    f"{change} (p={p:.2g})",
+                    change,
                     threshold,
                     verdict,
+                    message,
                 )
             )
         return rows

@@ -154,6 +154,15 @@ ALIGN_CORNERS = Param(
 )
 
 
+def conv_then_scale(params: dict[str, Any], size: Size) -> Size:
+    """Output size of a stride-1 convolution followed by upsampling by ``scale``."""
+    from ..geometry import conv_out, conv_padding
+
+    pads = conv_padding(params["kernel"], params["padding"])
+    h, w = (conv_out(n, params["kernel"], pads) * params["scale"] for n in size)
+    return h, w
+
+
 def derive_align_corners(values: dict[str, Any], given: dict[str, Any]) -> None:
     """align_corners means nothing for nearest, so it is refused there rather than ignored."""
     if values["mode"] == "nearest":

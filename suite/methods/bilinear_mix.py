@@ -7,11 +7,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..geometry import conv_out, conv_padding
 from ..init import initialise
 from ..layers import Interpolate, learned_layers, padded_conv
 from . import register
-from .base import KERNEL, PADDING, SCALE, Method, Param, Size
+from .base import KERNEL, PADDING, SCALE, Method, Param, Size, conv_then_scale
 
 
 @register
@@ -37,9 +36,7 @@ class BilinearMix(Method):
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:
-        pads = conv_padding(params["kernel"], params["padding"])
-        h, w = (conv_out(n, params["kernel"], pads) * params["scale"] for n in size)
-        return h, w
+        return conv_then_scale(params, size)
 
     @classmethod
     def build(cls, params: dict[str, Any], channels: int, generator: torch.Generator) -> nn.Module:
