@@ -50,8 +50,6 @@ class Case:
     tolerance: Tolerance | None = None
     #: the regression gate's smallest latency change that counts, with its reason
     gate: dict[str, Any] | None = field(default=None, hash=False)
-    #: the list-valued keys this case was expanded from, and the value it took
-    expanded: dict[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def method(self) -> str:

@@ -157,7 +157,7 @@ def _expand(
                 **dict(zip(default_lists, default_combo, strict=True)),
             }
             case_id = base_id + (_id_suffix(expanded) if expanded else "")
-            cases.append(_resolve(name, case_id, concrete, values, expanded))
+            cases.append(_resolve(name, case_id, concrete, values))
     return cases
 
 
@@ -202,7 +202,6 @@ def _resolve(
     case_id: str,
     concrete: dict[str, Any],
     defaults: dict[str, Any],
-    expanded: dict[str, Any],
 ) -> Case:
     allowed = set(CASE_KEYS) | all_method_keys()
     for key in concrete:
@@ -222,7 +221,6 @@ def _resolve(
         seed=_integer("seed", merged.get("seed", DEFAULT_SEED), minimum=0),
         tolerance=_tolerance(merged.get("tolerance")),
         gate=_gate(merged.get("gate")),
-        expanded=expanded,
     )
     _check_geometry(case)
     return case

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,6 @@ class Exported:
     ops: dict[str, int]
     numerics: list[dict[str, Any]]
     output_shape: list[int]
-    exporter_log: str = field(default="", repr=False)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -92,9 +91,8 @@ def export_case(case: Case, model: nn.Module, example: torch.Tensor, cache_dir: 
     """Export (or reuse the cached export of) ``model``; check it fully and infer its shapes."""
     path = Path(cache_dir) / f"{cache_key(case, model)}.onnx"
     cached = path.exists()
-    log = ""
     if not cached:
-        log = _export_to(path, model, example)
+        _export_to(path, model, example)
     proto = onnx.load(path)
     try:
         onnx.checker.check_model(proto, full_check=True)
@@ -108,7 +106,6 @@ def export_case(case: Case, model: nn.Module, example: torch.Tensor, cache_dir: 
         ops=op_inventory(proto),
         numerics=numerics_attributes(proto),
         output_shape=_output_shape(inferred),
-        exporter_log=log,
     )
 
 

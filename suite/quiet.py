@@ -18,9 +18,6 @@ class Captured:
 
     text: str = ""
 
-    def tail(self, lines: int = 20) -> str:
-        return "\n".join(self.text.splitlines()[-lines:])
-
 
 @contextlib.contextmanager
 def captured_output() -> Iterator[Captured]:

@@ -55,7 +55,8 @@ def _finite(value: Any) -> bool:
     return not isinstance(value, float) or bool(np.isfinite(value))
 
 
-def _record(metrics: dict, notes: dict, name: str, compute: Callable[[], Any]) -> Any:
+def _record(notes: dict, name: str, compute: Callable[[], Any]) -> Any:
+    """The value of ``compute()``, or ``None`` with the reason in ``notes[name]``."""
     try:
         value = compute()
         if not _finite(value):
@@ -65,7 +66,6 @@ def _record(metrics: dict, notes: dict, name: str, compute: Callable[[], Any]) -
         notes[name] = f"skipped: {exc}"
     except MetricError as exc:
         notes[name] = f"failed: {exc}"
-    metrics.setdefault(name, None)
     return None
 
 
@@ -97,7 +97,7 @@ def image_metrics(
         outputs["flat"] = infer(np.ones(case.input_shape, dtype=np.float32))
         return flat_ripple(outputs["flat"][0], cut)
 
-    metrics["flat_ripple"] = _record(metrics, notes, "flat_ripple", flat)
+    metrics["flat_ripple"] = _record(notes, "flat_ripple", flat)
 
     try:
         inputs, originals = probe_inputs(case, probes)
@@ -119,7 +119,7 @@ def image_metrics(
         scores = checkerboard(crop_to_periods(interior, family_periods), family_periods)
         return {str(p): round(v, 3) for p, v in scores.items()}
 
-    metrics["checkerboard_families"] = _record(metrics, notes, "checkerboard_families", families)
+    metrics["checkerboard_families"] = _record(notes, "checkerboard_families", families)
     if metrics["checkerboard_families"]:
         metrics["checkerboard_db"] = max(metrics["checkerboard_families"].values())
     else:
@@ -131,7 +131,7 @@ def image_metrics(
         stack = np.concatenate(list(outputs["probes"]))
         return spectral_deviation(stack, np.concatenate(originals))
 
-    spectral = _record(metrics, notes, "spectral_deviation_db", deviation)
+    spectral = _record(notes, "spectral_deviation_db", deviation)
     metrics["spectral_deviation_db"] = spectral["deviation_db"] if spectral else None
     metrics["spectral_curves"] = spectral["curves"] if spectral else None
     metrics["notes"] = notes
@@ -143,7 +143,7 @@ def reference_metrics(case: Case, model: nn.Module, infer: Infer) -> tuple[dict,
     a trained case, how it was trained."""
     metrics, outputs = image_metrics(case, infer)
     notes = metrics["notes"]
-    hyper = _record(metrics, notes, "hypercolumn", lambda: _hypercolumn(case, model))
+    hyper = _record(notes, "hypercolumn", lambda: _hypercolumn(case, model))
     metrics["hypercolumn_mse"] = hyper["mse"] if hyper else None
     metrics["hypercolumn_psnr_db"] = hyper["psnr_db"] if hyper else None
     metrics["hypercolumn_ssim"] = hyper["ssim"] if hyper else None
@@ -154,7 +154,6 @@ def reference_metrics(case: Case, model: nn.Module, infer: Infer) -> tuple[dict,
             "test": hyper["test_probes"],
             "levels": hyper["levels"],
         }
-    metrics.pop("hypercolumn", None)
     metrics["training"] = getattr(model, "training_record", None)
     return metrics, outputs
 

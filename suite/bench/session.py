@@ -66,6 +66,8 @@ class CaseState:
     attempted: bool = False
     #: torch's outputs for the analysis probes, to check each runtime's metrics against
     probe_outputs: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the torch reference as loaded in ``prepare``, reused as the torch-cpu runtime
+    reference_loaded: Any = None
     #: timed calls kept for the later timing passes, by runtime
     steps: dict[str, Any] = field(default_factory=dict)
     runtimes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -175,6 +177,7 @@ class BenchSession:
                     f"torch output {list(reference.shape)} != geometry {list(case.output_shape)}"
                 )
             state.reference = reference
+            state.reference_loaded = loaded
         except Exception as exc:  # any failure of a case is data, not a crash of the run
             state.error = f"{stage}: {_first_line(exc)}"
             self._log(case, stage, exc)
@@ -202,8 +205,11 @@ class BenchSession:
             return
         try:
             self.progress.stage(case.id, f"{name} · check")
-            loaded = runtime.load(state.prepared)
-            output = loaded.output()
+            if name == REFERENCE:
+                loaded, output = state.reference_loaded, state.reference
+            else:
+                loaded = runtime.load(state.prepared)
+                output = loaded.output()
             check_finite(output, name)
             bound = bound_for(name, case.tolerance)
             parity = compare(output, state.reference, bound)

@@ -47,12 +47,10 @@ class Loaded:
 
 
 class Runtime:
-    """A registered runtime. ``needs_onnx``: it runs the exported model, not the torch one.
-    ``timed``: pytest-benchmark measures it (the ONNX reference evaluator is an oracle, not a
-    contender, and is not timed)."""
+    """A registered runtime. ``timed``: pytest-benchmark measures it (the ONNX reference
+    evaluator is an oracle, not a contender, and is not timed)."""
 
     name: ClassVar[str]
-    needs_onnx: ClassVar[bool] = True
     timed: ClassVar[bool] = True
     #: the artifact metrics are computed on this runtime's outputs too
     analysed: ClassVar[bool] = True

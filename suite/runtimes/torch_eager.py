@@ -16,7 +16,6 @@ class TorchCPU(Runtime):
     """The reference every other runtime is compared with."""
 
     name = "torch-cpu"
-    needs_onnx = False
 
     def load(self, prepared: Prepared) -> Loaded:
         torch.set_num_threads(prepared.threads)
@@ -38,7 +37,6 @@ class TorchCUDA(Runtime):
     """Eager on the GPU; every call synchronises so that a host clock measures the kernels."""
 
     name = "torch-cuda"
-    needs_onnx = False
 
     def unavailable(self) -> str | None:
         if not torch.cuda.is_available():
