@@ -166,11 +166,16 @@ def test_border_grows_with_each_stage():
 def test_hypercolumns_beat_predicting_the_mean():
     case = single("interpolate", size=32, channels=1, mode="bilinear")
     model = case.build()
-    metrics, _ = reference_metrics(case, model, torch_infer(model))
+    metrics, _, pictures = reference_metrics(case, model, torch_infer(model))
     assert metrics["hypercolumn_psnr_db"] > 20
     assert 0.0 < metrics["hypercolumn_ssim"] <= 1.0
     assert 0.0 <= metrics["hypercolumn_checkerboard_energy"] < 0.05
     assert metrics["probes"]["hypercolumn"]["levels"] == [1, 2]
+    # The illustration: each level at its own size and back at the output size (64 = 32 x 2).
+    assert pictures["level1"].shape == (32, 32) and pictures["level2"].shape == (16, 16)
+    assert pictures["level1_upsampled"].shape == pictures["level2_upsampled"].shape == (64, 64)
+    residual = pictures["prediction"] - pictures["target"]
+    assert 10 * np.log10(1.0 / np.mean(residual**2)) > 20  # the first held-out probe, as above
 
 
 def test_trained_init_is_seeded_and_lowers_the_loss():

@@ -138,9 +138,12 @@ def image_metrics(
     return metrics, outputs
 
 
-def reference_metrics(case: Case, model: nn.Module, infer: Infer) -> tuple[dict, dict]:
+def reference_metrics(
+    case: Case, model: nn.Module, infer: Infer
+) -> tuple[dict, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The torch reference's figures: the image metrics, the hypercolumn reconstruction and, for
-    a trained case, how it was trained."""
+    a trained case, how it was trained; with the outputs they came from and the hypercolumn
+    illustration's pictures (empty when the case has no hypercolumn figures)."""
     metrics, outputs = image_metrics(case, infer)
     notes = metrics["notes"]
     hyper = _record(notes, "hypercolumn", lambda: _hypercolumn(case, model))
@@ -155,7 +158,8 @@ def reference_metrics(case: Case, model: nn.Module, infer: Infer) -> tuple[dict,
             "levels": hyper["levels"],
         }
     metrics["training"] = getattr(model, "training_record", None)
-    return metrics, outputs
+    pictures = hyper.pop("pictures") if hyper else {}
+    return metrics, outputs, pictures
 
 
 def _hypercolumn(case: Case, model: nn.Module) -> dict:

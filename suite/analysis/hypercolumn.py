@@ -38,13 +38,19 @@ def _filters(channels: int, levels: list[int], seed: int) -> list[torch.Tensor]:
     ]
 
 
-def _hypercolumns(model: nn.Module, image: np.ndarray, scale: int, levels, filters) -> np.ndarray:
+def _hypercolumns(
+    model: nn.Module, image: np.ndarray, scale: int, levels, filters, pictures: dict | None = None
+) -> np.ndarray:
+    """The (pixels, features + 1) design matrix; ``pictures`` (when given) receives channel 0 of
+    each level before and after upsampling."""
     height, width = image.shape[-2:]
     stacked = []
     with torch.no_grad():
         for level, weight in zip(levels, filters, strict=True):
             low = torch.from_numpy(area_downsample(image, scale**level)).float()[None]
             features = torch.tanh(F.conv2d(low, weight, padding=1))
+            if pictures is not None:
+                pictures[f"level{level}"] = features[0, 0].numpy().copy()
             for _ in range(level):
                 features = model(features)
             if tuple(features.shape[-2:]) != (height, width):
@@ -52,6 +58,8 @@ def _hypercolumns(model: nn.Module, image: np.ndarray, scale: int, levels, filte
                     f"the upsampler maps level {level} to {tuple(features.shape[-2:])}, "
                     f"not {(height, width)}"
                 )
+            if pictures is not None:
+                pictures[f"level{level}_upsampled"] = features[0, 0].numpy().copy()
             stacked.append(features[0].numpy().astype(np.float64))
     columns = np.concatenate(stacked).reshape(-1, height * width).T
     return np.hstack([columns, np.ones((height * width, 1))])
@@ -67,7 +75,9 @@ def hypercolumn_metrics(
 ) -> dict:
     """MSE, PSNR (dB, higher is better) and SSIM (higher is better) of the held-out
     reconstructions, averaged over the held-out probes, and the share of the residual's energy
-    on the checkerboard bins (lower is better). ``size`` is the full (output) resolution."""
+    on the checkerboard bins (lower is better). ``size`` is the full (output) resolution.
+    ``pictures`` holds the first held-out probe's target, its reconstruction and channel 0 of
+    every level before and after upsampling, for the report's illustration."""
     height, width = size
     levels = [
         level
@@ -80,11 +90,13 @@ def hypercolumn_metrics(
         raise MetricSkipped(f"no pyramid level fits {height}x{width} at scale {scale}")
     filters = _filters(channels, levels, seed)
 
-    def sample(name: str) -> tuple[np.ndarray, np.ndarray]:
+    pictures: dict[str, np.ndarray] = {}
+
+    def sample(name: str, keep: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         rgb = probe(name, height, width)
         target = np.einsum("r,rhw->hw", LUMA, rgb)
         image = to_channels(rgb, channels, seed)
-        return _hypercolumns(model, image, scale, levels, filters), target
+        return _hypercolumns(model, image, scale, levels, filters, keep), target
 
     train = [sample(name) for name in TRAIN_PROBES]
     x = np.vstack([columns for columns, _ in train])
@@ -94,9 +106,12 @@ def hypercolumn_metrics(
     weights = np.linalg.solve(gram + ridge * np.eye(gram.shape[0]), x.T @ y)
 
     figures = {"mse": [], "psnr_db": [], "ssim": [], "checkerboard_energy": []}
-    for name in TEST_PROBES:
-        columns, target = sample(name)
+    for index, name in enumerate(TEST_PROBES):
+        keep = pictures if index == 0 else None  # the report's illustration: the first probe
+        columns, target = sample(name, keep)
         prediction = (columns @ weights).reshape(height, width)
+        if keep is not None:
+            pictures.update(target=target, prediction=prediction)
         figures["mse"].append(mean_squared_error(target, prediction))
         figures["psnr_db"].append(peak_signal_noise_ratio(target, prediction, data_range=1.0))
         figures["ssim"].append(structural_similarity(target, prediction, data_range=1.0))
@@ -105,6 +120,11 @@ def hypercolumn_metrics(
         )
     result = {key: float(np.mean(values)) for key, values in figures.items()}
     result.update(
-        {"levels": levels, "train_probes": list(TRAIN_PROBES), "test_probes": list(TEST_PROBES)}
+        {
+            "levels": levels,
+            "train_probes": list(TRAIN_PROBES),
+            "test_probes": list(TEST_PROBES),
+            "pictures": pictures,
+        }
     )
     return result

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..analysis.analyse import image_metrics, reference_metrics
+from ..analysis.samples import case_samples, hypercolumn_samples
 from ..case import Case
 from ..cost import COPY_BYTES, copy_buffers, count_bytes, count_flops, roofline
 from ..export import export_case
@@ -68,6 +69,8 @@ class CaseState:
     probe_outputs: dict[str, np.ndarray] = field(default_factory=dict)
     #: the torch reference as loaded in ``prepare``, reused as the torch-cpu runtime
     reference_loaded: Any = None
+    #: pictures for the report (``analysis.samples``), by name
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
     #: timed calls kept for the later timing passes, by runtime
     steps: dict[str, Any] = field(default_factory=dict)
     runtimes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -183,13 +186,25 @@ class BenchSession:
             self._log(case, stage, exc)
             return
         self.progress.stage(case.id, "analyse")
+        pictures: dict[str, np.ndarray] = {}
         try:
-            state.record["metrics"], state.probe_outputs = reference_metrics(
+            state.record["metrics"], state.probe_outputs, pictures = reference_metrics(
                 case, model, loaded.infer
             )
         except Exception as exc:  # a bug in a metric must not lose the case
             state.record["metrics"] = {"notes": {"analysis": f"failed: {_first_line(exc)}"}}
             self._log(case, "analyse", exc)
+        self.progress.stage(case.id, "samples")
+        try:
+            flat = state.probe_outputs.get("flat")
+            state.samples = {
+                **case_samples(case, model, flat),
+                **hypercolumn_samples(case, pictures),
+            }
+        except Exception as exc:  # the pictures are for the report: never lose the case for them
+            notes = state.record["metrics"].setdefault("notes", {})
+            notes["samples"] = f"failed: {_first_line(exc)}"
+            self._log(case, "samples", exc)
 
     def run_runtime(self, case_id: str, name: str, benchmark) -> None:
         state = self.states[case_id]
@@ -332,6 +347,15 @@ class BenchSession:
 
     def case_records(self) -> list[dict[str, Any]]:
         return [self._finish(state) for state in self.states.values()]
+
+    def samples(self) -> dict[str, np.ndarray]:
+        """Every case's samples under ``c<index>.<name>``; each case record names its keys."""
+        arrays: dict[str, np.ndarray] = {}
+        for index, state in enumerate(self.states.values()):
+            keys = {name: f"c{index:03d}.{name}" for name in state.samples}
+            state.record["samples"] = keys
+            arrays.update({keys[name]: image for name, image in state.samples.items()})
+        return arrays
 
     def _finish(self, state: CaseState) -> dict[str, Any]:
         record = state.record

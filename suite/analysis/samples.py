@@ -1,0 +1,157 @@
+"""Pictures of what a case does, kept with the run so that the report can draw its galleries and
+the lecture's figures without running any model again.
+
+Every sample is one channel (channel 0) of a torch output, stored as float16 in the run's
+``samples.npz``. Large outputs are centre-cropped to ``MAX_SIDE`` pixels a side.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from skimage.transform import resize
+from torch import nn
+
+from ..case import Case
+from ..errors import UsageError
+from ..layers import Interpolate
+from .probes import area_downsample, photo, to_channels
+
+#: The gallery's photograph and crop: the astronaut's face, the same pixels for every case.
+GALLERY_PHOTO = "astronaut"
+GALLERY_BOX = (40, 300, 120, 380)  # top, bottom, left, right in the 512x512 original
+GALLERY_INPUT = 64
+#: Inputs this small get the lecture's ramp (10, 20, 30, ...) instead of a photograph, so the
+#: 2x2 bilinear example is exactly [[10, 20], [30, 40]].
+RAMP_MAX_SIDE = 8
+MAX_SIDE = 512
+#: Channels of an intermediate feature map kept (the lecture shows "4 of 64").
+FEATURE_CHANNELS = 4
+
+Arrays = dict[str, np.ndarray]
+
+
+def _crop(image: np.ndarray, side: int = MAX_SIDE) -> np.ndarray:
+    h, w = image.shape[-2:]
+    top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    return image[..., top : top + side, left : left + side]
+
+
+def _keep(image: np.ndarray | torch.Tensor) -> np.ndarray:
+    if isinstance(image, torch.Tensor):
+        image = image.detach().numpy()
+    return _crop(np.asarray(image)).astype(np.float16)
+
+
+def ramp(height: int, width: int) -> np.ndarray:
+    """10, 20, 30, ... in reading order (the lecture's 2x2 example is [[10, 20], [30, 40]])."""
+    return 10.0 * np.arange(1, height * width + 1, dtype=np.float64).reshape(height, width)
+
+
+def gallery_original(height: int, width: int) -> np.ndarray:
+    """The gallery crop as RGB in [0, 1] at ``height`` x ``width``."""
+    top, bottom, left, right = GALLERY_BOX
+    full = photo(GALLERY_PHOTO, 512, 512)[:, top:bottom, left:right]
+    return resize(full, (3, height, width), order=3, anti_aliasing=True, mode="reflect").clip(0, 1)
+
+
+def _own_input(case: Case) -> np.ndarray:
+    """The case's own input size: the ramp for tiny inputs, else the gallery photograph's
+    luminance (the lecture's greyscale pictures), mapped to the case's channels."""
+    height, width = case.size
+    if max(height, width) <= RAMP_MAX_SIDE:
+        plane = ramp(height, width)
+        return np.repeat(plane[None], case.channels, axis=0)
+    rgb = gallery_original(height, width)
+    return to_channels(rgb, case.channels, case.seed)
+
+
+def _run(model: nn.Module, image: np.ndarray) -> torch.Tensor:
+    with torch.no_grad():
+        return model(torch.from_numpy(image).float()[None])[0]
+
+
+def _interpolation_features(model: nn.Module, image: np.ndarray) -> Arrays:
+    """The first few channels going into and out of the model's last interpolation layer: the
+    lecture's "sample convolution outputs" and "sample upsampled outputs"."""
+    layers = [m for m in model.modules() if isinstance(m, Interpolate)]
+    if not layers:
+        return {}
+    seen: dict[str, torch.Tensor] = {}
+
+    def hook(_module: nn.Module, inputs: tuple[torch.Tensor], output: torch.Tensor) -> None:
+        seen["before"], seen["after"] = inputs[0][0], output[0]
+
+    handle = layers[-1].register_forward_hook(hook)
+    try:
+        _run(model, image)
+    finally:
+        handle.remove()
+    return {
+        "features": _keep(seen["before"][:FEATURE_CHANNELS]),
+        "features_upsampled": _keep(seen["after"][:FEATURE_CHANNELS]),
+    }
+
+
+def case_samples(case: Case, model: nn.Module, flat_output: np.ndarray | None) -> Arrays:
+    """Every picture the report draws of this case (channel 0 unless stated)."""
+    samples: Arrays = {}
+    if flat_output is not None:
+        samples["flat"] = _keep(_crop(flat_output[0, 0], 64))
+
+    own = _own_input(case)
+    samples["input"] = _keep(own[0])
+    samples["output"] = _keep(_run(model, own)[0])
+    if case.channels == 1:  # the lecture's greyscale 1 → 64 → 1 illustration; wider is unused
+        samples.update(_interpolation_features(model, own))
+
+    # The gallery: the same photograph crop for every case, its area-downsampled copy in.
+    high = to_channels(
+        gallery_original(GALLERY_INPUT * case.scale, GALLERY_INPUT * case.scale),
+        case.channels,
+        case.seed,
+    )
+    low = area_downsample(high, case.scale)
+    samples["gallery_input"] = _keep(low[0])
+    samples["gallery_original"] = _keep(high[0])
+    samples["gallery_output"] = _keep(_run(model, low)[0])
+    return samples
+
+
+def hypercolumn_samples(case: Case, pictures: dict[str, np.ndarray]) -> Arrays:
+    """The hypercolumn illustration's pictures (see ``hypercolumn_metrics``), prefixed; kept for
+    single-channel cases only (the lecture's greyscale examples), which is all the report uses."""
+    if case.channels != 1:
+        return {}
+    return {f"hypercolumn_{name}": _keep(image) for name, image in pictures.items()}
+
+
+SAMPLES_FILE = "samples.npz"
+
+
+def write_samples(out_dir: Path, arrays: Arrays) -> Path:
+    """All the run's samples in one compressed file, written beside results.json atomically."""
+    path = Path(out_dir) / SAMPLES_FILE
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial.npz")
+    try:
+        np.savez_compressed(partial, **arrays)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def load_samples(run_dir: Path) -> Arrays:
+    """The run's samples by key; empty when the run kept none (an older run, or none written)."""
+    path = Path(run_dir) / SAMPLES_FILE
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as handle, np.load(handle) as data:
+            return {key: data[key].astype(np.float32) for key in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise UsageError(f"{path}: not a readable samples file: {exc}") from None
