@@ -11,6 +11,8 @@ from typing import Any
 
 import jsonschema
 
+from .errors import UsageError
+
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
 BENCHMARK_FILE = "benchmark.json"
@@ -52,3 +54,16 @@ def load_results(path: Path) -> dict[str, Any]:
     data = json.loads(path.read_text(encoding="utf-8"))
     validate(data)
     return data
+
+
+def load_run(run_dir: Path) -> dict[str, Any]:
+    """A run folder's results, or a one-line ``UsageError`` naming the file and what is wrong."""
+    path = Path(run_dir) / RESULTS_FILE
+    if not path.exists():
+        raise UsageError(f"{run_dir}: no {RESULTS_FILE} in this folder")
+    try:
+        return load_results(path)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not valid JSON: {exc}") from None
+    except jsonschema.ValidationError as exc:
+        raise UsageError(f"{path}: does not follow the results schema: {exc.message}") from None

@@ -47,12 +47,13 @@ def export_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("onnx-cache")
 
 
-def run_suite(*args: str) -> int:
-    """``python -m suite run ARGS`` in this process (the bench's own pytest session nests)."""
-    return cli_main(["run", *args])
+def run_suite(*args: str, report: bool = False) -> int:
+    """``python -m suite run ARGS`` in this process (the bench's own pytest session nests);
+    without the report unless asked (tests/test_report.py checks it)."""
+    return cli_main(["run", *args, *([] if report else ["--no-report"])])
 
 
-@pytest.fixture(name="run_suite")
+@pytest.fixture(name="run_suite", scope="session")
 def run_suite_fixture() -> Callable[..., int]:
     return run_suite
 

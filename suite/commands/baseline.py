@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 
 from ..errors import UsageError
-from ..gate.baseline import BASELINES_DIR, from_runs, load_run, write_baseline
+from ..gate.baseline import BASELINES_DIR, from_runs, write_baseline
+from ..results import load_run
 
 NAME = "baseline"
 HELP = "write a gate baseline (results/baselines/...) from a run folder"

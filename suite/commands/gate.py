@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..gate.baseline import figures, load_baseline, load_run, machine_class
+from ..gate.baseline import figures, load_baseline, machine_class
 from ..gate.checks import Context, Row, compare
+from ..results import load_run
 
 NAME = "gate"
 HELP = "compare a run with a committed baseline; exit 1 on a regression"

@@ -17,14 +17,16 @@ import pytest
 from rich.console import Console
 
 from .. import summary
+from ..analysis.samples import SAMPLES_FILE, write_samples
 from ..bench.plugin import BenchPlugin
 from ..bench.progress import Progress
 from ..bench.session import BenchSession, Options
 from ..casefile import case_files, load_cases
 from ..environment import git_commit, machine, versions
 from ..errors import UsageError
-from ..results import BENCHMARK_FILE, RESULTS_FILE, SCHEMA_VERSION, write_results
+from ..results import BENCHMARK_FILE, RESULTS_FILE, SCHEMA_VERSION, validate, write_results
 from ..runtimes import REFERENCE, get_runtime, list_runtimes
+from . import report as report_command
 
 NAME = "run"
 HELP = "run cases end to end and write results.json"
@@ -57,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--force", action="store_true", help="replace an existing results.json in --out"
+    )
+    parser.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="skip the report (by default the run ends by writing DIR/report/)",
     )
 
 
@@ -112,6 +120,8 @@ def main(args: argparse.Namespace) -> int:
             "its own output"
         )
 
+    samples = session.samples()  # also names each case's sample keys in its record
+    cases_done = session.case_records()
     results = {
         "schema_version": SCHEMA_VERSION,
         "run": {
@@ -125,16 +135,20 @@ def main(args: argparse.Namespace) -> int:
             "options": {"quick": args.quick, "runtimes": runtimes, "threads": args.threads},
             "copy_bandwidth": session.copy_bandwidth,
             "files": [str(p) for p in case_files(args.paths)],
+            "samples": SAMPLES_FILE,
         },
-        "cases": session.case_records(),
+        "cases": cases_done,
     }
+    validate(results)  # before anything is written: a run writes all of its files or none
+    write_samples(out, samples)
     path = write_results(out, results)
     report = Console(highlight=False)
     if not report.is_terminal:
         report = Console(highlight=False, width=120)  # logs: wide enough for the method table
     report.print(summary.render(results, path, session.crashes), soft_wrap=True)
     failed = any(c["status"] == "failed" for c in results["cases"]) or session.crashes
-    return 1 if failed else 0
+    report_failed = args.report and report_command.render(out) != 0
+    return 1 if failed or report_failed else 0
 
 
 def _pytest_args(options: Options) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 
 from ..errors import UsageError
-from ..results import RESULTS_FILE, write_json_atomic
+from ..results import write_json_atomic
 
 BASELINE_VERSION = 1
 BASELINES_DIR = Path("results/baselines")
@@ -45,20 +45,6 @@ def machine_class(run: dict[str, Any]) -> str:
     cores = machine.get("usable_cores", machine["cores"])
     arch = machine.get("arch", "?")
     return f"{machine['cpu']} | {cores} cores | {machine['threads']} threads | {arch}"
-
-
-def load_run(run_dir: Path) -> dict[str, Any]:
-    from ..results import load_results
-
-    path = Path(run_dir) / RESULTS_FILE
-    if not path.exists():
-        raise UsageError(f"{run_dir}: no {RESULTS_FILE} in this folder")
-    try:
-        return load_results(path)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}: not valid JSON: {exc}") from None
-    except jsonschema.ValidationError as exc:
-        raise UsageError(f"{path}: does not follow the results schema: {exc.message}") from None
 
 
 def _latency(case: dict[str, Any], runtime: dict[str, Any], copy_gbs: float | None):

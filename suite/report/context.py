@@ -1,0 +1,73 @@
+"""What every plot draws from: the run's results as tables, its samples, and one palette."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .data import cases_frame, runtimes_frame
+from .style import family_order, palette
+
+
+class NoData(Exception):
+    """A plot has nothing to draw in this run; the message says why (shown in its place)."""
+
+
+@dataclass
+class ReportContext:
+    results: dict[str, Any]
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
+    #: sample keys read since the last reset (what a plot drew from; ``publish`` keeps those)
+    used: set[str] = field(default_factory=set)
+
+    @cached_property
+    def cases(self) -> pd.DataFrame:
+        return cases_frame(self.results)
+
+    @cached_property
+    def runtimes(self) -> pd.DataFrame:
+        return runtimes_frame(self.results)
+
+    @cached_property
+    def families(self) -> list[str]:
+        return family_order(list(self.cases["family"].unique())) if len(self.cases) else []
+
+    @cached_property
+    def colours(self) -> dict[str, tuple[float, float, float]]:
+        return palette(self.families)
+
+    def sample(self, index: int, name: str) -> np.ndarray | None:
+        key = (self.results["cases"][index].get("samples") or {}).get(name)
+        if key in self.samples:
+            self.used.add(key)
+            return self.samples[key]
+        return None
+
+    def case_by_id(self, case_id: str) -> int | None:
+        for index, case in enumerate(self.results["cases"]):
+            if case["id"] == case_id:
+                return index
+        return None
+
+    @cached_property
+    def comparison(self) -> pd.DataFrame:
+        """The like-for-like set the galleries and cost plots compare: the largest group of
+        single-stage cases sharing channels and input size (every scale of it), in method order."""
+        usable = self.cases[(self.cases["stages"] == 1) & (self.cases["status"] != "failed")]
+        usable = usable[usable["scale"] > 1]
+        if usable.empty:
+            raise NoData("no single-stage upsampling case ran")
+        key = usable["channels"].astype(str) + "ch " + usable["size"]
+        biggest = key.value_counts().index[0]
+        group = usable[key == biggest].copy()
+        group["_order"] = group["family"].map({f: i for i, f in enumerate(self.families)})
+        return group.sort_values(["_order", "scale", "index"]).drop(columns="_order")
+
+    @property
+    def comparison_name(self) -> str:
+        first = self.comparison.iloc[0]
+        return f"{first['channels']} channels, {first['size']} input"

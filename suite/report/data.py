@@ -1,0 +1,123 @@
+"""A run's results.json as tidy tables: one row per case, one row per case and runtime."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..runtimes import REFERENCE
+
+#: Stage keys that make two cases of one method different methods to a reader.
+VARIANT_KEYS = ("mode", "init")
+
+
+def variant(case: dict[str, Any]) -> str:
+    """The method as a reader names it: ``interpolate bicubic``, ``transposed · ones``; a
+    decoder is its stages joined by ``>`` with the shared init."""
+    stages = case["stages"]
+    if len(stages) > 1:
+        inits = {s.get("init") for s in stages} - {None}
+        return case["method"] + (f" · {inits.pop()}" if len(inits) == 1 else "")
+    stage = stages[0]
+    label = stage["method"]
+    if stage.get("mode"):
+        label += f" {stage['mode']}"
+    if stage.get("align_corners"):
+        label += " align_corners"
+    if stage.get("init"):
+        label += f" · {stage['init']}"
+    return label
+
+
+def family(case: dict[str, Any]) -> str:
+    """The base method (the palette's key): a decoder of several stages is ``decoder``."""
+    return "decoder" if len(case["stages"]) > 1 else case["stages"][0]["method"]
+
+
+def cases_frame(results: dict[str, Any]) -> pd.DataFrame:
+    """One row per case: what it is and the torch reference's metrics."""
+    rows = []
+    for index, case in enumerate(results["cases"]):
+        metrics = case.get("metrics") or {}
+        cost = case.get("cost") or {}
+        rows.append(
+            {
+                "index": index,
+                "id": case["id"],
+                "file": case["file"],
+                "method": case["method"],
+                "family": family(case),
+                "variant": variant(case),
+                "stages": len(case["stages"]),
+                "kernel": case["kernel"],
+                "stride": case["stride"],
+                "scale": case["scale"],
+                "channels": case.get("channels"),
+                "size": "x".join(map(str, case.get("size") or [])),
+                "status": case["status"],
+                "parameters": cost.get("parameters"),
+                "flat_ripple": metrics.get("flat_ripple"),
+                "checkerboard_db": metrics.get("checkerboard_db"),
+                "spectral_deviation_db": metrics.get("spectral_deviation_db"),
+                "hypercolumn_psnr_db": metrics.get("hypercolumn_psnr_db"),
+                "hypercolumn_ssim": metrics.get("hypercolumn_ssim"),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    # The like-for-like comparison set of a case: same channels, input size and scale.
+    frame["geometry"] = (
+        frame["channels"].astype(str) + "ch " + frame["size"] + " ×" + frame["scale"].astype(str)
+    )
+    return frame
+
+
+def runtimes_frame(results: dict[str, Any]) -> pd.DataFrame:
+    """One row per case and runtime that ran (skipped runtimes are left out)."""
+    rows = []
+    for index, case in enumerate(results["cases"]):
+        for name, result in case["runtimes"].items():
+            if result["status"] == "skipped":
+                continue
+            latency = result.get("latency") or {}
+            rows.append(
+                {
+                    "index": index,
+                    "id": case["id"],
+                    "runtime": name,
+                    "reference": name == REFERENCE,
+                    "status": result["status"],
+                    "reason": result.get("reason"),
+                    "max_abs_err": result.get("max_abs_err"),
+                    "max_rel_err": result.get("max_rel_err"),
+                    "rtol": result.get("rtol"),
+                    "atol": result.get("atol"),
+                    "median_s": latency.get("median_s"),
+                    "iqr_s": latency.get("iqr_s"),
+                    "q1_s": _percentile(latency.get("data_s"), 25),
+                    "q3_s": _percentile(latency.get("data_s"), 75),
+                    "noisy": latency.get("noisy"),
+                    "roofline_fraction": result.get("roofline_fraction"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _percentile(data: list[float] | None, q: float) -> float | None:
+    return float(np.percentile(data, q)) if data else None
+
+
+def skipped_runtimes(results: dict[str, Any]) -> dict[str, str]:
+    """Each runtime that never ran, with its (first) reason."""
+    reasons: dict[str, str] = {}
+    ran = set()
+    for case in results["cases"]:
+        for name, result in case["runtimes"].items():
+            if result["status"] == "skipped" and not result["reason"].startswith("case failed"):
+                reasons.setdefault(name, result["reason"])
+            elif result["status"] != "skipped":
+                ran.add(name)
+    return {name: reason for name, reason in reasons.items() if name not in ran}

@@ -1,0 +1,339 @@
+"""Write a run's report: PNG plots, one self-contained ``index.html`` (images embedded) and
+``summary.md`` (GitHub-flavoured, for a CI step summary), from results.json and samples.npz."""
+
+from __future__ import annotations
+
+import base64
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from ..analysis.samples import load_samples
+from ..results import load_run
+from . import lecture  # noqa: F401  (registers the lecture's figures)
+from .context import NoData, ReportContext
+from .data import skipped_runtimes
+from .plots import PLOTS, Plot
+from .style import apply_theme, save_png
+from .verdict import CLAIM, THRESHOLDS, claim_comparisons, claim_summary, verdict_table
+
+SECTIONS = (("comparison", "Comparison plots"), ("lecture", "The lecture, reproduced"))
+PLOTS_DIR = "plots"
+
+
+@dataclass
+class Figure:
+    name: str
+    title: str
+    caption: str
+    section: str
+    file: str | None = None
+    data_uri: str | None = None
+    missing: str | None = None
+    #: the samples it was drawn from
+    sample_keys: frozenset[str] = frozenset()
+
+
+@dataclass
+class Report:
+    out_dir: Path
+    figures: list[Figure]
+    #: what the page shows (tables, headline figures), for ``publish``
+    values: dict[str, Any]
+
+    @property
+    def failed(self) -> list[Figure]:
+        return [f for f in self.figures if f.missing and f.missing.startswith("failed")]
+
+
+def fmt(value: Any, spec: str = ".3g") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "–"
+    if isinstance(value, str):
+        return value
+    return format(value, spec)
+
+
+def _draw(plot: Plot, ctx: ReportContext, folder: Path, number: int) -> Figure:
+    caption = plot.caption.format(comparison=_comparison_name(ctx))
+    figure = Figure(plot.name, plot.title, caption, plot.section)
+    ctx.used.clear()
+    try:
+        drawn = plot.draw(ctx)
+    except NoData as exc:
+        figure.missing = str(exc)
+        return figure
+    except Exception as exc:  # a bug in one plot must not lose the others; it is reported
+        figure.missing = (
+            f"failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        )
+        return figure
+    figure.sample_keys = frozenset(ctx.used)
+    drawn.suptitle(plot.title, fontsize=11)  # every PNG carries its title
+    name = f"{number:02d}-{plot.name}.png"
+    data = save_png(drawn, folder / PLOTS_DIR / name)
+    figure.file = f"{PLOTS_DIR}/{name}"
+    figure.data_uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    return figure
+
+
+def _comparison_name(ctx: ReportContext) -> str:
+    try:
+        return f"Comparison set: {ctx.comparison_name}"
+    except NoData:
+        return "No comparison set"
+
+
+VERDICT_FORMATS = {
+    "worst ripple": ".3f",
+    "worst checkerboard dB": ".1f",
+    "hypercolumn PSNR dB": ".1f",
+    "parity worst rel err": ".1e",
+}
+
+
+def verdict_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    if table.empty:
+        return [], []
+    table = table.drop(columns="family")
+    columns = list(table.columns)
+    rows = []
+    for _, row in table.iterrows():
+        cells = []
+        for column in columns:
+            value = row[column]
+            if column.endswith("÷ fastest clean"):
+                cells.append(fmt(value, ".2f") + ("×" if fmt(value) != "–" else ""))
+            else:
+                cells.append(fmt(value, VERDICT_FORMATS.get(column, "")))
+        rows.append(cells)
+    return columns, rows
+
+
+def claim_cells(ctx: ReportContext) -> tuple[list[str], list[list[str]], str]:
+    comparisons = claim_comparisons(ctx.cases, ctx.runtimes)
+    runtimes = list(dict.fromkeys(r for c in comparisons for r in c.latency_ratio))
+    columns = [
+        "geometry",
+        "transposed (random)",
+        "bilinear + 1x1 (random)",
+        "checkerboard dB T / M",
+        "PSNR dB T / M",
+        *[f"{r}: time M ÷ T" for r in runtimes],
+    ]
+    rows = [
+        [
+            c.geometry,
+            c.transposed,
+            c.mixing,
+            f"{fmt(c.transposed_checkerboard_db, '.1f')} / {fmt(c.mixing_checkerboard_db, '.1f')}",
+            f"{fmt(c.transposed_psnr_db, '.1f')} / {fmt(c.mixing_psnr_db, '.1f')}",
+            *[fmt(c.latency_ratio.get(r), ".2f") for r in runtimes],
+        ]
+        for c in comparisons
+    ]
+    return columns, rows, claim_summary(comparisons)
+
+
+CASE_COLUMNS = (
+    "id",
+    "file",
+    "method",
+    "status",
+    "ripple",
+    "checkerboard dB",
+    "spectral dev dB",
+    "PSNR dB",
+    "SSIM",
+    "torch-cpu ms",
+    "ort-cpu ms",
+    "worst parity rel",
+)
+
+
+def case_cells(ctx: ReportContext) -> list[list[str]]:
+    rows = []
+    medians = ctx.runtimes.set_index(["index", "runtime"])["median_s"] if len(ctx.runtimes) else {}
+    for _, case in ctx.cases.iterrows():
+        others = ctx.runtimes[(ctx.runtimes["index"] == case["index"]) & ~ctx.runtimes["reference"]]
+
+        def ms(runtime: str, index: int = case["index"]) -> str:
+            value = medians.get((index, runtime)) if len(medians) else None
+            return fmt(value * 1e3 if value is not None and not pd.isna(value) else None)
+
+        rows.append(
+            [
+                case["id"],
+                case["file"],
+                case["variant"],
+                case["status"],
+                fmt(case["flat_ripple"], ".3f"),
+                fmt(case["checkerboard_db"], ".1f"),
+                fmt(case["spectral_deviation_db"], ".1f"),
+                fmt(case["hypercolumn_psnr_db"], ".1f"),
+                fmt(case["hypercolumn_ssim"], ".3f"),
+                ms("torch-cpu"),
+                ms("ort-cpu"),
+                fmt(others["max_rel_err"].max() if len(others) else None, ".1e"),
+            ]
+        )
+    return rows
+
+
+def problems(results: dict[str, Any]) -> list[str]:
+    return [
+        f"{case['id']}: {case['status']}" + (f": {case['error']}" if case.get("error") else "")
+        for case in results["cases"]
+        if case["status"] in ("failed", "mismatch")
+    ]
+
+
+def _counts(results: dict[str, Any]) -> str:
+    statuses = [c["status"] for c in results["cases"]]
+    parts = [f"{statuses.count(s)} {s}" for s in ("ok", "mismatch", "failed", "skipped")]
+    return f"{len(statuses)} cases: " + ", ".join(p for p in parts if not p.startswith("0 "))
+
+
+def _machine(run: dict[str, Any]) -> str:
+    machine = run["machine"]
+    return (
+        f"{machine.get('cpu', '?')}, {machine.get('usable_cores', '?')} cores, "
+        f"{machine.get('threads', '?')} threads, {machine.get('arch', '?')}"
+    )
+
+
+def _versions(run: dict[str, Any]) -> str:
+    versions = run["versions"]
+    keys = ("python", "torch", "onnx", "onnxruntime", "onnxruntime_gpu", "opset")
+    return ", ".join(f"{k} {versions[k]}" for k in keys if versions.get(k))
+
+
+def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
+    run = ctx.results["run"]
+    verdict_columns, verdict_rows = verdict_cells(verdict_table(ctx.cases, ctx.runtimes))
+    claim_columns, claim_rows, summary_line = claim_cells(ctx)
+    git = run.get("git") or {}
+    return {
+        "run": {
+            "id": run["id"],
+            "started": run["started"][:19].replace("T", " ") + " UTC",
+            "wall": f"{run.get('wall_s', 0):.0f} s",
+        },
+        "counts": _counts(ctx.results),
+        "machine": _machine(run),
+        "versions": _versions(run),
+        "commit": (git.get("commit") or "unknown")[:10] + (" (dirty)" if git.get("dirty") else ""),
+        "problems": problems(ctx.results),
+        "skipped": skipped_runtimes(ctx.results),
+        "claim": CLAIM,
+        "claim_summary": summary_line,
+        "claim_columns": claim_columns,
+        "claim_rows": claim_rows,
+        "thresholds": THRESHOLDS[0].upper() + THRESHOLDS[1:],
+        "verdict_columns": verdict_columns,
+        "verdict_rows": verdict_rows,
+        "sections": SECTIONS,
+        "figures": figures,
+        "case_columns": CASE_COLUMNS,
+        "case_rows": case_cells(ctx),
+    }
+
+
+def _environment() -> jinja2.Environment:
+    templates = files("suite.report").joinpath("templates")
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: templates.joinpath(name).read_text("utf-8")),
+        autoescape=True,  # case ids and file names come from case files: always escaped
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def md_escape(text: str) -> str:
+    """Markdown table cell: pipes escaped, HTML's special characters as entities."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(columns: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(map(md_escape, columns)) + " |"]
+    lines.append("|" + "|".join("---" for _ in columns) + "|")
+    lines += ["| " + " | ".join(map(md_escape, row)) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def summary_markdown(values: dict[str, Any], image_prefix: str = "") -> str:
+    run = values["run"]
+    parts = [
+        f"## upsampling-bench · run `{md_escape(run['id'])}`",
+        "",
+        f"{values['counts']} · {run['wall']} · {md_escape(values['machine'])} · "
+        f"{md_escape(values['versions'])} · commit `{values['commit']}`",
+        "",
+    ]
+    if values["problems"]:
+        parts += ["**Problems**", "", *[f"- {md_escape(p)}" for p in values["problems"]], ""]
+    parts += [
+        f"> **The lecture's claim:** “{values['claim']}.”",
+        f"> {values['claim_summary']}",
+        "",
+    ]
+    if values["claim_rows"]:
+        parts += [md_table(values["claim_columns"], values["claim_rows"]), ""]
+    parts += [
+        "### Verdict",
+        "",
+        values["thresholds"] + ".",
+        "",
+        md_table(values["verdict_columns"], values["verdict_rows"]),
+        "",
+    ]
+    drawn = [f for f in values["figures"] if f.file]
+    if drawn:
+        parts += ["### Plots", ""]
+        parts += [f"- [{md_escape(f.title)}]({image_prefix}{f.file}): {f.caption}" for f in drawn]
+        parts.append("")
+    return "\n".join(parts)
+
+
+def write_report(run_dir: Path, out_dir: Path | None = None, on_plot=None) -> Report:
+    """Draw every plot and write ``out_dir`` (default ``RUN/report``) whole or not at all: it is
+    built in a scratch folder beside it and swapped in at the end."""
+    run_dir = Path(run_dir)
+    out_dir = Path(out_dir) if out_dir else run_dir / "report"
+    results = load_run(run_dir)
+    ctx = ReportContext(results, load_samples(run_dir))
+    scratch = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.partial")
+    shutil.rmtree(scratch, ignore_errors=True)
+    (scratch / PLOTS_DIR).mkdir(parents=True)
+    try:
+        apply_theme()
+        figures = []
+        for number, plot in enumerate(PLOTS, start=1):
+            if on_plot:
+                on_plot(plot.title)
+            figures.append(_draw(plot, ctx, scratch, number))
+        values = page_values(ctx, figures)
+        html = _environment().get_template("index.html.j2").render(**values)
+        (scratch / "index.html").write_text(html, encoding="utf-8")
+        (scratch / "summary.md").write_text(summary_markdown(values), encoding="utf-8")
+        _swap_in(scratch, out_dir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return Report(out_dir, figures, values)
+
+
+def _swap_in(scratch: Path, out_dir: Path) -> None:
+    old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(scratch, out_dir)
+    shutil.rmtree(old, ignore_errors=True)

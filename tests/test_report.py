@@ -1,0 +1,279 @@
+"""The report: every plot drawn from a real quick run, regenerated from the run's files alone,
+escaped, atomic, published, and opened in a real browser (headless Chromium)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from markupsafe import escape
+
+from suite.analysis.samples import SAMPLES_FILE, load_samples
+from suite.cli import main as cli_main
+from suite.report.plots import PLOTS, pareto_front
+from suite.report.publish import FRONT_PAGE_PLOTS, publish
+from suite.report.render import write_report
+from suite.report.verdict import (
+    CHECKERBOARD_MAX_DB,
+    RIPPLE_MAX,
+    ClaimComparison,
+    artifact_free,
+    claim_summary,
+)
+
+# The lecture's cases (every lecture figure) plus a small like-for-like comparison set and an
+# Odena grid, at sizes that keep the run short.
+REPORT_CASES = """
+[[case]]
+id = "grid-transposed"
+method = "transposed"
+channels = 4
+size = 32
+kernel = [3, 4]
+stride = 2
+
+[[case]]
+id = "grid-resize-conv"
+method = "resize_conv"
+channels = 4
+size = 32
+kernel = [3, 4]
+scale = 2
+
+[[case]]
+id = "cmp"
+method = ["transposed", "resize_conv", "interpolate", "bilinear_mix"]
+channels = 8
+size = 32
+scale = 2
+"""
+
+
+@pytest.fixture(scope="module")
+def report_run(tmp_path_factory: pytest.TempPathFactory, export_cache: Path, run_suite) -> Path:
+    root = tmp_path_factory.mktemp("report-run")
+    (root / "extra.toml").write_text(REPORT_CASES)
+    out = root / "run"
+    code = run_suite(
+        "cases/seed.toml",
+        str(root / "extra.toml"),
+        "--out",
+        str(out),
+        "--quick",
+        "--cache",
+        str(export_cache),
+        report=True,
+    )
+    assert code == 0
+    return out
+
+
+@pytest.mark.slow
+def test_every_plot_is_drawn_with_a_title_and_caption(report_run: Path):
+    report = report_run / "report"
+    html = (report / "index.html").read_text()
+    assert "Not drawn" not in html
+    for number, plot in enumerate(PLOTS, start=1):
+        png = report / "plots" / f"{number:02d}-{plot.name}.png"
+        assert png.stat().st_size > 5_000, png
+        assert str(escape(plot.title)) in html
+    # Self-contained: every image is embedded, none is fetched from anywhere.
+    assert html.count('src="data:image/png;base64,') == len(PLOTS)
+    assert "http://" not in html and "https://" not in html
+
+
+@pytest.mark.slow
+def test_summary_holds_the_verdict_and_the_claim_in_numbers(report_run: Path):
+    summary = (report_run / "report" / "summary.md").read_text()
+    results = json.loads((report_run / "results.json").read_text())
+    assert "| method | scale | cases | artifact-free |" in summary
+    # The claim is checked on the comparison set: 1 pair (cmp[method=transposed] and
+    # cmp[method=bilinear_mix]) plus the lecture's 224 pair, which have the same geometry.
+    assert "In 2 of 2 like-for-like pairs the mixing block is artifact-free" in summary
+    by_id = {c["id"]: c for c in results["cases"]}
+    mixing = by_id["cmp[method=bilinear_mix]"]["metrics"]["checkerboard_db"]
+    assert f"/ {mixing:.1f}" in summary  # the table's figure is the run's own
+
+
+@pytest.mark.slow
+def test_report_regenerates_from_the_run_files_alone(report_run: Path, tmp_path: Path):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("results.json", SAMPLES_FILE):
+        shutil.copyfile(report_run / name, copy / name)
+    assert cli_main(["report", str(copy)]) == 0
+    original = (report_run / "report" / "summary.md").read_text()
+    assert (copy / "report" / "summary.md").read_text() == original
+    assert sorted(p.name for p in (copy / "report" / "plots").iterdir()) == sorted(
+        p.name for p in (report_run / "report" / "plots").iterdir()
+    )
+
+
+@pytest.mark.slow
+def test_case_ids_and_file_names_are_escaped(report_run: Path, tmp_path: Path):
+    results = json.loads((report_run / "results.json").read_text())
+    results["cases"][0]["id"] = "<script>alert(1)</script>"
+    results["cases"][0]["file"] = "<img src=x onerror=alert(2)>.toml"
+    copy = tmp_path / "hostile"
+    copy.mkdir()
+    (copy / "results.json").write_text(json.dumps(results))
+    shutil.copyfile(report_run / SAMPLES_FILE, copy / SAMPLES_FILE)
+    assert cli_main(["report", str(copy)]) == 0
+    html = (copy / "report" / "index.html").read_text()
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    summary = (copy / "report" / "summary.md").read_text()
+    assert "<script>" not in summary
+
+
+def test_report_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys):
+    assert cli_main(["report", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nowhere'}: not a run folder"
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli_main(["report", str(empty)]) == 2
+    assert "no results.json in this folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_broken_samples_file_leaves_the_old_report_whole(
+    report_run: Path, tmp_path: Path, capsys
+):
+    copy = tmp_path / "broken"
+    shutil.copytree(report_run, copy)
+    before = (copy / "report" / "index.html").read_bytes()
+    (copy / SAMPLES_FILE).write_bytes((copy / SAMPLES_FILE).read_bytes()[:1000])
+    assert cli_main(["report", str(copy)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"error: {copy / SAMPLES_FILE}: not a readable samples file")
+    assert "\n" not in error
+    assert (copy / "report" / "index.html").read_bytes() == before
+    assert not [p for p in copy.iterdir() if p.name.startswith(".report")]
+
+
+@pytest.mark.slow
+def test_publish_writes_the_front_page_and_a_run_it_regenerates_from(
+    report_run: Path, tmp_path: Path
+):
+    report = write_report(report_run, tmp_path / "report")
+    page = publish(report_run, report, root=tmp_path / "results")
+    text = page.read_text()
+    assert "| method | scale | cases | artifact-free |" in text
+    machine = json.loads((report_run / "results.json").read_text())["run"]["machine"]
+    assert f"{machine['cpu']}, {machine['usable_cores']} cores" in text  # the machine is named
+    plots = sorted((tmp_path / "results" / "reference" / "plots").iterdir())
+    assert [p.stem.split("-", 1)[1] for p in plots] == sorted(
+        FRONT_PAGE_PLOTS, key=[p.name for p in PLOTS].index
+    )
+    for plot in plots:
+        assert f"reference/plots/{plot.name}" in text
+    # The committed copy keeps only the samples the front page drew from.
+    kept = load_samples(tmp_path / "results" / "reference" / "run")
+    assert 0 < len(kept) < len(load_samples(report_run))
+    again = write_report(tmp_path / "results" / "reference" / "run", tmp_path / "again")
+    drawn = {f.name for f in again.figures if f.file}
+    assert set(FRONT_PAGE_PLOTS) <= drawn
+
+
+def test_artifact_free_uses_the_stated_thresholds():
+    cases = pd.DataFrame(
+        {
+            "flat_ripple": [0.0, RIPPLE_MAX * 2, 0.0, None],
+            "checkerboard_db": [CHECKERBOARD_MAX_DB - 0.1, -5.0, CHECKERBOARD_MAX_DB + 0.1, 1.0],
+        }
+    )
+    assert artifact_free(cases).tolist() == [True, False, False, pd.NA]
+
+
+def test_pareto_front_keeps_only_the_undominated_points():
+    points = pd.DataFrame(
+        {"median_s": [1.0, 2.0, 3.0, 2.5, 0.5], "hypercolumn_psnr_db": [20.0, 25.0, 24.0, 26.0, 10]}
+    )
+    front = pareto_front(points)
+    assert front.index.tolist() == [4, 0, 1, 3]  # (3.0, 24) is beaten by (2.0, 25)
+
+
+def test_claim_summary_counts_and_ranges_come_from_the_pairs():
+    pairs = [
+        ClaimComparison("a", "t1", "m1", 29.0, -10.0, 20.0, 24.0, {"ort-cpu": 0.5}),
+        ClaimComparison("b", "t2", "m2", 29.0, 5.0, 22.0, 21.0, {"ort-cpu": 2.0}),
+    ]
+    assert claim_summary(pairs) == (
+        "In 1 of 2 like-for-like pairs the mixing block is artifact-free where the transposed "
+        "convolution is not; its hypercolumn PSNR is higher in 1 of 2 (by -1.0 to +4.0 dB); "
+        "on ort-cpu it takes 0.5–2× the time."
+    )
+    assert claim_summary([]).startswith("Not checked")
+
+
+# -- the page in a real browser ------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+REQUIRE_BROWSER = os.environ.get("UPSAMPLING_BENCH_REQUIRE_BROWSER") == "1"
+
+
+@pytest.mark.slow
+def test_page_opens_in_headless_chromium_with_every_image_and_no_console_error(
+    report_run: Path, tmp_path: Path
+):
+    if not (CHROMIUM and CHROMEDRIVER):
+        if REQUIRE_BROWSER:
+            pytest.fail("chromium and chromedriver are required here (.ci/run installs them)")
+        pytest.skip("no chromium/chromedriver (Debian: apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1366,900",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.get((report_run / "report" / "index.html").resolve().as_uri())
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt]);"
+        )
+        assert len(images) == len(PLOTS)
+        assert all(complete and width > 100 for complete, width, _ in images), images
+        errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert errors == []
+        # No horizontal scrolling on a laptop screen: wide tables scroll inside their box.
+        scroll_width = driver.execute_script("return document.documentElement.scrollWidth")
+        assert scroll_width <= 1366
+        shots = Path(os.environ.get("UPSAMPLING_BENCH_SCREENSHOTS", tmp_path))
+        shots.mkdir(parents=True, exist_ok=True)
+        assert driver.save_screenshot(str(shots / "report-top.png"))
+        driver.execute_script("document.getElementById('lecture').scrollIntoView()")
+        assert driver.save_screenshot(str(shots / "report-lecture.png"))
+    finally:
+        driver.quit()
+
+
+def test_samples_round_trip_float16(tmp_path: Path):
+    from suite.analysis.samples import write_samples
+
+    write_samples(tmp_path, {"c000.flat": np.linspace(0, 1, 16, dtype=np.float16).reshape(4, 4)})
+    loaded = load_samples(tmp_path)
+    assert loaded["c000.flat"].dtype == np.float32
+    np.testing.assert_allclose(loaded["c000.flat"][-1, -1], 1.0)
+    assert not list(tmp_path.glob(".*partial*"))
