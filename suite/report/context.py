@@ -55,15 +55,19 @@ class ReportContext:
 
     @cached_property
     def comparison(self) -> pd.DataFrame:
-        """The like-for-like set the galleries and cost plots compare: the largest group of
-        single-stage cases sharing channels and input size (every scale of it), in method order."""
+        """The like-for-like set the galleries and cost plots compare: the group of single-stage
+        cases sharing channels and input size (every scale of it) with the most method families,
+        in method order."""
         usable = self.cases[(self.cases["stages"] == 1) & (self.cases["status"] != "failed")]
         usable = usable[usable["scale"] > 1]
         if usable.empty:
             raise NoData("no single-stage upsampling case ran")
         key = usable["channels"].astype(str) + "ch " + usable["size"]
-        biggest = key.value_counts().index[0]
-        group = usable[key == biggest].copy()
+        # The set that compares the most kinds of method wins (then the one with most cases):
+        # an Odena grid has many cases but two methods.
+        scores = usable.groupby(key).agg(families=("family", "nunique"), cases=("id", "size"))
+        best = scores.sort_values(["families", "cases"], ascending=False).index[0]
+        group = usable[key == best].copy()
         group["_order"] = group["family"].map({f: i for i, f in enumerate(self.families)})
         return group.sort_values(["_order", "scale", "index"]).drop(columns="_order")
 

@@ -72,12 +72,13 @@ def publish(run_dir: Path, report: Report, root: Path = PUBLISH_DIR) -> Path:
         f"python -m suite report {run_copy} --publish",
         "```",
         "",
-        "From a new run on your machine (the default cases, then this page):",
+        "From a new run on your machine (the default cases, then this page; the run's own folder "
+        "keeps every sample, the committed copy only those the plots above use):",
         "",
         "```bash",
-        f"python -m suite run cases/seed.toml cases/odena.toml cases/methods.toml --out {run_copy} "
-        "--force",
-        f"python -m suite report {run_copy} --publish",
+        "python -m suite run cases/seed.toml cases/odena.toml cases/methods.toml "
+        "--out results/runs/reference --force",
+        "python -m suite report results/runs/reference --publish",
         "```",
         "",
     ]

@@ -16,10 +16,14 @@ import seaborn as sns
 #: to the alternatives; anything not named here (a team's factory) follows, alphabetically.
 FAMILY_ORDER = (
     "transposed",
+    "zoh_transposed",
     "resize_conv",
     "interpolate",
+    "bilinear_additive",
     "pixel_shuffle",
     "bilinear_mix",
+    "carafe",
+    "dysample",
     "decoder",
     "factory",
 )
@@ -39,8 +43,9 @@ def palette(families: list[str]) -> dict[str, tuple[float, float, float]]:
     """A fixed colour per method family: the same family has the same colour in every plot,
     whichever families a run has (the colour follows the position in ``FAMILY_ORDER``)."""
     ordered = list(FAMILY_ORDER) + sorted(set(families) - set(FAMILY_ORDER))
-    colours = sns.color_palette("colorblind", len(ordered))
-    return {name: colours[i] for i, name in enumerate(ordered)}
+    # tab10's ten hues are the most distinct; a team's own families beyond them get Set2's.
+    colours = [*sns.color_palette("tab10", 10), (0.5, 0.5, 0.5), *sns.color_palette("Set2", 8)]
+    return {name: colours[i % len(colours)] for i, name in enumerate(ordered)}
 
 
 def apply_theme() -> None:
