@@ -67,11 +67,24 @@ class Case:
         return (1, self.channels, *self.size)
 
     @property
+    def stage_channels(self) -> list[int]:
+        """Channels into each stage, then out of the last (a channel-reducing stage, such as
+        bilinear additive upsampling, hands fewer to the next)."""
+        flow = [self.channels]
+        for stage in self.stages:
+            flow.append(stage.output_channels(flow[-1]))
+        return flow
+
+    @property
+    def out_channels(self) -> int:
+        return self.stage_channels[-1]
+
+    @property
     def output_shape(self) -> tuple[int, int, int, int]:
         size = self.size
         for stage in self.stages:
             size = stage.output_size(size)
-        return (1, self.channels, *size)
+        return (1, self.out_channels, *size)
 
     @property
     def trained(self) -> bool:
@@ -82,7 +95,10 @@ class Case:
         With ``init = "trained"`` the model is then fitted (suite/training.py) and carries
         how in ``model.training_record``."""
         generator = torch.Generator().manual_seed(self.seed)
-        layers = [stage.build(self.channels, generator) for stage in self.stages]
+        layers = [
+            stage.build(channels, generator)
+            for stage, channels in zip(self.stages, self.stage_channels, strict=False)
+        ]
         model = layers[0] if len(layers) == 1 else nn.Sequential(*layers)
         if self.trained:
             from .training import fit_super_resolution

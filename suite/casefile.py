@@ -339,11 +339,12 @@ def _gate(value: Any) -> dict[str, Any] | None:
 
 
 def _check_geometry(case: Case) -> None:
-    """Walk the stages' conv arithmetic; a stage's error names that stage."""
-    size = case.size
+    """Walk the stages' conv arithmetic and channel flow; a stage's error names that stage."""
+    size, channels = case.size, case.channels
     for index, stage in enumerate(case.stages):
         try:
             size = stage.output_size(size)
+            channels = stage.output_channels(channels)
         except ParamError as exc:
             prefix = f"stage[{index}]." if len(case.stages) > 1 else ""
             raise ParamError(f"{prefix}{exc.key}", exc.message) from None

@@ -150,7 +150,10 @@ def test_staged_case_inherits_case_level_init(write_cases):
             'method = "interpolate"\nkernel = 3',
             "case 'x': kernel: does not apply to method 'interpolate'",
         ),
-        ('method = "warp"', "case 'x': method: unknown method 'warp'; registered: bilinear_mix,"),
+        (
+            'method = "warp"',
+            "case 'x': method: unknown method 'warp'; registered: bilinear_additive, bilinear_mix,",
+        ),
         ('method = "transposed"\nkernel = "3"', "case 'x': kernel: must be an integer, got '3'"),
         ('method = "transposed"\nkernel = 2.5', "case 'x': kernel: must be an integer, got 2.5"),
         ('method = "transposed"\nkernel = true', "case 'x': kernel: must be an integer, got True"),

@@ -168,4 +168,13 @@ def _hypercolumn(case: Case, model: nn.Module) -> dict:
         raise MetricSkipped(
             f"output {case.output_shape[-2]}x{case.output_shape[-1]} is not scale × input"
         )
-    return hypercolumn_metrics(model, case.channels, expected, case.scale, case.seed, periods(case))
+    return hypercolumn_metrics(
+        model,
+        case.channels,
+        expected,
+        case.scale,
+        case.seed,
+        periods(case),
+        # a channel-changing upsampler cannot take its own output: level 1 only
+        repeatable=case.out_channels == case.channels,
+    )

@@ -72,12 +72,15 @@ def hypercolumn_metrics(
     scale: int,
     seed: int,
     periods: list[int],
+    repeatable: bool = True,
 ) -> dict:
     """MSE, PSNR (dB, higher is better) and SSIM (higher is better) of the held-out
     reconstructions, averaged over the held-out probes, and the share of the residual's energy
     on the checkerboard bins (lower is better). ``size`` is the full (output) resolution.
     ``pictures`` holds the first held-out probe's target, its reconstruction and channel 0 of
-    every level before and after upsampling, for the report's illustration."""
+    every level before and after upsampling, for the report's illustration. Level l goes
+    through the upsampler l times; one that changes the channel count (``repeatable=False``)
+    is given level 1 only."""
     height, width = size
     levels = [
         level
@@ -85,6 +88,7 @@ def hypercolumn_metrics(
         if height % scale**level == 0
         and width % scale**level == 0
         and min(height, width) // scale**level >= MIN_LEVEL_SIZE
+        and (repeatable or level == 1)
     ]
     if scale < 2 or not levels:
         raise MetricSkipped(f"no pyramid level fits {height}x{width} at scale {scale}")

@@ -52,12 +52,16 @@ def create_upsampler(
 
 # Importing a method module registers it.
 from . import (  # noqa: E402
+    bilinear_additive,  # noqa: F401
     bilinear_mix,  # noqa: F401
+    carafe,  # noqa: F401
+    dysample,  # noqa: F401
     factory,  # noqa: F401
     interpolate,  # noqa: F401
     pixel_shuffle,  # noqa: F401
     resize_conv,  # noqa: F401
     transposed,  # noqa: F401
+    zoh_transposed,  # noqa: F401
 )
 
 __all__ = ["Method", "Param", "Stage", "all_method_keys", "create_upsampler", "get_method"]

@@ -81,6 +81,9 @@ class Stage:
     def output_size(self, size: Size) -> Size:
         return self.spec.output_size(self.params, size)
 
+    def output_channels(self, channels: int) -> int:
+        return self.spec.output_channels(self.params, channels)
+
     def build(self, channels: int, generator: torch.Generator) -> nn.Module:
         return self.spec.build(self.params, channels, generator)
 
@@ -127,6 +130,13 @@ class Method:
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:
         raise NotImplementedError
+
+    @classmethod
+    def output_channels(cls, params: dict[str, Any], channels: int) -> int:
+        """Channels out for ``channels`` in (most methods keep them); raises ``ParamError``
+        naming the key when ``channels`` does not suit the method (a group that does not
+        divide them)."""
+        return channels
 
     @classmethod
     def build(cls, params: dict[str, Any], channels: int, generator: torch.Generator) -> nn.Module:

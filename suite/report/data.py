@@ -63,6 +63,11 @@ def cases_frame(results: dict[str, Any]) -> pd.DataFrame:
                 "spectral_deviation_db": metrics.get("spectral_deviation_db"),
                 "hypercolumn_psnr_db": metrics.get("hypercolumn_psnr_db"),
                 "hypercolumn_ssim": metrics.get("hypercolumn_ssim"),
+                # pyramid levels behind the PSNR: a channel-changing method gets only level 1
+                "hypercolumn_levels": len(
+                    ((metrics.get("probes") or {}).get("hypercolumn") or {}).get("levels") or []
+                )
+                or None,
             }
         )
     frame = pd.DataFrame(rows)

@@ -102,10 +102,12 @@ VERDICT_FORMATS = {
 def verdict_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     if table.empty:
         return [], []
+    most_levels = table["_levels"].max()
+    levels = table.pop("_levels")
     table = table.drop(columns="family")
     columns = list(table.columns)
     rows = []
-    for _, row in table.iterrows():
+    for (_, row), level in zip(table.iterrows(), levels, strict=True):
         cells = []
         for column in columns:
             value = row[column]
@@ -113,6 +115,9 @@ def verdict_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
                 cells.append(fmt(value, ".2f") + ("×" if fmt(value) != "–" else ""))
             else:
                 cells.append(fmt(value, VERDICT_FORMATS.get(column, "")))
+            if column == "hypercolumn PSNR dB" and level < most_levels and fmt(value) != "–":
+                # fewer pyramid levels (a channel-changing method): not like for like
+                cells[-1] += f" ({level:.0f} level{'s' if level > 1 else ''})"
         rows.append(cells)
     return columns, rows
 

@@ -80,6 +80,7 @@ def verdict_table(cases: pd.DataFrame, runtimes: pd.DataFrame) -> pd.DataFrame:
             "worst ripple": group["flat_ripple"].max(),
             "worst checkerboard dB": group["checkerboard_db"].max(),
             "hypercolumn PSNR dB": psnr.median() if len(psnr) else np.nan,
+            "_levels": group["hypercolumn_levels"].min(),
             "parity worst rel err": parity["max_rel_err"].max() if len(parity) else np.nan,
             "mismatches": int((parity["status"] == "mismatch").sum()),
         }
