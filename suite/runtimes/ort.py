@@ -50,6 +50,11 @@ class OrtRuntime(Runtime):
         # Explicit thread counts: the defaults depend on the machine and make timings incomparable.
         options.intra_op_num_threads = prepared.threads
         options.inter_op_num_threads = 1
+        # onnxruntime's workers spin for about a second after each run, waiting for the next;
+        # on a machine with as many cores as threads that steals the cores from whatever is
+        # timed next (torch measured right after an onnxruntime case ran up to 2.7x slower in
+        # whole timing passes). Off: every runtime is timed on idle cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         providers = list(dict.fromkeys([self.provider, "CPUExecutionProvider"]))
         session = ort.InferenceSession(str(prepared.onnx_path), options, providers=providers)
