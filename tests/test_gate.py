@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import textwrap
 
+import numpy as np
 import onnx
 import pytest
 
@@ -59,7 +60,17 @@ def run(folder, name, cache, **changes):
     (folder / f"{name}-cases").mkdir(parents=True)
     cases = write_gate_cases(folder / f"{name}-cases", **changes)
     assert cli(
-        ["run", str(cases), "--out", str(out), "--cache", str(cache), "--runtimes", "ort-cpu"]
+        [
+            "run",
+            str(cases),
+            "--out",
+            str(out),
+            "--cache",
+            str(cache),
+            "--runtimes",
+            "ort-cpu",
+            "--no-report",
+        ]
     ) in (0, 1)
     return out
 
@@ -199,3 +210,37 @@ def test_bad_input_is_one_line_and_exit_2(baseline, tmp_path, capsys):
         assert cli(["gate", *args]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], err
+
+
+def _latency_rows(new_passes: list[float], rounds_per_pass: int = 10):
+    """The latency check on synthetic normalised rounds: a baseline of 30 rounds around 1.0 and
+    a new run of len(new_passes) passes, each around its own factor."""
+    from suite.gate.checks import Context, Latency
+
+    rng = np.random.default_rng(0)
+    old = {
+        "latency": {"ort-cpu": {"median_s": 1e-3, "normalised": list(1 + 0.02 * rng.random(30))}}
+    }
+    rounds = [f * (1 + 0.02 * rng.random()) for f in new_passes for _ in range(rounds_per_pass)]
+    new = {
+        "latency": {"ort-cpu": {"median_s": 1e-3, "normalised": rounds, "passes": len(new_passes)}}
+    }
+    check = Latency("latency", min_effect=0.25, alpha=0.01)
+    return check.rows("c", old, new, Context(True, ""))
+
+
+def test_a_slow_spell_in_one_pass_is_not_a_regression():
+    (row,) = _latency_rows([1.0, 2.5, 1.0])
+    assert row.verdict == "pass"  # the median of all rounds barely moves
+
+
+def test_a_slowdown_in_every_pass_is_a_regression():
+    (row,) = _latency_rows([3.0, 2.9, 3.1])
+    assert row.verdict == "regressed" and row.failed
+
+
+def test_two_slow_passes_of_three_with_a_median_shift_still_pass():
+    # The median moves (two thirds of the rounds are slow), yet one pass is at the old speed:
+    # the code did not change speed, the machine did for a while.
+    (row,) = _latency_rows([1.0, 1.6, 1.7])
+    assert row.verdict == "pass" and "2 of 3" in row.message

@@ -48,7 +48,8 @@ def machine_class(run: dict[str, Any]) -> str:
 
 
 def _latency(case: dict[str, Any], runtime: dict[str, Any], copy_gbs: float | None):
-    """Rounds over the time the run's measured memory copy takes for the case's bytes."""
+    """The rounds as measured, and over the time the run's measured memory copy takes for the
+    case's bytes (the gate's table says which of the two it compares)."""
     latency = runtime.get("latency")
     if not latency:
         return None
@@ -59,7 +60,9 @@ def _latency(case: dict[str, Any], runtime: dict[str, Any], copy_gbs: float | No
     return {
         "median_s": latency["median_s"],
         "calibration_s": calibration_s,
+        "rounds_s": list(latency["data_s"]),
         "normalised": normalised,
+        "passes": latency.get("passes", 1),
     }
 
 
@@ -110,6 +113,7 @@ def from_runs(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
             for runtime, latency in figs["latency"].items():
                 if runtime in mine["latency"]:
                     mine["latency"][runtime]["normalised"] += latency["normalised"]
+                    mine["latency"][runtime]["rounds_s"] += latency["rounds_s"]
     baseline["source_run"] = "+".join(name for name, _ in runs)
     return baseline
 

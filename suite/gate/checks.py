@@ -4,7 +4,8 @@ message (after pytest-benchmark's ``--benchmark-compare-fail`` checks).
 Deterministic figures are seeded and recomputed exactly on a rerun of unchanged code, so any
 change beyond its tolerance fails as ``changed``: if the change is intended, make a new baseline.
 Latency is noisy: it fails as ``regressed`` only when a one-sided Mann–Whitney U test over the
-rounds says the new run is slower (p < alpha) and the median grew by more than the minimum effect.
+rounds says the new run is slower (p < alpha), the median grew by more than the minimum effect,
+and it grew by that much in every one of the run's timing passes.
 """
 
 from __future__ import annotations
@@ -120,19 +121,34 @@ class Numeric(Check):
 
 
 class Latency(Check):
-    """Per runtime: normalised rounds (time over the run's own memory-copy time for the case's
-    bytes), one-sided Mann–Whitney U over the rounds, plus a minimum effect on the median."""
+    """Per runtime: the rounds (as measured, or over the run's own memory-copy time for the
+    case's bytes: ``calibration``), one-sided Mann–Whitney U over them, plus a minimum effect on
+    the median, and that effect in every timing pass of the new run (the passes are spread over
+    the run, each with a fresh session)."""
 
     kind = "latency"
+
+    def __init__(self, figure: str, reason: str = "", **options: Any) -> None:
+        calibration = options.get("calibration", "none")
+        if calibration not in CALIBRATIONS:
+            raise ValueError(
+                f"latency calibration {calibration!r}; known: {', '.join(CALIBRATIONS)}"
+            )
+        super().__init__(figure, reason, **options)
 
     def rows(self, case, old, new, context):
         before, after = old.get("latency") or {}, new.get("latency") or {}
         min_effect = new.get("min_effect") or self.options["min_effect"]
         alpha = self.options["alpha"]
         rows = []
+        wanted = CALIBRATIONS[self.options.get("calibration", "none")]
         for runtime in sorted(set(before) & set(after)):
-            a = np.asarray(before[runtime]["normalised"])
-            b = np.asarray(after[runtime]["normalised"])
+            # A baseline from before raw rounds were kept has the normalised ones only: then
+            # both sides are compared normalised, never one of each.
+            both = wanted in before[runtime] and wanted in after[runtime]
+            series = wanted if both else "normalised"
+            a = np.asarray(before[runtime][series])
+            b = np.asarray(after[runtime][series])
             effect = float(np.median(b) / np.median(a) - 1)
             threshold = f"+{min_effect:.0%} and p<{alpha:g}"
             change = f"{effect:+.1%}"
@@ -142,8 +158,18 @@ class Latency(Check):
             else:
                 slower = mannwhitneyu(b, a, alternative="greater").pvalue
                 faster = mannwhitneyu(b, a, alternative="less").pvalue
-                if slower < alpha and effect > min_effect:
+                # A slower build is slower in every timing pass; a shared machine's slow spell
+                # (seconds long) falls into one pass. Only the first is a regression.
+                passes = np.array_split(b, max(1, after[runtime].get("passes", 1)))
+                slow_passes = sum(np.median(p) / np.median(a) - 1 > min_effect for p in passes)
+                if slower < alpha and effect > min_effect and slow_passes == len(passes):
                     verdict = "regressed"
+                elif slower < alpha and effect > min_effect:
+                    verdict = "pass"
+                    message = (
+                        f"slower in {slow_passes} of {len(passes)} timing passes only: a slow "
+                        "spell of the machine, not of the code"
+                    )
                 elif faster < alpha and effect < -min_effect / (1 + min_effect):
                     verdict = "improved"
                 else:
@@ -163,6 +189,10 @@ class Latency(Check):
             )
         return rows
 
+
+#: What a latency round is divided by before the comparison: nothing (the rounds as measured),
+#: or the time the run's measured memory copy takes for the case's bytes.
+CALIBRATIONS = {"none": "rounds_s", "copy_bandwidth": "normalised"}
 
 KINDS: dict[str, type[Check]] = {cls.kind: cls for cls in (Exact, Numeric, Latency)}
 
@@ -192,7 +222,12 @@ CONFIG: list[dict[str, Any]] = [
         "kind": "latency",
         "min_effect": 0.25,
         "alpha": 0.01,
-        "reason": "shared 2-core machines: asv-style significance over rounds plus a 25% effect",
+        # Measured on this project's 2-core machines, 20 reruns of unchanged code: dividing by
+        # the run's copy bandwidth raised false alarms in 1 (its probe read 51.7 GB/s against
+        # 28-37 GB/s usually) and prevented none; the rounds as measured raised none.
+        "calibration": "none",
+        "reason": "shared 2-core machines: asv-style significance over rounds plus a 25% effect "
+        "in every timing pass",
     },
 ]
 
