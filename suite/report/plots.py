@@ -331,7 +331,16 @@ def psnr_vs_latency(ctx: ReportContext) -> plt.Figure:
     families = [f for f in ctx.families if f in set(points["family"])]
     runtimes = list(dict.fromkeys(points["runtime"]))
     handles = _legend_families(ctx, families) + [
-        Line2D([], [], color="0.4", marker=RUNTIME_MARKERS.get(r, "P"), linestyle="", label=r)
+        # hollow: the runtimes' shapes must not read as a family's colour
+        Line2D(
+            [],
+            [],
+            marker=RUNTIME_MARKERS.get(r, "P"),
+            linestyle="",
+            label=r,
+            markerfacecolor="none",
+            markeredgecolor="black",
+        )
         for r in runtimes
     ]
     axes[0][-1].legend(handles=handles, fontsize=7, loc="lower right")

@@ -116,7 +116,8 @@ def verdict_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             else:
                 cells.append(fmt(value, VERDICT_FORMATS.get(column, "")))
             if column == "hypercolumn PSNR dB" and level < most_levels and fmt(value) != "–":
-                # fewer pyramid levels (a channel-changing method): not like for like
+                # fewer pyramid levels (a size the pyramid does not divide, or a method that
+                # changes the channel count): not like for like
                 cells[-1] += f" ({level:.0f} level{'s' if level > 1 else ''})"
         rows.append(cells)
     return columns, rows
