@@ -164,6 +164,11 @@ ALIGN_CORNERS = Param(
 )
 
 
+def times_scale(params: dict[str, Any], size: Size) -> Size:
+    """Output size of a layer that makes every side exactly ``scale`` times longer."""
+    return size[0] * params["scale"], size[1] * params["scale"]
+
+
 def conv_then_scale(params: dict[str, Any], size: Size) -> Size:
     """Output size of a stride-1 convolution followed by upsampling by ``scale``."""
     from ..geometry import conv_out, conv_padding

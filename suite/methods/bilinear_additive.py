@@ -11,7 +11,7 @@ from torch import nn
 from ..errors import ParamError
 from ..layers import Interpolate
 from . import register
-from .base import SCALE, Method, Param, Size
+from .base import SCALE, Method, Param, Size, times_scale
 
 
 class SumChannelGroups(nn.Module):
@@ -45,7 +45,7 @@ class BilinearAdditive(Method):
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:
-        return size[0] * params["scale"], size[1] * params["scale"]
+        return times_scale(params, size)
 
     @classmethod
     def output_channels(cls, params: dict[str, Any], channels: int) -> int:

@@ -12,7 +12,7 @@ from torch import nn
 
 from ..errors import ParamError
 from . import register
-from .base import SCALE, Method, Param, Size
+from .base import SCALE, Method, Param, Size, times_scale
 
 
 class Carafe(nn.Module):
@@ -86,7 +86,7 @@ class CarafeMethod(Method):
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:
-        return size[0] * params["scale"], size[1] * params["scale"]
+        return times_scale(params, size)
 
     @classmethod
     def build(cls, params: dict[str, Any], channels: int, generator: torch.Generator) -> nn.Module:

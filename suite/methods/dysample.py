@@ -10,7 +10,7 @@ from torch import nn
 
 from ..errors import ParamError
 from . import register
-from .base import SCALE, Method, Param, Size
+from .base import SCALE, Method, Param, Size, times_scale
 
 
 def initial_positions(scale: int, groups: int) -> torch.Tensor:
@@ -69,7 +69,7 @@ class DySampleMethod(Method):
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:
-        return size[0] * params["scale"], size[1] * params["scale"]
+        return times_scale(params, size)
 
     @classmethod
     def output_channels(cls, params: dict[str, Any], channels: int) -> int:

@@ -10,7 +10,7 @@ from torch import nn
 
 from ..layers import Interpolate as InterpolateLayer
 from . import register
-from .base import ALIGN_CORNERS, MODE, SCALE, Method, Size, derive_align_corners
+from .base import ALIGN_CORNERS, MODE, SCALE, Method, Size, derive_align_corners, times_scale
 
 
 @register
@@ -32,7 +32,7 @@ class Interpolate(Method):
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:
-        return size[0] * params["scale"], size[1] * params["scale"]
+        return times_scale(params, size)
 
     @classmethod
     def build(cls, params: dict[str, Any], channels: int, generator: torch.Generator) -> nn.Module:
