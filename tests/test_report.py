@@ -131,6 +131,29 @@ def test_case_ids_and_file_names_are_escaped(report_run: Path, tmp_path: Path):
     assert "<script>" not in summary
 
 
+@pytest.mark.slow
+def test_a_plot_that_breaks_is_reported_and_the_others_still_drawn(
+    report_run: Path, tmp_path: Path, monkeypatch, capsys
+):
+    import dataclasses
+
+    import suite.report.render as render
+
+    def broken(ctx):
+        raise RuntimeError("a bug in this plot")
+
+    plots = [dataclasses.replace(p, draw=broken) if p.name == "latency" else p for p in PLOTS]
+    monkeypatch.setattr(render, "PLOTS", plots)
+    out = tmp_path / "report"
+    assert cli_main(["report", str(report_run), "--out", str(out)]) == 1
+    assert (
+        "error: plot latency: failed: RuntimeError: a bug in this plot" in capsys.readouterr().err
+    )
+    html = (out / "index.html").read_text()
+    assert "Not drawn: failed: RuntimeError: a bug in this plot" in html
+    assert len(list((out / "plots").glob("*.png"))) == len(PLOTS) - 1
+
+
 def test_report_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys):
     assert cli_main(["report", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nowhere'}: not a run folder"
