@@ -105,10 +105,9 @@ def test_dysample_with_zero_offsets_is_bilinear_upsampling(scale):
 
 
 @pytest.mark.export
-def test_dysample_exports_as_grid_sample(export_cache):
-    (case,) = load_cases_text(
-        '[[case]]\nid = "d"\nmethod = "dysample"\nchannels = 4\nsize = 8\n', export_cache
-    )
+def test_dysample_exports_as_grid_sample(write_cases, export_cache):
+    path = write_cases('[[case]]\nid = "d"\nmethod = "dysample"\nchannels = 4\nsize = 8\n')
+    (case,) = load_cases([path])
     exported = export_case(case, case.build(), case.make_input(), export_cache)
     assert "GridSample" in exported.describe()["ops"]
 
@@ -187,9 +186,3 @@ def test_bilinear_additive_reduction_must_divide_the_channels(write_cases):
     assert caught.value.lines == [
         f"{path}: case 'b': reduction: 4 does not divide the 6 channels coming in"
     ]
-
-
-def load_cases_text(text: str, folder) -> list:
-    path = folder / "inline-cases.toml"
-    path.write_text(text)
-    return load_cases([path])

@@ -145,13 +145,15 @@ def write_samples(out_dir: Path, arrays: Arrays) -> Path:
     return path
 
 
-def load_samples(run_dir: Path) -> Arrays:
-    """The run's samples by key; empty when the run kept none (an older run, or none written)."""
+def load_samples(run_dir: Path, keys: set[str] | None = None, dtype=np.float32) -> Arrays:
+    """The run's samples by key (only ``keys`` when given: each is decompressed on its own);
+    empty when the run kept none (an older run, or none written)."""
     path = Path(run_dir) / SAMPLES_FILE
     if not path.exists():
         return {}
     try:
         with path.open("rb") as handle, np.load(handle) as data:
-            return {key: data[key].astype(np.float32) for key in data.files}
+            wanted = data.files if keys is None else [k for k in data.files if k in keys]
+            return {key: data[key].astype(dtype) for key in wanted}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise UsageError(f"{path}: not a readable samples file: {exc}") from None

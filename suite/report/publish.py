@@ -35,9 +35,8 @@ def publish(run_dir: Path, report: Report, root: Path = PUBLISH_DIR) -> Path:
         # are megabytes), so the page can be regenerated from the repository alone.
         run_copy.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(run_dir) / RESULTS_FILE, run_copy / RESULTS_FILE)
-        samples = load_samples(run_dir)
         keys = set().union(*(f.sample_keys for f in shown))
-        write_samples(run_copy, {k: samples[k].astype(np.float16) for k in sorted(keys)})
+        write_samples(run_copy, load_samples(run_dir, keys, dtype=np.float16))
     plots = reference / "plots"
     shutil.rmtree(plots, ignore_errors=True)
     plots.mkdir(parents=True)
