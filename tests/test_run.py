@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 from torch import nn
 
+from suite.bench.session import BenchSession, Options
+from suite.casefile import load_cases
 from suite.layers import Interpolate
 from suite.methods import _REGISTRY
 from suite.methods.base import SCALE, Method
@@ -35,7 +38,10 @@ def test_quick_run_writes_valid_results_for_every_case(quick_run):
         for name in ("torch-cpu", "ort-cpu", "onnx-reference"):
             assert case["runtimes"][name]["status"] == "ok"
         assert case["runtimes"]["torch-cpu"]["max_abs_err"] == 0.0
-        assert case["runtimes"]["ort-cpu"]["latency"]["rounds"] == 5
+        latency = case["runtimes"]["ort-cpu"]["latency"]
+        assert latency["rounds"] == 5
+        # Every round has the yardstick's time around it, on the same runtime.
+        assert len(latency["yardstick_s"]) == 5 and min(latency["yardstick_s"]) > 0
         assert case["runtimes"]["onnx-reference"]["latency"] is None  # an oracle, not timed
         assert (
             case["output_shape"][-1] == 2 * case["input_shape"][-1] or case["id"] == "small-decoder"
@@ -193,6 +199,7 @@ def test_bad_case_file_exits_2_with_one_line_and_writes_nothing(write_cases, tmp
             "error: --runtimes: unknown runtime 'ort-warp'; known: torch-cpu,",
         ),
         (["--threads", "0"], "error: --threads: must be >= 1, got 0"),
+        (["--pass-gap", "-1"], "error: --pass-gap: must be between 0 and 3600 seconds, got -1.0"),
     ],
 )
 def test_bad_options_exit_2(args, message, write_cases, tmp_path, capsys, run_suite):
@@ -226,3 +233,28 @@ def test_list_shows_every_expanded_case(capsys):
     printed = capsys.readouterr().out
     assert "odena-transposed[kernel=6,stride=3]" in printed
     assert "lecture-bilinear-mix-448" in printed
+
+
+class _Stages:
+    """A progress display that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def stage(self, case_id: str, text: str, is_case: bool = True) -> None:
+        self.lines.append(f"{case_id}: {text}")
+
+
+def test_a_timing_pass_starts_no_sooner_than_the_gap_after_the_last(tmp_path, write_cases):
+    (case,) = load_cases([write_cases('[[case]]\nid = "x"\nmethod = "interpolate"\n')])
+    options = Options(False, 1, [], tmp_path, tmp_path, pass_gap_s=0.3)
+    stages = _Stages()
+    session = BenchSession([case], options, stages)
+    just_now = {"pass_starts_s": [time.monotonic() - session.started]}
+    started = time.perf_counter()
+    session._keep_pass_gap(case, "ort-cpu", just_now)
+    assert time.perf_counter() - started >= 0.29  # sleep() never returns early
+    assert stages.lines == ["x: ort-cpu · 1 s to the next timing pass"]
+    long_ago = {"pass_starts_s": [time.monotonic() - session.started - 0.5]}
+    session._keep_pass_gap(case, "ort-cpu", long_ago)
+    assert len(stages.lines) == 1  # no wait, so nothing to say

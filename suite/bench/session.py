@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..export import export_case
 from ..parity import NonFiniteOutput, bound_for, check_finite, compare
 from ..runtimes import REFERENCE, Prepared, RuntimeSkipped, get_runtime
 from .progress import Progress
+from .yardstick import yardstick_case
 
 #: IQR / median above this marks a latency as noisy.
 NOISY_IQR = 0.10
@@ -33,19 +35,26 @@ class Timing:
 
     The rounds are split over ``passes`` passes through the whole run: on shared machines the
     machine slows down for seconds at a time, and rounds taken back to back would all fall into
-    one such episode; spread out, an episode touches a third of them and the median holds."""
+    one such episode; spread out, an episode touches a third of them and the median holds. A
+    short run sweeps its passes in seconds, inside one episode, so a case's passes start at
+    least ``min_pass_gap_s`` apart (episodes of 10-15 s were seen on this project's 2-core
+    machines); a long run never waits."""
 
     rounds: int
     min_round_s: float
     warmup_rounds: int
     passes: int
+    min_pass_gap_s: float = 0.0
 
     @property
     def rounds_per_pass(self) -> int:
         return max(1, self.rounds // self.passes)
 
 
-TIMINGS = {"default": Timing(30, 5e-3, 3, passes=3), "quick": Timing(5, 1e-3, 1, passes=1)}
+TIMINGS = {
+    "default": Timing(30, 5e-3, 3, passes=3, min_pass_gap_s=20.0),
+    "quick": Timing(5, 1e-3, 1, passes=1),
+}
 
 
 @dataclass
@@ -55,6 +64,8 @@ class Options:
     runtimes: list[str]
     cache_dir: Path
     out_dir: Path
+    #: overrides the timing's ``min_pass_gap_s`` (tests that never look at latency pass 0)
+    pass_gap_s: float | None = None
 
 
 @dataclass
@@ -98,8 +109,20 @@ def _merge(first: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     merged = _summary(
         first["data_s"] + later["data_s"], max(first["iterations"], later["iterations"])
     )
+    for series in ("yardstick_s", "pass_starts_s"):
+        if series in first and series in later:
+            merged[series] = first[series] + later[series]
     merged["passes"] = first.get("passes", 1) + later.get("passes", 1)
     return merged
+
+
+def _calls_per_round(step, min_round_s: float) -> int:
+    """Calls that make a round last ``min_round_s``, so the timer's resolution never matters;
+    from the second of two calls (the first warms up a freshly loaded session)."""
+    step()
+    started = time.perf_counter()
+    step()
+    return max(1, math.ceil(min_round_s / max(time.perf_counter() - started, 1e-9)))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -138,7 +161,11 @@ class BenchSession:
             "latency": None,
         }
         self.crashes: list[str] = []
+        #: ``time.monotonic`` at the start; passes record when they began relative to it
+        self.started = time.monotonic()
         self.log_path = options.out_dir / "errors.log"
+        #: the yardstick made ready for the runtimes, or why it could not be
+        self._yardstick: Prepared | str | None = None
 
     # -- stages ---------------------------------------------------------------------------------
 
@@ -240,7 +267,7 @@ class BenchSession:
             result.pop("within_tolerance")
             if runtime.timed:
                 self.progress.stage(case.id, f"{name} · time")
-                result["latency"] = self._time(benchmark, loaded.step, case, name)
+                result["latency"] = self._time_pass(benchmark, loaded.step, case, name)
                 if self.timing.passes > 1:
                     state.steps[name] = runtime
             if runtime.analysed and name != REFERENCE:
@@ -272,12 +299,31 @@ class BenchSession:
             result["reason"] = f"{name}: a later timing pass could not load it: {_first_line(exc)}"
             self._log(state.case, name, exc)
             return
-        more = self._time(benchmark, step, state.case, name)
+        self._keep_pass_gap(state.case, name, result["latency"])
+        more = self._time_pass(benchmark, step, state.case, name)
         result["latency"] = _merge(result["latency"], more)
+
+    def _keep_pass_gap(self, case: Case, name: str, latency: dict[str, Any]) -> None:
+        """Wait until this case's previous pass on this runtime began ``min_pass_gap_s`` ago."""
+        began = self.started + latency["pass_starts_s"][-1]
+        wait = began + self.timing.min_pass_gap_s - time.monotonic()
+        if wait > 0:
+            self.progress.stage(case.id, f"{name} · {math.ceil(wait)} s to the next timing pass")
+            time.sleep(wait)
+
+    def _time_pass(self, benchmark, step, case: Case, name: str) -> dict[str, Any]:
+        """One timing pass, with when it began (seconds into the run)."""
+        began = time.monotonic()
+        latency = self._time(benchmark, step, case, name)
+        latency["pass_starts_s"] = [began - self.started]
+        return latency
 
     @property
     def timing(self) -> Timing:
-        return TIMINGS["quick" if self.options.quick else "default"]
+        timing = TIMINGS["quick" if self.options.quick else "default"]
+        if self.options.pass_gap_s is not None:
+            timing = replace(timing, min_pass_gap_s=self.options.pass_gap_s)
+        return timing
 
     def _runtime_metrics(self, state: CaseState, loaded, bound) -> dict[str, Any]:
         """The image metrics on this runtime's own outputs, and whether those outputs stay within
@@ -297,36 +343,78 @@ class BenchSession:
         return metrics
 
     def _time(self, benchmark, step, case: Case, runtime: str) -> dict[str, Any]:
+        """The case's rounds, each between two rounds of the yardstick on the same runtime."""
         benchmark.group = case.id
         benchmark.extra_info.update({"case": case.id, "runtime": runtime})
-        return self._time_plain(benchmark, step)
+        yardstick = self._load_yardstick(case, runtime)
+        if yardstick is None:
+            return self._time_plain(benchmark, step)
+        timing = self.timing
+        calls = _calls_per_round(step, timing.min_round_s)
+        yardstick_calls = _calls_per_round(yardstick, timing.min_round_s)
+        yardstick_rounds: list[float] = []
+
+        def time_yardstick() -> None:  # pytest-benchmark's setup: before each round, untimed
+            started = time.perf_counter()
+            for _ in range(yardstick_calls):
+                yardstick()
+            yardstick_rounds.append((time.perf_counter() - started) / yardstick_calls)
+
+        def round_of_calls() -> None:
+            for _ in range(calls):
+                step()
+
+        # A setup function rules out pytest-benchmark's own iterations: one round is one call of
+        # round_of_calls, and benchmark.json says how many calls that is.
+        benchmark.extra_info["calls_per_round"] = calls
+        benchmark.pedantic(
+            round_of_calls,
+            setup=time_yardstick,
+            rounds=timing.rounds_per_pass,
+            warmup_rounds=timing.warmup_rounds,
+        )
+        time_yardstick()  # closes the bracket around the last round
+        around = yardstick_rounds[timing.warmup_rounds :]
+        latency = _summary([t / calls for t in benchmark.stats.stats.data], calls)
+        latency["yardstick_s"] = [(a + b) / 2 for a, b in pairwise(around)]
+        latency["passes"] = 1
+        return latency
+
+    def _load_yardstick(self, case: Case, runtime: str):
+        """A fresh yardstick session (one slow session must not skew a whole run), or ``None``
+        when it cannot be had: the case is then timed alone, and the gate says so."""
+        if self._yardstick is None:
+            yardstick = yardstick_case()
+            try:
+                model = yardstick.build()
+                example = yardstick.make_input()
+                exported = export_case(yardstick, model, example, self.options.cache_dir)
+                self._yardstick = Prepared(
+                    model, example, exported.path, yardstick.output_shape, self.options.threads
+                )
+            except Exception as exc:  # a broken yardstick costs the ratios, never the cases
+                self._yardstick = f"yardstick: {_first_line(exc)}"
+                self._log(yardstick, "yardstick", exc)
+        if isinstance(self._yardstick, str):
+            return None
+        try:
+            return get_runtime(runtime).load(self._yardstick).step
+        except Exception as exc:
+            self._log(case, f"{runtime} yardstick", exc)
+            return None
 
     def _time_plain(self, benchmark, step) -> dict[str, Any]:
         timing = self.timing
-        started = time.perf_counter()
-        step()  # also a warm-up: the parity run came before, so this one is steady
-        once = time.perf_counter() - started
-        iterations = max(1, math.ceil(timing.min_round_s / max(once, 1e-9)))
+        iterations = _calls_per_round(step, timing.min_round_s)
         benchmark.pedantic(
             step,
             rounds=timing.rounds_per_pass,
             iterations=iterations,
             warmup_rounds=timing.warmup_rounds,
         )
-        stats = benchmark.stats.stats
-        median = float(stats.median)
-        iqr = float(stats.iqr)
-        return {
-            "median_s": median,
-            "iqr_s": iqr,
-            "mean_s": float(stats.mean),
-            "min_s": float(stats.min),
-            "rounds": int(stats.rounds),
-            "iterations": int(benchmark.stats.iterations),
-            "noisy": bool(median > 0 and iqr / median > NOISY_IQR),
-            "data_s": [float(x) for x in stats.data],
-            "passes": 1,
-        }
+        latency = _summary([float(x) for x in benchmark.stats.stats.data], iterations)
+        latency["passes"] = 1
+        return latency
 
     def measure_copy_bandwidth(self, benchmark) -> None:
         self.progress.stage("machine", "memory-copy bandwidth", is_case=False)

@@ -20,7 +20,8 @@ from .. import summary
 from ..analysis.samples import SAMPLES_FILE, write_samples
 from ..bench.plugin import BenchPlugin
 from ..bench.progress import Progress
-from ..bench.session import BenchSession, Options
+from ..bench.session import TIMINGS, BenchSession, Options
+from ..bench.yardstick import yardstick_case
 from ..casefile import case_files, load_cases
 from ..environment import git_commit, machine, versions
 from ..errors import UsageError
@@ -56,6 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path(os.environ.get("UPSAMPLING_BENCH_CACHE", CACHE_DIR)),
         help=f"exported-model cache (default: $UPSAMPLING_BENCH_CACHE or {CACHE_DIR})",
+    )
+    parser.add_argument(
+        "--pass-gap",
+        type=float,
+        metavar="SECONDS",
+        help="least time between the starts of a case's timing passes (default "
+        f"{TIMINGS['default'].min_pass_gap_s:g}; 0 where latency is not looked at)",
     )
     parser.add_argument(
         "--force", action="store_true", help="replace an existing results.json in --out"
@@ -98,6 +106,8 @@ def _out_dir(args: argparse.Namespace, run_id: str) -> Path:
 def main(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise UsageError(f"--threads: must be >= 1, got {args.threads}")
+    if args.pass_gap is not None and not 0 <= args.pass_gap < 3600:
+        raise UsageError(f"--pass-gap: must be between 0 and 3600 seconds, got {args.pass_gap}")
     cases = load_cases(args.paths)
     runtimes = _runtimes(args.runtimes)
     started = datetime.now(UTC)
@@ -105,7 +115,7 @@ def main(args: argparse.Namespace) -> int:
     out = _out_dir(args, run_id)
     out.mkdir(parents=True, exist_ok=True)
     (out / "errors.log").unlink(missing_ok=True)
-    options = Options(args.quick, args.threads, runtimes, args.cache, out)
+    options = Options(args.quick, args.threads, runtimes, args.cache, out, args.pass_gap)
 
     console = Console(stderr=True, highlight=False)
     clock = time.perf_counter()
@@ -132,10 +142,16 @@ def main(args: argparse.Namespace) -> int:
             "git": git_commit(Path.cwd()),
             "machine": machine(args.threads),
             "versions": versions(),
-            "options": {"quick": args.quick, "runtimes": runtimes, "threads": args.threads},
+            "options": {
+                "quick": args.quick,
+                "runtimes": runtimes,
+                "threads": args.threads,
+                "pass_gap_s": session.timing.min_pass_gap_s,
+            },
             "copy_bandwidth": session.copy_bandwidth,
             "files": [str(p) for p in case_files(args.paths)],
             "samples": SAMPLES_FILE,
+            "yardstick": {k: v for k, v in yardstick_case().describe().items() if k != "file"},
         },
         "cases": cases_done,
     }
