@@ -12,6 +12,8 @@ import pytest
 
 import suite.export
 from suite.cli import main as cli
+from suite.gate.baseline import figures
+from suite.gate.checks import Context, Latency
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +57,9 @@ def write_gate_cases(folder, **changes):
     return path
 
 
-def run(folder, name, cache, **changes):
+def run(folder, name, cache, timed=False, **changes):
+    """A gate-set run; ``timed`` keeps the suite's gap between timing passes (tests that never
+    look at latency skip the wait)."""
     out = folder / name
     (folder / f"{name}-cases").mkdir(parents=True)
     cases = write_gate_cases(folder / f"{name}-cases", **changes)
@@ -70,6 +74,7 @@ def run(folder, name, cache, **changes):
             "--runtimes",
             "ort-cpu",
             "--no-report",
+            *([] if timed else ["--pass-gap", "0"]),
         ]
     ) in (0, 1)
     return out
@@ -79,17 +84,26 @@ def gate(run_dir, baseline, *extra) -> int:
     return cli(["gate", str(run_dir), "--baseline", str(baseline), *extra])
 
 
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory, export_cache):
-    root = tmp_path_factory.mktemp("gate")
+def make_baseline(root, cache, timed):
     runs = []
     for index in range(2):
         folder = root / f"base{index}"
         folder.mkdir()
-        runs.append(run(folder, "run", export_cache))
+        runs.append(run(folder, "run", cache, timed))
     path = root / "baseline.json"
     assert cli(["baseline", *map(str, runs), "--out", str(path)]) == 0
     return path
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory, export_cache):
+    return make_baseline(tmp_path_factory.mktemp("gate"), export_cache, timed=False)
+
+
+@pytest.fixture(scope="module")
+def timed_baseline(tmp_path_factory, export_cache):
+    """Made the way `tox -e gate`'s is: passes spread as a default run spreads them."""
+    return make_baseline(tmp_path_factory.mktemp("timed-gate"), export_cache, timed=True)
 
 
 def failing(run_dir) -> list[str]:
@@ -99,12 +113,12 @@ def failing(run_dir) -> list[str]:
 
 
 @pytest.mark.timing
-def test_five_reruns_of_unchanged_code_pass(baseline, tmp_path, export_cache):
+def test_five_reruns_of_unchanged_code_pass(timed_baseline, tmp_path, export_cache):
     verdicts = []
     for index in range(5):
         folder = tmp_path / f"re{index}"
         folder.mkdir()
-        verdicts.append(gate(run(folder, "run", export_cache), baseline))
+        verdicts.append(gate(run(folder, "run", export_cache, timed=True), timed_baseline))
     assert verdicts == [0, 0, 0, 0, 0]
 
 
@@ -150,9 +164,9 @@ def test_parity_break_fails_the_gate(baseline, tmp_path, monkeypatch):
 
 
 @pytest.mark.timing
-def test_injected_3x_slowdown_fails_on_latency_only(baseline, tmp_path, export_cache):
-    out = run(tmp_path, "run", export_cache, repeat=3)
-    assert gate(out, baseline) == 1
+def test_injected_3x_slowdown_fails_on_latency_only(timed_baseline, tmp_path, export_cache):
+    out = run(tmp_path, "run", export_cache, timed=True, repeat=3)
+    assert gate(out, timed_baseline) == 1
     rows = failing(out)
     assert any("g-repeated | latency.torch-cpu" in row for row in rows), rows
     assert not any("latency" not in row for row in rows), rows  # nothing deterministic moved
@@ -213,19 +227,15 @@ def test_bad_input_is_one_line_and_exit_2(baseline, tmp_path, capsys):
 
 
 def _latency_rows(new_passes: list[float], rounds_per_pass: int = 10):
-    """The latency check on synthetic normalised rounds: a baseline of 30 rounds around 1.0 and
+    """The latency check on synthetic yardstick ratios: a baseline of 30 rounds around 1.0 and
     a new run of len(new_passes) passes, each around its own factor."""
-    from suite.gate.checks import Context, Latency
-
     rng = np.random.default_rng(0)
-    old = {
-        "latency": {"ort-cpu": {"median_s": 1e-3, "normalised": list(1 + 0.02 * rng.random(30))}}
-    }
+    old = {"latency": {"ort-cpu": {"median_s": 1e-3, "relative": list(1 + 0.02 * rng.random(30))}}}
     rounds = [f * (1 + 0.02 * rng.random()) for f in new_passes for _ in range(rounds_per_pass)]
     new = {
-        "latency": {"ort-cpu": {"median_s": 1e-3, "normalised": rounds, "passes": len(new_passes)}}
+        "latency": {"ort-cpu": {"median_s": 1e-3, "relative": rounds, "passes": len(new_passes)}}
     }
-    check = Latency("latency", min_effect=0.25, alpha=0.01)
+    check = Latency("latency", min_effect=0.25, alpha=0.01, calibration="yardstick")
     return check.rows("c", old, new, Context(True, ""))
 
 
@@ -244,3 +254,52 @@ def test_two_slow_passes_of_three_with_a_median_shift_still_pass():
     # the code did not change speed, the machine did for a while.
     (row,) = _latency_rows([1.0, 1.6, 1.7])
     assert row.verdict == "pass" and "2 of 3" in row.message
+
+
+def _timed_case(case_ms: float, yardstick_ms: float, seed: int) -> dict:
+    """A results.json case with 30 rounds in 3 passes, each round 3% noisy, the yardstick's
+    around it likewise."""
+    rng = np.random.default_rng(seed)
+    rounds = case_ms * 1e-3 * (1 + 0.03 * rng.random(30))
+    yardstick = yardstick_ms * 1e-3 * (1 + 0.03 * rng.random(30))
+    latency = {
+        "median_s": float(np.median(rounds)),
+        "data_s": rounds.tolist(),
+        "yardstick_s": yardstick.tolist(),
+        "passes": 3,
+    }
+    return {
+        "status": "ok",
+        "output_shape": [1, 4, 8, 8],
+        "cost": {"bytes": {"total": 4096}},
+        "runtimes": {"ort-cpu": {"max_rel_err": 1e-7, "latency": latency}},
+    }
+
+
+def _verdict(old_case: dict, new_case: dict, calibration: str) -> tuple[str, str]:
+    old, new = figures(old_case, 20.0), figures(new_case, 20.0)
+    check = Latency("latency", min_effect=0.25, alpha=0.01, calibration=calibration)
+    (row,) = check.rows("c", old, new, Context(True, ""))
+    return row.verdict, row.message
+
+
+def test_a_machine_slow_for_the_whole_run_is_not_a_regression_against_the_yardstick():
+    baseline = _timed_case(1.0, 0.5, seed=0)
+    slow_machine = _timed_case(1.5, 0.75, seed=1)  # everything 1.5x slower, in every pass
+    assert _verdict(baseline, slow_machine, "yardstick")[0] == "pass"
+    # Compared as measured, the same run is a false alarm: why the yardstick is the default.
+    assert _verdict(baseline, slow_machine, "none")[0] == "regressed"
+
+
+def test_a_slower_case_on_a_steady_machine_is_a_regression_against_the_yardstick():
+    assert _verdict(_timed_case(1.0, 0.5, 0), _timed_case(3.0, 0.5, 1), "yardstick")[0] == (
+        "regressed"
+    )
+
+
+def test_without_yardstick_rounds_on_one_side_the_rounds_as_measured_are_compared():
+    old = _timed_case(1.0, 0.5, 0)
+    del old["runtimes"]["ort-cpu"]["latency"]["yardstick_s"]  # a run whose yardstick failed
+    verdict, message = _verdict(old, _timed_case(3.0, 0.5, 1), "yardstick")
+    assert verdict == "regressed"
+    assert message == "no relative on one side: rounds_s compared"

@@ -1,10 +1,9 @@
 """Baseline files: the gated figures of a run, with the machine class and versions they came from.
 
-Latency is stored normalised by the run's own calibration: each round's time over the time the
-machine's measured memory copy takes to move the case's bytes. Measured on this 2-core machine,
-that does not absorb every slowdown: see the README's note on false alarms. A
-rerun on the same class of machine then compares like with like even when the machine runs
-faster or slower that day, or for a few seconds.
+Latency is stored three ways, and the gate's check table says which it compares: the rounds as
+measured; each round over the yardstick case's time around it on the same runtime (the default:
+a slow spell of the machine slows both); each round over the time the run's measured memory copy
+takes for the case's bytes.
 """
 
 from __future__ import annotations
@@ -48,22 +47,25 @@ def machine_class(run: dict[str, Any]) -> str:
 
 
 def _latency(case: dict[str, Any], runtime: dict[str, Any], copy_gbs: float | None):
-    """The rounds as measured, and over the time the run's measured memory copy takes for the
-    case's bytes (the gate's table says which of the two it compares)."""
+    """The rounds as measured, over the yardstick's time around each, and over the time the
+    run's measured memory copy takes for the case's bytes."""
     latency = runtime.get("latency")
     if not latency:
         return None
     if not copy_gbs or not case.get("cost"):
         return None
     calibration_s = case["cost"]["bytes"]["total"] / (copy_gbs * 1e9)
-    normalised = [t / calibration_s for t in latency["data_s"]]
-    return {
+    rounds = list(latency["data_s"])
+    figures = {
         "median_s": latency["median_s"],
         "calibration_s": calibration_s,
-        "rounds_s": list(latency["data_s"]),
-        "normalised": normalised,
+        "rounds_s": rounds,
+        "normalised": [t / calibration_s for t in rounds],
         "passes": latency.get("passes", 1),
     }
+    if len(latency.get("yardstick_s") or []) == len(rounds):
+        figures["relative"] = [t / y for t, y in zip(rounds, latency["yardstick_s"], strict=True)]
+    return figures
 
 
 def figures(case: dict[str, Any], copy_gbs: float | None) -> dict[str, Any]:
@@ -111,9 +113,14 @@ def from_runs(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                         f"({mine[key]} vs {figs[key]}): the run is not deterministic"
                     )
             for runtime, latency in figs["latency"].items():
-                if runtime in mine["latency"]:
-                    mine["latency"][runtime]["normalised"] += latency["normalised"]
-                    mine["latency"][runtime]["rounds_s"] += latency["rounds_s"]
+                pooled = mine["latency"].get(runtime)
+                if pooled is None:
+                    continue
+                for series in ("rounds_s", "normalised", "relative"):
+                    if series in pooled and series in latency:
+                        pooled[series] += latency[series]
+                    else:  # a series one of the runs lacks is pooled from none of them
+                        pooled.pop(series, None)
     baseline["source_run"] = "+".join(name for name, _ in runs)
     return baseline
 

@@ -121,10 +121,10 @@ class Numeric(Check):
 
 
 class Latency(Check):
-    """Per runtime: the rounds (as measured, or over the run's own memory-copy time for the
-    case's bytes: ``calibration``), one-sided Mann–Whitney U over them, plus a minimum effect on
-    the median, and that effect in every timing pass of the new run (the passes are spread over
-    the run, each with a fresh session)."""
+    """Per runtime: the rounds (``calibration``: over the yardstick's time around each, as
+    measured, or over the run's own memory-copy time for the case's bytes), one-sided
+    Mann–Whitney U over them, plus a minimum effect on the median, and that effect in every
+    timing pass of the new run (the passes start at least 20 s apart, each in a fresh session)."""
 
     kind = "latency"
 
@@ -141,12 +141,17 @@ class Latency(Check):
         min_effect = new.get("min_effect") or self.options["min_effect"]
         alpha = self.options["alpha"]
         rows = []
-        wanted = CALIBRATIONS[self.options.get("calibration", "none")]
+        calibration = self.options.get("calibration", "none")
         for runtime in sorted(set(before) & set(after)):
-            # A baseline from before raw rounds were kept has the normalised ones only: then
-            # both sides are compared normalised, never one of each.
-            both = wanted in before[runtime] and wanted in after[runtime]
-            series = wanted if both else "normalised"
+            # Both sides in one series, never one of each: the configured one where both have
+            # it (a run whose yardstick could not load has none), else the first they share.
+            series = next(
+                name
+                for name in (CALIBRATIONS[calibration], *CALIBRATIONS.values())
+                if name in before[runtime] and name in after[runtime]
+            )
+            wanted = CALIBRATIONS[calibration]
+            note = "" if series == wanted else f"no {wanted} on one side: {series} compared"
             a = np.asarray(before[runtime][series])
             b = np.asarray(after[runtime][series])
             effect = float(np.median(b) / np.median(a) - 1)
@@ -154,7 +159,7 @@ class Latency(Check):
             change = f"{effect:+.1%}"
             message = ""
             if not context.comparable_machines:
-                verdict, message = "not comparable", context.machine_note
+                verdict, message, note = "not comparable", context.machine_note, ""
             else:
                 slower = mannwhitneyu(b, a, alternative="greater").pvalue
                 faster = mannwhitneyu(b, a, alternative="less").pvalue
@@ -184,15 +189,16 @@ class Latency(Check):
                     change,
                     threshold,
                     verdict,
-                    message,
+                    "; ".join(text for text in (note, message) if text),
                 )
             )
         return rows
 
 
-#: What a latency round is divided by before the comparison: nothing (the rounds as measured),
-#: or the time the run's measured memory copy takes for the case's bytes.
-CALIBRATIONS = {"none": "rounds_s", "copy_bandwidth": "normalised"}
+#: What a latency round is divided by before the comparison (the baseline's series for it): the
+#: yardstick's time around it, nothing, or the time the run's measured memory copy takes for the
+#: case's bytes. The order is also the fallback order when a side lacks the configured series.
+CALIBRATIONS = {"yardstick": "relative", "none": "rounds_s", "copy_bandwidth": "normalised"}
 
 KINDS: dict[str, type[Check]] = {cls.kind: cls for cls in (Exact, Numeric, Latency)}
 
@@ -222,10 +228,10 @@ CONFIG: list[dict[str, Any]] = [
         "kind": "latency",
         "min_effect": 0.25,
         "alpha": 0.01,
-        # Measured on this project's 2-core machines, 20 reruns of unchanged code: dividing by
-        # the run's copy bandwidth raised false alarms in 1 (its probe read 51.7 GB/s against
-        # 28-37 GB/s usually) and prevented none; the rounds as measured raised none.
-        "calibration": "none",
+        # Measured on this project's 2-core machines (README, "How the gate times"): the
+        # yardstick ratio cut false alarms that the rounds as measured raised; dividing by the
+        # run's copy bandwidth (one probe per run, 28-58 GB/s between runs) prevented none.
+        "calibration": "yardstick",
         "reason": "shared 2-core machines: asv-style significance over rounds plus a 25% effect "
         "in every timing pass",
     },
