@@ -24,6 +24,21 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def cpu_id() -> str | None:
+    """The CPU's family, model and stepping: cloud machines often name the CPU only "AMD EPYC",
+    which covers generations whose relative speeds differ."""
+    try:
+        first_cpu = Path("/proc/cpuinfo").read_text().split("\n\n")[0]
+    except OSError:
+        return None
+    pairs = (line.partition(":") for line in first_cpu.splitlines())
+    fields = {key.strip(): value.strip() for key, _, value in pairs}
+    if "cpu family" not in fields or "model" not in fields:
+        return None
+    stepping = fields.get("stepping", "?")
+    return f"family {fields['cpu family']} model {fields['model']} stepping {stepping}"
+
+
 def machine(threads: int) -> dict:
     try:
         usable = len(os.sched_getaffinity(0))
@@ -31,6 +46,7 @@ def machine(threads: int) -> dict:
         usable = os.cpu_count() or 1
     return {
         "cpu": cpu_model(),
+        "cpu_id": cpu_id(),
         "cores": os.cpu_count() or 1,
         "usable_cores": usable,
         "threads": threads,

@@ -303,3 +303,41 @@ def test_without_yardstick_rounds_on_one_side_the_rounds_as_measured_are_compare
     verdict, message = _verdict(old, _timed_case(3.0, 0.5, 1), "yardstick")
     assert verdict == "regressed"
     assert message == "no relative on one side: rounds_s compared"
+
+
+def test_baseline_refuses_runs_that_cannot_be_pooled(baseline, tmp_path, capsys):
+    """Runs of another machine class, other cases or other deterministic figures: one line
+    naming the run, exit 2, and no baseline file."""
+    good = baseline.parent / "base0" / "run"
+    results = json.loads((good / "results.json").read_text())
+
+    def edited(name, change):
+        data = json.loads(json.dumps(results))
+        change(data)
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "results.json").write_text(json.dumps(data))
+        return folder
+
+    def other_cpu(data):
+        data["run"]["machine"]["cpu_id"] = "family 6 model 143 stepping 8"
+
+    def fewer_cases(data):
+        data["cases"] = data["cases"][1:]
+
+    def other_psnr(data):
+        data["cases"][0]["metrics"]["hypercolumn_psnr_db"] += 1.0
+
+    refusals = [
+        (other_cpu, "latencies of two machine classes cannot be pooled"),
+        (fewer_cases, "holds other cases than"),
+        (other_psnr, "metrics differs from"),
+    ]
+    for change, message in refusals:
+        out = tmp_path / f"{change.__name__}.json"
+        capsys.readouterr()
+        run_dir = edited(change.__name__, change)
+        assert cli(["baseline", str(good), str(run_dir), "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0] and change.__name__ in err[0], err
+        assert not out.exists()

@@ -39,11 +39,13 @@ def schema() -> dict[str, Any]:
 
 
 def machine_class(run: dict[str, Any]) -> str:
-    """What makes latencies comparable: CPU model, usable cores, threads, architecture."""
+    """What makes latencies comparable: CPU model (with family, model and stepping where known),
+    usable cores, threads, architecture."""
     machine = run["machine"]
     cores = machine.get("usable_cores", machine["cores"])
     arch = machine.get("arch", "?")
-    return f"{machine['cpu']} | {cores} cores | {machine['threads']} threads | {arch}"
+    cpu = machine["cpu"] + (f" ({machine['cpu_id']})" if machine.get("cpu_id") else "")
+    return f"{cpu} | {cores} cores | {machine['threads']} threads | {arch}"
 
 
 def _latency(case: dict[str, Any], runtime: dict[str, Any], copy_gbs: float | None):
@@ -102,6 +104,11 @@ def from_runs(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     baseline = from_run(first)
     for name, results in others:
         other = from_run(results)
+        if other["machine_class"] != baseline["machine_class"]:
+            raise UsageError(
+                f"{name}: ran on {other['machine_class']}, {first_name} on "
+                f"{baseline['machine_class']}: latencies of two machine classes cannot be pooled"
+            )
         if set(other["cases"]) != set(baseline["cases"]):
             raise UsageError(f"{name}: holds other cases than {first_name}")
         for case, figs in other["cases"].items():
