@@ -35,10 +35,11 @@ class Timing:
 
     The rounds are split over ``passes`` passes through the whole run: on shared machines the
     machine slows down for seconds at a time, and rounds taken back to back would all fall into
-    one such episode; spread out, an episode touches a third of them and the median holds. A
+    one such episode; spread out, an episode touches a fifth of them and the median holds. A
     short run sweeps its passes in seconds, inside one episode, so a case's passes start at
     least ``min_pass_gap_s`` apart (episodes of 10-15 s were seen on this project's 2-core
-    machines); a long run never waits."""
+    machines); a long run never waits. Five passes rather than three: a small onnxruntime case
+    was seen slow in up to 4 of 15 passes, and the gate wants a regression in every pass."""
 
     rounds: int
     min_round_s: float
@@ -52,7 +53,7 @@ class Timing:
 
 
 TIMINGS = {
-    "default": Timing(30, 5e-3, 3, passes=3, min_pass_gap_s=20.0),
+    "default": Timing(30, 5e-3, 3, passes=5, min_pass_gap_s=15.0),
     "quick": Timing(5, 1e-3, 1, passes=1),
 }
 
@@ -291,8 +292,8 @@ class BenchSession:
             return
         self.progress.stage(case_id, f"{name} · time again")
         # A fresh session each pass: a session's own buffers can land on a slow layout for its
-        # whole life (seen: one onnxruntime session 2.4x slower in all three passes), which a
-        # single session per case would turn into a false regression.
+        # whole life (seen: one onnxruntime session 2.4x slower in every pass it served), which
+        # a single session per case would turn into a false regression.
         try:
             step = runtime.load(state.prepared).step
         except Exception as exc:  # it loaded in the first pass; a failure now is recorded

@@ -124,7 +124,7 @@ class Latency(Check):
     """Per runtime: the rounds (``calibration``: over the yardstick's time around each, as
     measured, or over the run's own memory-copy time for the case's bytes), one-sided
     Mann–Whitney U over them, plus a minimum effect on the median, and that effect in every
-    timing pass of the new run (the passes start at least 20 s apart, each in a fresh session)."""
+    timing pass of the new run (the passes start at least 15 s apart, each in a fresh session)."""
 
     kind = "latency"
 
