@@ -118,7 +118,11 @@ def test_five_reruns_of_unchanged_code_pass(timed_baseline, tmp_path, export_cac
     for index in range(5):
         folder = tmp_path / f"re{index}"
         folder.mkdir()
-        verdicts.append(gate(run(folder, "run", export_cache, timed=True), timed_baseline))
+        out = run(folder, "run", export_cache, timed=True)
+        verdicts.append(gate(out, timed_baseline))
+        for case in json.loads((out / "results.json").read_text())["cases"]:
+            starts = case["runtimes"]["ort-cpu"]["latency"]["pass_starts_s"]
+            assert len(starts) == 5 and min(np.diff(starts)) >= 15.0, starts
     assert verdicts == [0, 0, 0, 0, 0]
 
 

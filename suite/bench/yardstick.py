@@ -1,11 +1,10 @@
 """The timing yardstick (``yardstick.toml``): a fixed case timed around every round of every case.
 
-On a shared 2-core machine a case can run 25-50% slower for ten seconds or more, and a
-regression gate that compares rounds as measured then cries wolf. The same spell slows a
-workload timed a millisecond earlier or later on the same cores, so each round is also divided
-by the yardstick's time around it: measured on this project's machines, that took the
-per-pass spread of a small onnxruntime case from 15% to 9% and of torch cases from up to 22%
-to 17% (see the README's note on the gate).
+On a shared 2-core machine a case can run 25-60% slower for ten seconds or for minutes, and a
+gate comparing rounds as measured then cries wolf. The same spell slows, if not always by as
+much, a workload timed a millisecond earlier and later on the same runtime, so the gate divides
+each round by the yardstick's time around it. The README's gate section gives the rates
+measured with and without it.
 """
 
 from __future__ import annotations
