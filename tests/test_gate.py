@@ -306,7 +306,7 @@ def test_without_yardstick_rounds_on_one_side_the_rounds_as_measured_are_compare
     del old["runtimes"]["ort-cpu"]["latency"]["yardstick_s"]  # a run whose yardstick failed
     verdict, message = _verdict(old, _timed_case(3.0, 0.5, 1), "yardstick")
     assert verdict == "regressed"
-    assert message == "no relative on one side: rounds_s compared"
+    assert message == "no rounds ÷ yardstick on one side: compared as measured"
 
 
 def test_baseline_refuses_runs_that_cannot_be_pooled(baseline, tmp_path, capsys):

@@ -129,7 +129,7 @@ class Latency(Check):
     kind = "latency"
 
     def __init__(self, figure: str, reason: str = "", **options: Any) -> None:
-        calibration = options.get("calibration", "none")
+        calibration = options.setdefault("calibration", "yardstick")
         if calibration not in CALIBRATIONS:
             raise ValueError(
                 f"latency calibration {calibration!r}; known: {', '.join(CALIBRATIONS)}"
@@ -141,21 +141,22 @@ class Latency(Check):
         min_effect = new.get("min_effect") or self.options["min_effect"]
         alpha = self.options["alpha"]
         rows = []
-        calibration = self.options.get("calibration", "none")
+        wanted = CALIBRATIONS[self.options["calibration"]]
         for runtime in sorted(set(before) & set(after)):
             # Both sides in one series, never one of each: the configured one where both have
             # it (a run whose yardstick could not load has none), else the first they share.
             series = next(
                 name
-                for name in (CALIBRATIONS[calibration], *CALIBRATIONS.values())
+                for name in (wanted, *CALIBRATIONS.values())
                 if name in before[runtime] and name in after[runtime]
             )
-            wanted = CALIBRATIONS[calibration]
-            note = "" if series == wanted else f"no {wanted} on one side: {series} compared"
+            note = ""
+            if series != wanted:
+                note = f"no rounds {SERIES[wanted]} on one side: compared {SERIES[series]}"
             a = np.asarray(before[runtime][series])
             b = np.asarray(after[runtime][series])
             effect = float(np.median(b) / np.median(a) - 1)
-            threshold = f"+{min_effect:.0%} and p<{alpha:g}"
+            threshold = f"+{min_effect:.0%} {SERIES[series]} in every pass, p<{alpha:g}"
             change = f"{effect:+.1%}"
             message = ""
             if not context.comparable_machines:
@@ -199,6 +200,8 @@ class Latency(Check):
 #: yardstick's time around it, nothing, or the time the run's measured memory copy takes for the
 #: case's bytes. The order is also the fallback order when a side lacks the configured series.
 CALIBRATIONS = {"yardstick": "relative", "none": "rounds_s", "copy_bandwidth": "normalised"}
+#: How the gate's table names each series.
+SERIES = {"relative": "÷ yardstick", "rounds_s": "as measured", "normalised": "÷ copy time"}
 
 KINDS: dict[str, type[Check]] = {cls.kind: cls for cls in (Exact, Numeric, Latency)}
 
