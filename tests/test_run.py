@@ -258,3 +258,28 @@ def test_a_timing_pass_starts_no_sooner_than_the_gap_after_the_last(tmp_path, wr
     long_ago = {"pass_starts_s": [time.monotonic() - session.started - 0.5]}
     session._keep_pass_gap(case, "ort-cpu", long_ago)
     assert len(stages.lines) == 1  # no wait, so nothing to say
+
+
+class _BrokenYardstick:
+    id = "yardstick"
+    file = "yardstick.toml"
+
+    def build(self):
+        raise RuntimeError("the yardstick would not build")
+
+
+def test_without_a_yardstick_cases_are_timed_alone_and_the_log_says_why(
+    monkeypatch, write_cases, tmp_path, export_cache, run_suite
+):
+    monkeypatch.setattr("suite.bench.session.yardstick_case", _BrokenYardstick)
+    path = write_cases('[[case]]\nid = "x"\nmethod = "interpolate"\nsize = 16\n')
+    out = tmp_path / "run"
+    args = ["--out", str(out), "--quick", "--runtimes", "ort-cpu", "--cache", str(export_cache)]
+    assert run_suite(str(path), *args) == 0
+    (case,) = json.loads((out / "results.json").read_text())["cases"]
+    assert case["status"] == "ok"
+    for runtime in ("torch-cpu", "ort-cpu"):
+        latency = case["runtimes"][runtime]["latency"]
+        assert latency["rounds"] == 5 and "yardstick_s" not in latency
+    log = (out / "errors.log").read_text()
+    assert "case 'yardstick': yardstick" in log and "the yardstick would not build" in log
