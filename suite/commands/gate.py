@@ -82,14 +82,18 @@ def main(args: argparse.Namespace) -> int:
             out.write(text)
 
     shown = rows if args.all else [r for r in rows if r.verdict != "pass"]
-    table = Table(title=header.replace("**", "").replace("`", ""), title_justify="left")
-    for column in COLUMNS:
-        table.add_column(column, overflow="fold")
-    for row in shown:
-        style = "bold red" if row.failed else None
-        table.add_row(*(Text(str(getattr(row, c)), style=style) for c in COLUMNS))
+    title = header.replace("**", "").replace("`", "")
     console = Console(highlight=False, width=None if Console().is_terminal else 160)
-    console.print(table)
+    if shown:
+        table = Table(title=title, title_justify="left")
+        for column in COLUMNS:
+            table.add_column(column, overflow="fold")
+        for row in shown:
+            style = "bold red" if row.failed else None
+            table.add_row(*(Text(str(getattr(row, c)), style=style) for c in COLUMNS))
+        console.print(table)
+    else:  # every row passed: an empty table would only squeeze the title
+        console.print(title + " (--all shows every row)", markup=False)
     passed = len(rows) - len(failed)
     console.print(f"{passed} passed, {len(failed)} failed" + (f"; {note}" if note else ""))
     for row in failed:
