@@ -20,6 +20,8 @@ CASE_KEYS: dict[str, str] = {
     "size": "input height and width: an integer (square) or a string 'HxW' (default 64)",
     "channels": "channels in and out of every stage (default 1)",
     "seed": "seed of the weights and of the parity input (default 0)",
+    "seeds": "weight seeds the image figures and their intervals pool (seed, seed + 1, ...; "
+    "default 1)",
     "tolerance": "parity override: {atol, rtol, reason}; reason is required",
     "gate": "latency gate override: {min_effect, reason}; reason is required",
 }
@@ -47,6 +49,8 @@ class Case:
     size: Size = (DEFAULT_SIZE, DEFAULT_SIZE)
     channels: int = DEFAULT_CHANNELS
     seed: int = DEFAULT_SEED
+    #: weight seeds the artifact figures pool: seed, seed + 1, ..., seed + seeds - 1
+    seeds: int = 1
     tolerance: Tolerance | None = None
     #: the regression gate's smallest latency change that counts, with its reason
     gate: dict[str, Any] | None = field(default=None, hash=False)
@@ -126,6 +130,7 @@ class Case:
             "size": list(self.size),
             "channels": self.channels,
             "seed": self.seed,
+            "seeds": self.seeds,
             "stages": [{"method": s.method, **s.params} for s in self.stages],
             "tolerance": None,
             "gate": self.gate,

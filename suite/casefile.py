@@ -219,6 +219,7 @@ def _resolve(
         size=_size(merged.get("size", DEFAULT_SIZE)),
         channels=_integer("channels", merged.get("channels", DEFAULT_CHANNELS), minimum=1),
         seed=_integer("seed", merged.get("seed", DEFAULT_SEED), minimum=0),
+        seeds=_integer("seeds", merged.get("seeds", 1), minimum=1),
         tolerance=_tolerance(merged.get("tolerance")),
         gate=_gate(merged.get("gate")),
     )

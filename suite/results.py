@@ -20,7 +20,13 @@ BENCHMARK_FILE = "benchmark.json"
 
 @cache
 def schema() -> dict[str, Any]:
-    return json.loads(files("suite").joinpath("schema/results.schema.json").read_text())
+    """The results schema, with the registered figures' entries (and their descriptions) taken
+    from the metric registry."""
+    from .analysis.registry import schema_properties
+
+    loaded = json.loads(files("suite").joinpath("schema/results.schema.json").read_text())
+    loaded["$defs"]["metrics"]["properties"].update(schema_properties())
+    return loaded
 
 
 def validate(results: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from .analysis.verdict import VERDICTS
 from .runtimes import REFERENCE
 
 STATUSES = ("ok", "mismatch", "failed", "skipped")
@@ -44,6 +45,7 @@ def method_table(results: dict[str, Any]) -> Table:
         table.add_column(f"{runtime} ÷ {REFERENCE}", justify="right")
     table.add_column("worst parity (rel)", justify="right")
     table.add_column("roofline", justify="right")
+    table.add_column("free/undecided/artifacts", justify="right")
     groups: dict[str, list[dict]] = defaultdict(list)
     for case in results["cases"]:
         groups[case["method"]].append(case)
@@ -76,6 +78,8 @@ def method_table(results: dict[str, Any]) -> Table:
             if r.get("roofline_fraction")
         ]
         row.append(f"{_geomean(fractions):.1%}" if fractions else "–")
+        verdicts = [((c.get("metrics") or {}).get("verdict") or {}).get("verdict") for c in cases]
+        row.append("/".join(str(verdicts.count(v)) for v in VERDICTS))
         table.add_row(*row)
     return table
 
@@ -102,6 +106,12 @@ def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
         else "memory copy not measured"
     )
     parts: list[Any] = [head, method_table(results)]
+    battery = run.get("calibration") or []
+    if battery:
+        passed = sum(row["passed"] for row in battery)
+        parts.append(
+            Text(f"calibration: {passed} of {len(battery)} known answers within tolerance")
+        )
     errors = largest_errors(results)
     if errors:
         lines = ["largest parity errors against torch-cpu:"]

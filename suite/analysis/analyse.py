@@ -3,7 +3,8 @@ has none; never an exception out of here for a metric that cannot be computed.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -12,15 +13,24 @@ from torch import nn
 from ..case import Case
 from .errors import MetricError, MetricSkipped
 from .hypercolumn import hypercolumn_metrics
-from .metrics import checkerboard, crop_to_periods, flat_ripple, spectral_deviation
-from .probes import area_downsample, probe, to_channels
+from .linear import linear_analysis
+from .metrics import flat_ripple, spectral_bands
+from .periodic import (
+    BOOTSTRAP_REPLICATES,
+    bootstrap_draws,
+    pattern_percent,
+    percentile_interval,
+    phase_energy_percent,
+    phase_tiles,
+)
+from .probes import ARTIFACT_PHOTOS, area_downsample, probe, to_channels
+from .verdict import case_verdict
 
-#: Photographs whose outputs' spectra are summed for the checkerboard and spectral metrics. Not
-#: ``camera``: at small sizes its large flat areas with axis-aligned edges sit ~6 dB above the
-#: others even for clean upsamplers.
-SPECTRAL_PROBES = ("astronaut", "coffee", "grass", "brick")
+#: Photographs the checkerboard and spectral figures probe (disjoint from the ones anything is
+#: fitted on and from the hypercolumns' held-out ones: ``probes.py``).
+SPECTRAL_PROBES = ARTIFACT_PHOTOS
 #: Pixels each upsampling stage's edge handling (zero padding, clamped taps) may reach into its
-#: output, beyond the stage's kernel: cut before the flat-field and spectral figures.
+#: output, beyond the stage's own window (``Method.reach``): cut before every image figure.
 EDGE_MARGIN = 2
 
 Infer = Callable[[np.ndarray], np.ndarray]
@@ -38,13 +48,18 @@ def periods(case: Case) -> list[int]:
 
 
 def border(case: Case) -> int:
-    """Output pixels that zero padding can reach: each stage's reach grows by its kernel (or its
-    interpolation taps) plus a margin, then scales with it."""
+    """Output pixels that zero padding can reach: each stage's reach grows by its window (its
+    method's ``reach``: kernel, interpolation taps, CARAFE's reassembly and encoder windows,
+    DySample's offsets) plus a margin, then scales with it."""
     reach = 0
     for stage in case.stages:
-        kernel = stage.params.get("kernel") or 2
-        reach = (reach + kernel + EDGE_MARGIN) * stage.scale
+        reach = (reach + stage.reach + EDGE_MARGIN) * stage.scale
     return reach
+
+
+def _reach(case: Case) -> int:
+    """Input pixels one input pixel's influence can spread to in the output, per side."""
+    return -(-border(case) // case.scale)
 
 
 def _finite(value: Any) -> bool:
@@ -69,7 +84,7 @@ def _record(notes: dict, name: str, compute: Callable[[], Any]) -> Any:
     return None
 
 
-def probe_inputs(case: Case, probes: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+def probe_inputs(case: Case, probes: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
     """(input batch for ``probes``, their high-resolution originals), each input the
     area-downsampled original, mapped to the case's channels."""
     height, width = case.size
@@ -82,12 +97,23 @@ def probe_inputs(case: Case, probes: tuple[str, ...]) -> tuple[np.ndarray, list[
     return np.concatenate(inputs), originals
 
 
+def _rounded(values: dict[int, float]) -> dict[str, float]:
+    return {str(p): round(float(v), 4) for p, v in values.items()}
+
+
 def image_metrics(
-    case: Case, infer: Infer, probes: tuple[str, ...] = SPECTRAL_PROBES
+    case: Case,
+    infer: Infer,
+    probes: Sequence[str] = SPECTRAL_PROBES,
+    intervals: bool = False,
+    more_seeds: Sequence[Infer] = (),
 ) -> tuple[dict, dict[str, np.ndarray]]:
-    """Flat-field ripple, checkerboard families and spectral deviation from one runtime's
-    ``infer``; returns the metrics and the outputs they came from (for cross-runtime parity)."""
-    metrics: dict[str, Any] = {"probes": {"flat": "constant", "spectral": list(probes)}}
+    """Flat-field ripple, the phase-locked pattern (first and second order, per period family)
+    and the signed spectral figures from one runtime's ``infer``; with ``intervals``, a 95%
+    bootstrap interval beside each (units: the probes, under each of the weight seeds whose
+    models ``more_seeds`` run). Returns the metrics and the outputs they came from (for
+    cross-runtime parity)."""
+    metrics: dict[str, Any] = {"probes": {"flat": "constant", "artifact": list(probes)}}
     notes: dict[str, str] = {}
     outputs: dict[str, np.ndarray] = {}
     cut = border(case)
@@ -95,62 +121,106 @@ def image_metrics(
 
     def flat() -> float:
         outputs["flat"] = infer(np.ones(case.input_shape, dtype=np.float32))
-        return flat_ripple(outputs["flat"][0], cut)
+        return flat_ripple(outputs["flat"][0], cut, family_periods)
 
     metrics["flat_ripple"] = _record(notes, "flat_ripple", flat)
 
     try:
         inputs, originals = probe_inputs(case, probes)
         outputs["probes"] = np.stack([infer(inputs[i : i + 1])[0] for i in range(len(probes))])
+        units = [outputs["probes"]]
+        for other in more_seeds:
+            units.append(np.stack([other(inputs[i : i + 1])[0] for i in range(len(probes))]))
+        stack = np.concatenate(units)
         probe_problem = None
     except MetricError as exc:
-        originals, probe_problem = None, str(exc)
+        originals, stack, probe_problem = None, None, str(exc)
 
-    def families() -> dict[str, float]:
+    def tiles():
         if not family_periods:
             raise MetricSkipped("no stage upsamples (stride 1): no checkerboard period")
         if probe_problem:
             raise MetricError(probe_problem)
-        stack = outputs["probes"]
-        h, w = stack.shape[-2:]
-        if min(h, w) - 2 * cut < max(family_periods):
-            raise MetricError(f"output {h}x{w} has no whole period once a border of {cut} is cut")
-        interior = stack[..., cut : h - cut, cut : w - cut].reshape(-1, h - 2 * cut, w - 2 * cut)
-        scores = checkerboard(crop_to_periods(interior, family_periods), family_periods)
-        return {str(p): round(v, 3) for p, v in scores.items()}
+        return phase_tiles(stack, family_periods, cut)
 
-    metrics["checkerboard_families"] = _record(notes, "checkerboard_families", families)
-    if metrics["checkerboard_families"]:
-        metrics["checkerboard_db"] = max(metrics["checkerboard_families"].values())
-    else:
-        metrics["checkerboard_db"] = None
+    found = _record(notes, "checkerboard_families", tiles)
+    for name, statistic in (
+        ("checkerboard", pattern_percent),
+        ("phase_energy", phase_energy_percent),
+    ):
+        metrics[f"{name}_pct"] = metrics[f"{name}_families"] = None
+        if found is None:
+            continue
+        families = statistic(found)
+        metrics[f"{name}_families"] = _rounded(families)
+        metrics[f"{name}_pct"] = round(float(max(families.values())), 4)
+        if intervals:
+            draws = bootstrap_draws(found, statistic, seed=case.seed)
+            metrics[f"{name}_pct_ci"] = percentile_interval(np.max(list(draws.values()), axis=0))
+            metrics[f"{name}_families_ci"] = {
+                str(p): percentile_interval(d) for p, d in draws.items()
+            }
+    if found is None and "checkerboard_families" in notes:
+        notes["phase_energy_families"] = notes["checkerboard_families"]
 
-    def deviation() -> dict:
+    def spectral() -> dict:
         if probe_problem:
             raise MetricError(probe_problem)
-        stack = np.concatenate(list(outputs["probes"]))
-        return spectral_deviation(stack, np.concatenate(originals))
+        if case.scale < 2:
+            raise MetricSkipped("the case does not upsample: no band above the input's Nyquist")
+        seeds = 1 + len(more_seeds)
+        reference = np.concatenate([np.concatenate(originals)] * seeds)
+        return spectral_bands(
+            np.concatenate(list(stack)),
+            reference,
+            case.scale,
+            units=len(stack),
+            replicates=BOOTSTRAP_REPLICATES if intervals else 0,
+        )
 
-    spectral = _record(notes, "spectral_deviation_db", deviation)
-    metrics["spectral_deviation_db"] = spectral["deviation_db"] if spectral else None
-    metrics["spectral_curves"] = spectral["curves"] if spectral else None
+    bands = _record(notes, "spectral", spectral) or {}
+    for name in ("fidelity", "leakage"):
+        metrics[f"spectral_{name}_db"] = bands.get(f"{name}_db")
+        if intervals:
+            metrics[f"spectral_{name}_db_ci"] = bands.get(f"{name}_ci")
+    metrics["spectral_curves"] = bands.get("curves")
+    metrics["seeds"] = 1 + len(more_seeds)
     metrics["notes"] = notes
     return metrics, outputs
+
+
+def _seed_models(case: Case) -> list[Infer]:
+    """The models of the case's other weight seeds (``seeds`` > 1), torch eager."""
+    import torch
+
+    def infer_of(model: nn.Module) -> Infer:
+        def infer(x: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return model(torch.from_numpy(np.asarray(x, np.float32))).numpy()
+
+        return infer
+
+    return [
+        infer_of(replace(case, seed=case.seed + k, seeds=1).build()) for k in range(1, case.seeds)
+    ]
 
 
 def reference_metrics(
     case: Case, model: nn.Module, infer: Infer
 ) -> tuple[dict, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The torch reference's figures: the image metrics, the hypercolumn reconstruction and, for
-    a trained case, how it was trained; with the outputs they came from and the hypercolumn
-    illustration's pictures (empty when the case has no hypercolumn figures)."""
-    metrics, outputs = image_metrics(case, infer)
+    """The torch reference's figures: the image metrics with their intervals, the exact analysis
+    of a linear case, the hypercolumn reconstruction and, for a trained case, how it was trained;
+    the verdict; with the outputs they came from and the hypercolumn illustration's pictures
+    (empty when the case has no hypercolumn figures)."""
+    metrics, outputs = image_metrics(case, infer, intervals=True, more_seeds=_seed_models(case))
     notes = metrics["notes"]
+    metrics["linear"] = _record(notes, "linear", lambda: linear_analysis(case, model, _reach(case)))
     hyper = _record(notes, "hypercolumn", lambda: _hypercolumn(case, model))
-    metrics["hypercolumn_mse"] = hyper["mse"] if hyper else None
-    metrics["hypercolumn_psnr_db"] = hyper["psnr_db"] if hyper else None
-    metrics["hypercolumn_ssim"] = hyper["ssim"] if hyper else None
-    metrics["hypercolumn_checkerboard_energy"] = hyper["checkerboard_energy"] if hyper else None
+    for name in ("mse", "psnr_db", "ssim", "checkerboard_energy"):
+        metrics[f"hypercolumn_{name}"] = hyper[name] if hyper else None
+    for name in ("psnr_db", "ssim"):
+        per_probe = hyper["per_probe"][name] if hyper else None
+        metrics[f"hypercolumn_{name}_ci"] = _mean_interval(per_probe, case.seed)
     if hyper:
         metrics["probes"]["hypercolumn"] = {
             "train": hyper["train_probes"],
@@ -158,8 +228,18 @@ def reference_metrics(
             "levels": hyper["levels"],
         }
     metrics["training"] = getattr(model, "training_record", None)
+    metrics["verdict"] = case_verdict(metrics)
     pictures = hyper.pop("pictures") if hyper else {}
     return metrics, outputs, pictures
+
+
+def _mean_interval(values: list[float] | None, seed: int) -> list[float] | None:
+    """95% percentile bootstrap interval of the mean over held-out photographs."""
+    if not values:
+        return None
+    rng = np.random.default_rng(seed)
+    draws = rng.choice(values, size=(BOOTSTRAP_REPLICATES, len(values))).mean(axis=1)
+    return percentile_interval(draws)
 
 
 def _hypercolumn(case: Case, model: nn.Module) -> dict:
@@ -177,4 +257,5 @@ def _hypercolumn(case: Case, model: nn.Module) -> dict:
         periods(case),
         # a channel-changing upsampler cannot take its own output: level 1 only
         repeatable=case.out_channels == case.channels,
+        border=border(case),
     )

@@ -5,8 +5,16 @@ A fixed, seeded feature pyramid of a probe image: level l is the image (mapped t
 channels) area-downsampled by S^l, through a fixed 3x3 convolution C → C and a tanh. Every level
 goes back to full resolution through the case's own upsampler (l times), the levels are stacked
 into hypercolumns, and a 1x1 convolution (channel mixing, with a bias) from the hypercolumns to
-the full-resolution luminance is fitted in closed form (least squares with a small ridge) on
-training photographs, then evaluated on held-out ones with scikit-image's metrics.
+the full-resolution luminance is fitted in closed form on training photographs, then evaluated
+on held-out ones with scikit-image's metrics.
+
+Gain-invariant by construction: every hypercolumn feature is standardised on the training pixels
+(zero mean, unit variance) and the intercept is not penalised, so an upsampler multiplied by any
+gain reconstructs exactly the same image (only the small ridge on the standardised weights is
+left, and it is the same for every gain). A border that zero padding can reach is cut before
+fitting and scoring. The held-out photographs are never used to fit anything: not the readout,
+not a ``trained`` case, and not as a checkerboard or spectral probe (``probes.py``). SSIM uses
+Wang et al.'s settings: an 11x11 Gaussian window of σ = 1.5, population covariances.
 """
 
 from __future__ import annotations
@@ -19,13 +27,15 @@ from torch import nn
 
 from .errors import MetricSkipped
 from .metrics import checkerboard_energy_fraction
-from .probes import LUMA, area_downsample, probe, to_channels
+from .probes import FIT_PHOTOS, HELD_OUT_PHOTOS, LUMA, area_downsample, probe, to_channels
 
-TRAIN_PROBES = ("astronaut", "coffee", "chelsea")
-TEST_PROBES = ("rocket", "gravel")
+TRAIN_PROBES = FIT_PHOTOS
+TEST_PROBES = HELD_OUT_PHOTOS
 MAX_LEVELS = 2
-#: Ridge strength relative to the mean diagonal of XᵀX (scale-free).
+#: Ridge strength per standardised feature, relative to the number of training pixels.
 RIDGE = 1e-3
+#: Wang et al. (2004): Gaussian window σ = 1.5, population (not sample) covariances.
+SSIM_SETTINGS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False}
 #: The smallest level kept, in pixels per side.
 MIN_LEVEL_SIZE = 4
 
@@ -41,7 +51,7 @@ def _filters(channels: int, levels: list[int], seed: int) -> list[torch.Tensor]:
 def _hypercolumns(
     model: nn.Module, image: np.ndarray, scale: int, levels, filters, pictures: dict | None = None
 ) -> np.ndarray:
-    """The (pixels, features + 1) design matrix; ``pictures`` (when given) receives channel 0 of
+    """The (features, H, W) hypercolumns; ``pictures`` (when given) receives channel 0 of
     each level before and after upsampling."""
     height, width = image.shape[-2:]
     stacked = []
@@ -61,8 +71,7 @@ def _hypercolumns(
             if pictures is not None:
                 pictures[f"level{level}_upsampled"] = features[0, 0].numpy().copy()
             stacked.append(features[0].numpy().astype(np.float64))
-    columns = np.concatenate(stacked).reshape(-1, height * width).T
-    return np.hstack([columns, np.ones((height * width, 1))])
+    return np.concatenate(stacked)
 
 
 def hypercolumn_metrics(
@@ -73,10 +82,12 @@ def hypercolumn_metrics(
     seed: int,
     periods: list[int],
     repeatable: bool = True,
+    border: int = 0,
 ) -> dict:
     """MSE, PSNR (dB, higher is better) and SSIM (higher is better) of the held-out
-    reconstructions, averaged over the held-out probes, and the share of the residual's energy
-    on the checkerboard bins (lower is better). ``size`` is the full (output) resolution.
+    reconstructions, averaged over the held-out probes (``per_probe`` keeps each one's, for the
+    interval), and the share of the residual's energy on the checkerboard bins (lower is
+    better). ``size`` is the full (output) resolution; ``border`` pixels are cut on each side.
     ``pictures`` holds the first held-out probe's target, its reconstruction and channel 0 of
     every level before and after upsampling, for the report's illustration. Level l goes
     through the upsampler l times; one that changes the channel count (``repeatable=False``)
@@ -92,7 +103,12 @@ def hypercolumn_metrics(
     ]
     if scale < 2 or not levels:
         raise MetricSkipped(f"no pyramid level fits {height}x{width} at scale {scale}")
+    if min(height, width) - 2 * border < 8:
+        raise MetricSkipped(
+            f"output {height}x{width} has no interior once a border of {border} is cut"
+        )
     filters = _filters(channels, levels, seed)
+    inner = np.s_[..., border : height - border, border : width - border]
 
     pictures: dict[str, np.ndarray] = {}
 
@@ -103,28 +119,30 @@ def hypercolumn_metrics(
         return _hypercolumns(model, image, scale, levels, filters, keep), target
 
     train = [sample(name) for name in TRAIN_PROBES]
-    x = np.vstack([columns for columns, _ in train])
-    y = np.concatenate([target.ravel() for _, target in train])
-    gram = x.T @ x
-    ridge = RIDGE * np.trace(gram) / gram.shape[0]
-    weights = np.linalg.solve(gram + ridge * np.eye(gram.shape[0]), x.T @ y)
+    x = np.hstack([columns[inner].reshape(len(columns), -1) for columns, _ in train]).T
+    y = np.concatenate([target[inner].ravel() for _, target in train])
+    readout = _fit(x, y)
 
     figures = {"mse": [], "psnr_db": [], "ssim": [], "checkerboard_energy": []}
     for index, name in enumerate(TEST_PROBES):
         keep = pictures if index == 0 else None  # the report's illustration: the first probe
         columns, target = sample(name, keep)
-        prediction = (columns @ weights).reshape(height, width)
+        prediction = readout(columns.reshape(len(columns), -1).T).reshape(height, width)
         if keep is not None:
             pictures.update(target=target, prediction=prediction)
+        target, prediction = target[inner], prediction[inner]
         figures["mse"].append(mean_squared_error(target, prediction))
         figures["psnr_db"].append(peak_signal_noise_ratio(target, prediction, data_range=1.0))
-        figures["ssim"].append(structural_similarity(target, prediction, data_range=1.0))
+        figures["ssim"].append(
+            structural_similarity(target, prediction, data_range=1.0, **SSIM_SETTINGS)
+        )
         figures["checkerboard_energy"].append(
             checkerboard_energy_fraction((prediction - target)[None], periods)
         )
     result = {key: float(np.mean(values)) for key, values in figures.items()}
     result.update(
         {
+            "per_probe": {key: [float(v) for v in values] for key, values in figures.items()},
             "levels": levels,
             "train_probes": list(TRAIN_PROBES),
             "test_probes": list(TEST_PROBES),
@@ -132,3 +150,19 @@ def hypercolumn_metrics(
         }
     )
     return result
+
+
+def _fit(x: np.ndarray, y: np.ndarray):
+    """Ridge regression on standardised features with an unpenalised intercept; returns the
+    prediction function. Constant features (no variance) are left out."""
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    keep = std > 1e-12 * max(float(std.max()), 1e-300)
+    z = (x[:, keep] - mean[keep]) / std[keep]
+    gram = z.T @ z
+    weights = np.linalg.solve(gram + RIDGE * len(z) * np.eye(len(gram)), z.T @ (y - y.mean()))
+    intercept = y.mean()
+
+    def predict(columns: np.ndarray) -> np.ndarray:
+        return (columns[:, keep] - mean[keep]) / std[keep] @ weights + intercept
+
+    return predict

@@ -1,20 +1,18 @@
-"""The artifact metrics, each a function of arrays with its unit and direction.
-
-- ``flat_ripple``: unitless in [0, 1], 0 is flat (better).
-- ``checkerboard_db``: dB per period family, higher is worse; at or below 0 means no peak.
-- ``spectral_deviation_db``: dB, mean |Δ log-power| over the upper half band; lower is better.
-"""
+"""Flat-field ripple and the spectral figures, each a function of arrays (the registry,
+``suite/analysis/registry.py``, holds their units, directions and meanings)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from .errors import MetricError
-from .spectrum import checkerboard_families, power_spectrum, radial_profile
+from .spectrum import power_spectrum
 
-#: The band over which spectra are compared (cycles per pixel): its upper half, where
-#: upsamplers differ (Durall et al. 2020 compare the high-frequency end of the spectrum).
-UPPER_BAND = (0.25, 0.5)
+#: A ring's log-power difference is floored here: an ideal interpolator puts no power above the
+#: input's Nyquist, and one empty ring must not make the mean -inf.
+FLOOR_DB = -60.0
 #: Points kept of each 1-D spectrum for the plots.
 CURVE_POINTS = 64
 
@@ -25,10 +23,12 @@ def _finite(output: np.ndarray) -> None:
         raise MetricError(f"the output holds {nan} NaN and {inf} Inf values")
 
 
-def flat_ripple(output: np.ndarray, border: int) -> float:
+def flat_ripple(output: np.ndarray, border: int, periods: list[int] | None = None) -> float:
     """Odena's uneven overlap, seen on a constant input: on the interior (``border`` pixels cut
-    on each side, beyond the reach of zero padding), std / rms per channel, the largest over
-    channels. 0: flat; a 2-D pattern alternating 4 : 2 : 2 : 1 gives 0.436."""
+    on each side, beyond the reach of zero padding, then cropped to whole periods), the RMS of
+    each channel's deviation from its mean over the RMS of the channel, energy weighted over
+    channels: sqrt(Σ var / Σ mean square). 0: flat; a 2-D pattern alternating 4 : 2 : 2 : 1
+    gives 0.436. For a linear case it equals ``linear.flat_ripple`` exactly."""
     _finite(output)
     interior = output[..., border : output.shape[-2] - border, border : output.shape[-1] - border]
     if interior.shape[-1] < 2 or interior.shape[-2] < 2:
@@ -36,13 +36,13 @@ def flat_ripple(output: np.ndarray, border: int) -> float:
             f"output {output.shape[-2]}x{output.shape[-1]} has no interior once a border of "
             f"{border} is cut"
         )
+    if periods:
+        interior = crop_to_periods(interior, periods)
     channels = interior.reshape(-1, *interior.shape[-2:]).astype(np.float64)
-    rms = np.sqrt((channels**2).mean(axis=(1, 2)))
-    if not (rms > 0).any():
+    mean_square = float((channels**2).mean(axis=(1, 2)).sum())
+    if mean_square <= 0:
         raise MetricError("the output is zero on a constant input: ripple is undefined")
-    std = channels.std(axis=(1, 2))
-    ratios = np.where(rms > 0, std / np.where(rms > 0, rms, 1.0), 0.0)
-    return float(ratios.max())
+    return float(np.sqrt(channels.var(axis=(1, 2)).sum() / mean_square))
 
 
 def crop_to_periods(image: np.ndarray, periods: list[int]) -> np.ndarray:
@@ -54,40 +54,84 @@ def crop_to_periods(image: np.ndarray, periods: list[int]) -> np.ndarray:
     return image[..., : h - h % whole, : w - w % whole]
 
 
-def checkerboard(output: np.ndarray, periods: list[int]) -> dict[int, float]:
-    _finite(output)
-    return checkerboard_families(crop_to_periods(output, periods), periods)
+def spectral_bands(
+    output: np.ndarray, reference: np.ndarray, scale: int, units: int = 1, replicates: int = 0
+) -> dict[str, Any]:
+    """Signed spectral figures against the high-resolution original (whose area-downsampled copy
+    was the input), from power spectra summed over channels and probes and averaged over square
+    rings (max(|fy|, |fx|) in output cycles per pixel, so that the rings reach the corners and
+    the input's Nyquist 1/(2·scale) is a ring's edge):
 
+    - each spectrum is first divided by its own mean over the lower half of the band the input
+      represents (up to 1/(4·scale)), where every upsampler passes the signal: the figures ignore
+      the layer's gain;
+    - ``fidelity_db``: the mean over the rings of the upper half of that band (1/(4·scale) to
+      1/(2·scale)) of 10·log10(output / original): detail kept (0), lost (< 0) or boosted (> 0);
+    - ``leakage_db``: the same above the input's Nyquist, out to the corners: imaging, energy the
+      input could not know about (> 0: more than the original had there; < 0: less).
 
-def spectral_deviation(output: np.ndarray, reference: np.ndarray) -> dict:
-    """After Durall et al. (CVPR 2020): azimuthally averaged power spectra of the upsampled output
-    and of the high-resolution original (whose area-downsampled copy was the input), each in dB
-    relative to its own mean over the lower half band; the mean absolute difference over the
-    upper half (0.25 to 0.5 cycles per pixel). Both cropped to a common size. Lower is better."""
+    ``units`` splits the stacks into equal parts (probes); with ``replicates`` the parts are
+    resampled with replacement for 95% percentile intervals (``fidelity_ci``, ``leakage_ci``)."""
     _finite(output)
     h = min(output.shape[-2], reference.shape[-2])
     w = min(output.shape[-1], reference.shape[-1])
-    freq, out_power = radial_profile(power_spectrum(output[..., :h, :w]))
-    _, ref_power = radial_profile(power_spectrum(reference[..., :h, :w]))
-    if not (out_power > 0).all() or not (ref_power > 0).all():
-        raise MetricError("a spectrum has a ring of zero power: the log difference is undefined")
-    # Each curve relative to its own lower half band: the deviation is about the spectrum's shape
-    # at high frequencies, not about the overall gain (arbitrary for a randomly initialised layer).
-    lower = freq < UPPER_BAND[0]
-    band = (freq >= UPPER_BAND[0]) & (freq <= UPPER_BAND[1])
-    if not lower.any() or not band.any():
-        raise MetricError(f"output {h}x{w} is too small for a spectrum with both half bands")
-    out_db = 10 * np.log10(out_power / out_power[lower].mean())
-    ref_db = 10 * np.log10(ref_power / ref_power[lower].mean())
+    out_parts = np.split(output[..., :h, :w], units)
+    ref_parts = np.split(reference[..., :h, :w], units)
+    out_rings = np.stack([square_rings(power_spectrum(part))[1] for part in out_parts])
+    freq, _ = square_rings(np.ones((h, w)))
+    ref_rings = np.stack([square_rings(power_spectrum(part))[1] for part in ref_parts])
+    anchor = freq <= 1 / (4 * scale)
+    upper = (freq > 1 / (4 * scale)) & (freq <= 1 / (2 * scale))
+    above = freq > 1 / (2 * scale)
+    if not (anchor.any() and upper.any() and above.any()):
+        raise MetricError(f"output {h}x{w} is too small to split its spectrum at scale {scale}")
+
+    def figures(out_power: np.ndarray, ref_power: np.ndarray) -> tuple[float, float, np.ndarray]:
+        if not (out_power[anchor] > 0).all() or not (ref_power > 0).all():
+            raise MetricError("a spectrum has no power in a ring: the log ratio is undefined")
+        out_db = 10 * np.log10(np.maximum(out_power, 1e-30) / out_power[anchor].mean())
+        ref_db = 10 * np.log10(ref_power / ref_power[anchor].mean())
+        difference = np.maximum(out_db - ref_db, FLOOR_DB)
+        return float(difference[upper].mean()), float(difference[above].mean()), out_db
+
+    fidelity, leakage, out_db = figures(out_rings.sum(axis=0), ref_rings.sum(axis=0))
+    intervals = {}
+    if replicates:
+        rng = np.random.default_rng(0)
+        weights = rng.multinomial(units, np.full(units, 1 / units), size=replicates)
+        draws = np.array([figures(w @ out_rings, w @ ref_rings)[:2] for w in weights])
+        tail = 2.5
+        intervals = {
+            f"{name}_ci": [float(np.percentile(d, tail)), float(np.percentile(d, 100 - tail))]
+            for name, d in zip(("fidelity", "leakage"), draws.T, strict=True)
+        }
+    ref_db = 10 * np.log10(ref_rings.sum(axis=0) / ref_rings.sum(axis=0)[anchor].mean())
     step = max(1, len(freq) // CURVE_POINTS)
     return {
-        "deviation_db": float(np.abs(out_db[band] - ref_db[band]).mean()),
+        "fidelity_db": fidelity,
+        "leakage_db": leakage,
+        **intervals,
         "curves": {
             "frequency": [round(float(f), 5) for f in freq[::step]],
-            "output_db": [round(float(v), 3) for v in out_db[::step]],
+            "output_db": [round(float(v), 3) for v in np.maximum(out_db, -300)[::step]],
             "reference_db": [round(float(v), 3) for v in ref_db[::step]],
+            "input_nyquist": 1 / (2 * scale),
         },
     }
+
+
+def square_rings(power: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean power in square rings of width 1/min(H, W) (max(|fy|, |fx|)), from the first ring
+    above DC to the corners: (frequency at the ring's centre, mean power)."""
+    h, w = power.shape
+    width = 1.0 / min(h, w)
+    radius = np.maximum(np.abs(np.fft.fftfreq(h))[:, None], np.abs(np.fft.fftfreq(w))[None, :])
+    ring = np.floor(radius / width + 0.5).astype(int)
+    count = int(ring.max())
+    sums = np.bincount(ring.ravel(), weights=power.ravel(), minlength=count + 1)
+    numbers = np.bincount(ring.ravel(), minlength=count + 1)
+    rings = np.arange(1, count + 1)
+    return rings * width, sums[rings] / np.maximum(numbers[rings], 1)
 
 
 def checkerboard_energy_fraction(residual: np.ndarray, periods: list[int]) -> float:

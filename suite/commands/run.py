@@ -152,6 +152,7 @@ def main(args: argparse.Namespace) -> int:
             "files": [str(p) for p in case_files(args.paths)],
             "samples": SAMPLES_FILE,
             "yardstick": {k: v for k, v in yardstick_case().describe().items() if k != "file"},
+            "calibration": calibration_table(),
         },
         "cases": cases_done,
     }
@@ -165,6 +166,14 @@ def main(args: argparse.Namespace) -> int:
     failed = any(c["status"] == "failed" for c in results["cases"]) or session.crashes
     report_failed = args.report and report_command.render(out) != 0
     return 1 if failed or report_failed else 0
+
+
+def calibration_table() -> list[dict]:
+    """The calibration battery's table (known answers against the suite's own figures), run
+    after the timing so that it never shares the machine with a measurement."""
+    from ..analysis.battery import battery_record
+
+    return battery_record()
 
 
 def _pytest_args(options: Options) -> list[str]:

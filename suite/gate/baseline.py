@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema
 
+from ..analysis.registry import gated_figures
 from ..errors import UsageError
 from ..results import write_json_atomic
 
@@ -24,13 +25,6 @@ BASELINE_VERSION = 1
 BASELINES_DIR = Path("results/baselines")
 #: Runtimes whose latency is gated (the rest are reported in results.json only).
 GATED_RUNTIMES = ("torch-cpu", "ort-cpu", "torch-cuda", "ort-cuda", "ort-tensorrt")
-METRICS = (
-    "flat_ripple",
-    "checkerboard_db",
-    "spectral_deviation_db",
-    "hypercolumn_psnr_db",
-    "hypercolumn_ssim",
-)
 
 
 @cache
@@ -84,8 +78,9 @@ def figures(case: dict[str, Any], copy_gbs: float | None) -> dict[str, Any]:
             for name, r in runtimes.items()
             if r.get("max_rel_err") is not None
         },
-        "metrics": {name: metrics.get(name) for name in METRICS},
+        "metrics": gated_figures(metrics),
         "checkerboard_families": metrics.get("checkerboard_families"),
+        "verdict": (metrics.get("verdict") or {}).get("verdict"),
         "latency": {
             name: lat
             for name, r in runtimes.items()

@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.stats import mannwhitneyu
 
+from ..analysis.registry import gate_config
+
 PASSING = ("pass", "improved", "not comparable", "new", "removed", "regressed (advisory)")
 
 
@@ -220,12 +222,10 @@ CONFIG: list[dict[str, Any]] = [
         "relative": 1.0,
         "reason": "relative error vs torch: float32 noise may double; a wrong attribute is 1e-2+",
     },
-    {"figure": "metrics.flat_ripple", "kind": "numeric", "tolerance": 1e-4},
-    {"figure": "metrics.checkerboard_db", "kind": "numeric", "tolerance": 0.1},
-    {"figure": "checkerboard_families", "kind": "numeric", "tolerance": 0.1},
-    {"figure": "metrics.spectral_deviation_db", "kind": "numeric", "tolerance": 0.05},
-    {"figure": "metrics.hypercolumn_psnr_db", "kind": "numeric", "tolerance": 0.05},
-    {"figure": "metrics.hypercolumn_ssim", "kind": "numeric", "tolerance": 1e-3},
+    # one numeric check per registered figure, its tolerance from the registry
+    *gate_config(),
+    {"figure": "checkerboard_families", "kind": "numeric", "tolerance": 0.05},
+    {"figure": "verdict", "kind": "exact"},
     {
         "figure": "latency",
         "kind": "latency",

@@ -84,6 +84,10 @@ class Stage:
     def output_channels(self, channels: int) -> int:
         return self.spec.output_channels(self.params, channels)
 
+    @property
+    def reach(self) -> int:
+        return self.spec.reach(self.params)
+
     def build(self, channels: int, generator: torch.Generator) -> nn.Module:
         return self.spec.build(self.params, channels, generator)
 
@@ -132,6 +136,13 @@ class Method:
         raise NotImplementedError
 
     @classmethod
+    def reach(cls, params: dict[str, Any]) -> int:
+        """Input pixels one output pixel's window spans (its kernel, or its interpolation taps):
+        how far zero padding at the input's edge can show in the output, before the scale. The
+        artifact figures cut that border (``analysis.analyse.border``)."""
+        return params.get("kernel") or 2
+
+    @classmethod
     def output_channels(cls, params: dict[str, Any], channels: int) -> int:
         """Channels out for ``channels`` in (most methods keep them); raises ``ParamError``
         naming the key when ``channels`` does not suit the method (a group that does not
@@ -162,6 +173,10 @@ ALIGN_CORNERS = Param(
     None,
     "torch's align_corners for bilinear and bicubic modes (default false); refused for nearest",
 )
+
+
+#: Input pixels an interpolation mode reads per axis.
+INTERPOLATION_TAPS = {"nearest": 1, "bilinear": 2, "bicubic": 4}
 
 
 def times_scale(params: dict[str, Any], size: Size) -> Size:

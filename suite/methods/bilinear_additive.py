@@ -11,7 +11,7 @@ from torch import nn
 from ..errors import ParamError
 from ..layers import Interpolate
 from . import register
-from .base import SCALE, Method, Param, Size, times_scale
+from .base import INTERPOLATION_TAPS, SCALE, Method, Param, Size, times_scale
 
 
 class SumChannelGroups(nn.Module):
@@ -42,6 +42,10 @@ class BilinearAdditive(Method):
         SCALE,
         Param("reduction", "int", 4, "consecutive channels summed into one; must divide C"),
     )
+
+    @classmethod
+    def reach(cls, params: dict[str, Any]) -> int:
+        return INTERPOLATION_TAPS["bilinear"]
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:

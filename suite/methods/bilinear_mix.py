@@ -10,7 +10,7 @@ from torch import nn
 from ..init import initialise
 from ..layers import Interpolate, learned_layers, padded_conv
 from . import register
-from .base import KERNEL, PADDING, SCALE, Method, Param, Size, conv_then_scale
+from .base import INTERPOLATION_TAPS, KERNEL, PADDING, SCALE, Method, Param, Size, conv_then_scale
 
 
 @register
@@ -33,6 +33,10 @@ class BilinearMix(Method):
         Param("align_corners", "bool", True, "align_corners of the bilinear upsampling"),
     )
     inits = ("random", "ones", "trained")
+
+    @classmethod
+    def reach(cls, params: dict[str, Any]) -> int:
+        return params["kernel"] + INTERPOLATION_TAPS["bilinear"]
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:

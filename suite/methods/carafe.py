@@ -85,6 +85,11 @@ class CarafeMethod(Method):
         return values
 
     @classmethod
+    def reach(cls, params: dict[str, Any]) -> int:
+        # the encoder predicts each kernel from its window, and the kernel reassembles its own
+        return params["up_kernel"] + params["encoder_kernel"]
+
+    @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:
         return times_scale(params, size)
 

@@ -10,7 +10,7 @@ from torch import nn
 
 from ..errors import ParamError
 from . import register
-from .base import SCALE, Method, Param, Size, times_scale
+from .base import INTERPOLATION_TAPS, SCALE, Method, Param, Size, times_scale
 
 
 def initial_positions(scale: int, groups: int) -> torch.Tensor:
@@ -66,6 +66,11 @@ class DySampleMethod(Method):
     summary = "learned offsets from a 1x1 conv, bilinear grid_sample (the static-scope lp style)"
     params = (SCALE, Param("groups", "int", 4, "channel groups, each with its own offsets"))
     inits = ("random", "trained")
+
+    @classmethod
+    def reach(cls, params: dict[str, Any]) -> int:
+        # bilinear taps around a sampling point the offsets move by up to about a pixel
+        return INTERPOLATION_TAPS["bilinear"] + 2
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:

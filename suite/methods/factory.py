@@ -65,6 +65,11 @@ class Factory(Method):
         return values
 
     @classmethod
+    def reach(cls, params: dict[str, Any]) -> int:
+        """Unknown code: a generous window unless the factory takes a ``kernel``."""
+        return params.get("kernel") or 4
+
+    @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:
         return _output_size(tuple(sorted(params.items())), size)
 

@@ -10,7 +10,16 @@ from torch import nn
 
 from ..layers import Interpolate as InterpolateLayer
 from . import register
-from .base import ALIGN_CORNERS, MODE, SCALE, Method, Size, derive_align_corners, times_scale
+from .base import (
+    ALIGN_CORNERS,
+    INTERPOLATION_TAPS,
+    MODE,
+    SCALE,
+    Method,
+    Size,
+    derive_align_corners,
+    times_scale,
+)
 
 
 @register
@@ -29,6 +38,10 @@ class Interpolate(Method):
     def derive(cls, values: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         derive_align_corners(values, given)
         return values
+
+    @classmethod
+    def reach(cls, params: dict[str, Any]) -> int:
+        return INTERPOLATION_TAPS[params["mode"]]
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:

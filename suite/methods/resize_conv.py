@@ -11,7 +11,17 @@ from ..geometry import conv_out, conv_padding
 from ..init import initialise
 from ..layers import Interpolate, learned_layers, padded_conv
 from . import register
-from .base import ALIGN_CORNERS, KERNEL, MODE, PADDING, SCALE, Method, Size, derive_align_corners
+from .base import (
+    ALIGN_CORNERS,
+    INTERPOLATION_TAPS,
+    KERNEL,
+    MODE,
+    PADDING,
+    SCALE,
+    Method,
+    Size,
+    derive_align_corners,
+)
 
 
 @register
@@ -32,6 +42,10 @@ class ResizeConv(Method):
     def derive(cls, values: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         derive_align_corners(values, given)
         return values
+
+    @classmethod
+    def reach(cls, params: dict[str, Any]) -> int:
+        return params["kernel"] + INTERPOLATION_TAPS[params["mode"]]
 
     @classmethod
     def output_size(cls, params: dict[str, Any], size: Size) -> Size:

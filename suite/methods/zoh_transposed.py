@@ -47,6 +47,10 @@ class ZohTransposed(Transposed):
     summary = "transposed conv, then a fixed s×s zero-order hold (checkerboard-free by design)"
 
     @classmethod
+    def reach(cls, params: dict[str, Any]) -> int:
+        return params["kernel"] + 1  # the hold averages one more input pixel's worth
+
+    @classmethod
     def build(cls, params: dict[str, Any], channels: int, generator: torch.Generator) -> nn.Module:
         transposed = Transposed.build(params, channels, generator)
         return nn.Sequential(transposed, ZeroOrderHold(channels, params["stride"]))

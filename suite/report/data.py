@@ -7,10 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..analysis.registry import list_metrics
 from ..runtimes import REFERENCE
-
-#: Stage keys that make two cases of one method different methods to a reader.
-VARIANT_KEYS = ("mode", "init")
 
 
 def variant(case: dict[str, Any]) -> str:
@@ -58,11 +56,8 @@ def cases_frame(results: dict[str, Any]) -> pd.DataFrame:
                 "size": "x".join(map(str, case.get("size") or [])),
                 "status": case["status"],
                 "parameters": cost.get("parameters"),
-                "flat_ripple": metrics.get("flat_ripple"),
-                "checkerboard_db": metrics.get("checkerboard_db"),
-                "spectral_deviation_db": metrics.get("spectral_deviation_db"),
-                "hypercolumn_psnr_db": metrics.get("hypercolumn_psnr_db"),
-                "hypercolumn_ssim": metrics.get("hypercolumn_ssim"),
+                "flops": cost.get("flops"),
+                **_figures(metrics),
                 # pyramid levels behind the PSNR: a channel-changing method gets only level 1
                 "hypercolumn_levels": len(
                     ((metrics.get("probes") or {}).get("hypercolumn") or {}).get("levels") or []
@@ -78,6 +73,27 @@ def cases_frame(results: dict[str, Any]) -> pd.DataFrame:
         frame["channels"].astype(str) + "ch " + frame["size"] + " ×" + frame["scale"].astype(str)
     )
     return frame
+
+
+def _figures(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Every registered figure, its interval's ends where it has one, the verdict and the
+    linear analysis's equivalent layer."""
+    row: dict[str, Any] = {}
+    for metric in list_metrics():
+        row[metric.name] = metric.value(metrics)
+        interval = metrics.get(f"{metric.name}_ci") if metric.interval else None
+        row[f"{metric.name}_low"], row[f"{metric.name}_high"] = interval or (None, None)
+    linear = metrics.get("linear") or {}
+    equivalent = linear.get("equivalent") or {}
+    row.update(
+        verdict=(metrics.get("verdict") or {}).get("verdict"),
+        linear=linear.get("linear"),
+        exact=linear.get("exact"),
+        equivalent_kernel="x".join(map(str, equivalent.get("kernel") or [])) or None,
+        equivalent_parameters=equivalent.get("parameters"),
+        equivalent_flops=equivalent.get("flops"),
+    )
+    return row
 
 
 def runtimes_frame(results: dict[str, Any]) -> pd.DataFrame:

@@ -155,7 +155,7 @@ def decoders(ctx: ReportContext) -> plt.Figure:
             continue
         drawn += 1
         families = (ctx.results["cases"][index].get("metrics") or {}).get("checkerboard_families")
-        scores = ", ".join(f"p{p}: {v:.0f} dB" for p, v in (families or {}).items())
+        scores = ", ".join(f"p{p}: {v:.2g}%" for p, v in (families or {}).items())
         _show(axes[0, k], output, f"{title}\n{scores}")
         h, w = output.shape
         _show(axes[1, k], output[h // 2 - 24 : h // 2 + 24, w // 2 - 24 : w // 2 + 24], "zoom")

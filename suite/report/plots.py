@@ -13,12 +13,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.colors import LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
+from ..analysis.verdict import THRESHOLDS
 from .context import NoData, ReportContext
 from .style import LINE_STYLES, MISMATCH_COLOUR, RUNTIME_MARKERS
-from .verdict import CHECKERBOARD_MAX_DB
+
+CHECKERBOARD_LIMIT = THRESHOLDS["checkerboard_pct"]
 
 Draw = Callable[[ReportContext], plt.Figure]
 
@@ -95,14 +98,15 @@ def _legend_families(ctx: ReportContext, families: list[str]) -> list[Line2D]:
 
 @plot(
     "checkerboard-heatmap",
-    "Checkerboard score: method and init against kernel and stride",
-    f"Odena's grid. Cells above {CHECKERBOARD_MAX_DB:g} dB have a checkerboard; transposed "
-    "convolutions have one at every kernel, resize-convolutions at none.",
+    "Checkerboard pattern: method and init against kernel and stride",
+    "Odena's grid: the phase-locked pattern on photographs, % of the output's RMS (log colour "
+    f"scale). Cells above {CHECKERBOARD_LIMIT:g}% have a checkerboard by the verdict's threshold; "
+    "random transposed convolutions have one at every kernel, resize-convolutions at none.",
 )
 def checkerboard_heatmap(ctx: ReportContext) -> plt.Figure:
     cases = ctx.cases
     grid = cases[(cases["stages"] == 1) & cases["kernel"].notna() & (cases["scale"] > 1)]
-    grid = grid.dropna(subset=["checkerboard_db"])
+    grid = grid.dropna(subset=["checkerboard_pct"])
     if grid.empty:
         raise NoData("no single-stage case with a kernel has a checkerboard score")
     # Odena's grid is one case file's kernels × strides: take the file with the most cells.
@@ -113,13 +117,13 @@ def checkerboard_heatmap(ctx: ReportContext) -> plt.Figure:
     grid = grid[grid["file"] == source].drop_duplicates(["variant", "kernel", "scale"])
     scales = sorted(grid["scale"].unique())
     order = [v for f in ctx.families for v in sorted(grid[grid["family"] == f]["variant"].unique())]
-    limit = max(abs(grid["checkerboard_db"]).max(), CHECKERBOARD_MAX_DB + 1)
+    top = max(float(grid["checkerboard_pct"].max()), 10 * CHECKERBOARD_LIMIT)
     figure, axes = plt.subplots(
         1, len(scales), figsize=(4.2 * len(scales) + 1, 0.55 * len(order) + 1.6), squeeze=False
     )
     for ax, scale in zip(axes[0], scales, strict=True):
         table = grid[grid["scale"] == scale].pivot_table(
-            index="variant", columns="kernel", values="checkerboard_db", aggfunc="first"
+            index="variant", columns="kernel", values="checkerboard_pct", aggfunc="first"
         )
         table = table.reindex(order)  # every panel has every row, so the rows line up
         table.columns = [int(c) for c in table.columns]
@@ -131,13 +135,12 @@ def checkerboard_heatmap(ctx: ReportContext) -> plt.Figure:
                 table,
                 ax=ax,
                 annot=True,
-                fmt=".0f",
+                fmt=".2g",
                 cmap="vlag",
-                center=CHECKERBOARD_MAX_DB,
-                vmin=-limit,
-                vmax=limit,
+                # log scale around the threshold, floored where the pattern is below chance
+                norm=LogNorm(vmin=CHECKERBOARD_LIMIT**2 / top, vmax=top, clip=True),
                 cbar=ax is axes[0][-1],
-                cbar_kws={"label": "checkerboard score (dB)"},
+                cbar_kws={"label": "checkerboard pattern (% of RMS)"},
                 linewidths=0.5,
             )
         ax.grid(False)
@@ -219,9 +222,12 @@ def photo_gallery(ctx: ReportContext) -> plt.Figure:
 
 @plot(
     "azimuthal-spectra",
-    "Azimuthally averaged power spectra against the high-resolution original",
-    "{comparison}. Power relative to each spectrum's lower half band; a method that keeps "
-    "detail follows the dashed original in the upper half (0.25–0.5 cycles/px).",
+    "Power spectra in square rings against the high-resolution original",
+    "{comparison}. Power relative to each spectrum's own lowest band (up to a quarter of the "
+    "input's sampling rate, where every upsampler passes the signal). Light grey: the fidelity "
+    "band (spectral_fidelity_db, signed: below the dashed original is detail lost); darker "
+    "grey, past the input's Nyquist: the leakage band (spectral_leakage_db: above the original "
+    "is imaging, energy the input could not hold).",
 )
 def azimuthal_spectra(ctx: ReportContext) -> plt.Figure:
     group = ctx.comparison
@@ -260,10 +266,13 @@ def azimuthal_spectra(ctx: ReportContext) -> plt.Figure:
                 linewidth=1.6,
                 label="original",
             )
-        ax.axvspan(0.25, 0.5, color="0.9", zorder=0)
-        ax.set_title(f"scale {scale}")
-        ax.set_xlabel("spatial frequency (cycles/pixel)")
-        ax.set_ylabel("power relative to lower band (dB)")
+        nyquist = 1 / (2 * scale)
+        ax.axvspan(nyquist / 2, nyquist, color="0.93", zorder=0)
+        ax.axvspan(nyquist, 0.5, color="0.85", zorder=0)
+        ax.axvline(nyquist, color="0.4", linewidth=0.8)
+        ax.set_title(f"scale {scale}: fidelity band | leakage band (input Nyquist {nyquist:g})")
+        ax.set_xlabel("spatial frequency, square rings max(|fy|, |fx|) (cycles/pixel)")
+        ax.set_ylabel("power relative to the lowest band (dB)")
     handles, labels = axes[0][-1].get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
     figure.legend(unique.values(), unique.keys(), fontsize=7, loc="outside right center")
@@ -480,4 +489,52 @@ def parity(ctx: ReportContext) -> plt.Figure:
     ax.set_xlabel("max relative error against torch (log scale; left edge: bit-exact)")
     ax.set_ylabel("method")
     ax.legend(fontsize=7, loc="lower right")
+    return figure
+
+
+# -- calibration ---------------------------------------------------------------------------------
+
+
+@plot(
+    "calibration",
+    "Calibration: injected pattern against measured checkerboard %",
+    "The run's calibration battery: bilinear interpolation with a periodic pattern of known "
+    "size added (periods 2, 3, 4) or multiplied in, measured by checkerboard_pct; the line is "
+    "measured = expected, the band the stated tolerance (10%, at least 0.1 pp). Layers with no "
+    "pattern (Lanczos, a Laplacian-sharpened phase, noise, the all-ones decoder) sit at 0.",
+)
+def calibration_plot(ctx: ReportContext) -> plt.Figure:
+    rows = [
+        r for r in ctx.results["run"].get("calibration") or [] if r["metric"] == "checkerboard_pct"
+    ]
+    injected = [r for r in rows if r["injected"] is not None and r["measured"] is not None]
+    if not injected:
+        raise NoData("the run has no calibration battery (run with this version of the suite)")
+    figure, ax = plt.subplots(figsize=(6.4, 4.6))
+    expected = np.array(sorted({r["expected"] for r in injected}))
+    span = np.geomspace(min(expected) / 1.5, max(expected) * 1.5, 50)
+    band = np.maximum(0.1, 0.1 * span)
+    ax.fill_between(span, span - band, span + band, color="0.9", label="tolerance")
+    ax.plot(span, span, color="0.3", linewidth=1, label="measured = expected")
+    markers = {"added": "o", "multiplied": "s"}
+    for r in injected:
+        kind = "multiplied" if "(1 +" in r["layer"] else "added"
+        period = next(ch for ch in r["layer"] if ch.isdigit())  # the scale in "×2"
+        ax.scatter(
+            r["expected"],
+            max(r["measured"], 0.01),
+            marker=markers[kind],
+            color=plt.cm.tab10(int(period)),
+            s=28,
+            zorder=3,
+        )
+    for kind, marker in markers.items():
+        ax.scatter([], [], marker=marker, color="0.4", label=f"pattern {kind}")
+    for period in (2, 3, 4):
+        ax.scatter([], [], marker="o", color=plt.cm.tab10(period), label=f"period {period}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("expected pattern (% of the output's RMS)")
+    ax.set_ylabel("measured checkerboard_pct (%)")
+    ax.legend(fontsize=7, loc="upper left")
     return figure

@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from ..analysis.registry import Metric, list_metrics
 from ..analysis.samples import load_samples
 from ..results import load_run
 from . import lecture  # noqa: F401  (registers the lecture's figures)
@@ -22,7 +23,14 @@ from .context import NoData, ReportContext
 from .data import skipped_runtimes
 from .plots import PLOTS, Plot
 from .style import apply_theme, save_png
-from .verdict import CLAIM, THRESHOLDS, claim_comparisons, claim_summary, verdict_table
+from .verdict import (
+    CLAIM,
+    PAIRING,
+    THRESHOLDS,
+    claim_comparisons,
+    claim_summary,
+    verdict_table,
+)
 
 SECTIONS = (("comparison", "Comparison plots"), ("lecture", "The lecture, reproduced"))
 PLOTS_DIR = "plots"
@@ -93,7 +101,8 @@ def _comparison_name(ctx: ReportContext) -> str:
 
 VERDICT_FORMATS = {
     "worst ripple": ".3f",
-    "worst checkerboard dB": ".1f",
+    "worst checkerboard %": ".2f",
+    "worst phase energy %": ".1f",
     "hypercolumn PSNR dB": ".1f",
     "parity worst rel err": ".1e",
 }
@@ -130,7 +139,8 @@ def claim_cells(ctx: ReportContext) -> tuple[list[str], list[list[str]], str]:
         "geometry",
         "transposed (random)",
         "bilinear + 1x1 (random)",
-        "checkerboard dB T / M",
+        "checkerboard % T / M",
+        "verdict T / M",
         "PSNR dB T / M",
         *[f"{r}: time M ÷ T" for r in runtimes],
     ]
@@ -139,7 +149,9 @@ def claim_cells(ctx: ReportContext) -> tuple[list[str], list[list[str]], str]:
             c.geometry,
             c.transposed,
             c.mixing,
-            f"{fmt(c.transposed_checkerboard_db, '.1f')} / {fmt(c.mixing_checkerboard_db, '.1f')}",
+            f"{fmt(c.transposed_checkerboard_pct, '.2f')} / "
+            f"{fmt(c.mixing_checkerboard_pct, '.2f')}",
+            f"{fmt(c.transposed_verdict)} / {fmt(c.mixing_verdict)}",
             f"{fmt(c.transposed_psnr_db, '.1f')} / {fmt(c.mixing_psnr_db, '.1f')}",
             *[fmt(c.latency_ratio.get(r), ".2f") for r in runtimes],
         ]
@@ -148,24 +160,42 @@ def claim_cells(ctx: ReportContext) -> tuple[list[str], list[list[str]], str]:
     return columns, rows, claim_summary(comparisons)
 
 
-CASE_COLUMNS = (
-    "id",
-    "file",
-    "method",
-    "status",
-    "ripple",
-    "checkerboard dB",
-    "spectral dev dB",
-    "PSNR dB",
-    "SSIM",
-    "torch-cpu ms",
-    "ort-cpu ms",
-    "worst parity rel",
-)
+def case_columns(ctx: ReportContext) -> list[str]:
+    """id, file, method, status, every registered figure (with its interval where it has one),
+    the verdict, each timed runtime's median and the worst parity."""
+    timed = list(dict.fromkeys(ctx.runtimes.dropna(subset=["median_s"])["runtime"]))
+    figures = [f"{m.label}" + (" [95% CI]" if m.interval else "") for m in list_metrics()]
+    return [
+        "id",
+        "file",
+        "method",
+        "status",
+        *figures,
+        "verdict",
+        *[f"{r} ms" for r in timed],
+        "worst parity rel",
+    ]
+
+
+def _with_interval(metric: Metric, case: pd.Series) -> str:
+    text = metric.format(_plain(case[metric.name]))
+    low, high = case.get(f"{metric.name}_low"), case.get(f"{metric.name}_high")
+    if metric.interval and _plain(low) is not None and _plain(high) is not None:
+        text += f" [{metric.format(low)}, {metric.format(high)}]"
+    return text
+
+
+def _plain(value: Any) -> Any:
+    return (
+        None
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+        else value
+    )
 
 
 def case_cells(ctx: ReportContext) -> list[list[str]]:
     rows = []
+    timed = list(dict.fromkeys(ctx.runtimes.dropna(subset=["median_s"])["runtime"]))
     medians = ctx.runtimes.set_index(["index", "runtime"])["median_s"] if len(ctx.runtimes) else {}
     for _, case in ctx.cases.iterrows():
         others = ctx.runtimes[(ctx.runtimes["index"] == case["index"]) & ~ctx.runtimes["reference"]]
@@ -180,17 +210,85 @@ def case_cells(ctx: ReportContext) -> list[list[str]]:
                 case["file"],
                 case["variant"],
                 case["status"],
-                fmt(case["flat_ripple"], ".3f"),
-                fmt(case["checkerboard_db"], ".1f"),
-                fmt(case["spectral_deviation_db"], ".1f"),
-                fmt(case["hypercolumn_psnr_db"], ".1f"),
-                fmt(case["hypercolumn_ssim"], ".3f"),
-                ms("torch-cpu"),
-                ms("ort-cpu"),
+                *[_with_interval(metric, case) for metric in list_metrics()],
+                fmt(_plain(case["verdict"])),
+                *[ms(runtime) for runtime in timed],
                 fmt(others["max_rel_err"].max() if len(others) else None, ".1e"),
             ]
         )
     return rows
+
+
+LINEAR_COLUMNS = [
+    "id",
+    "method",
+    "exact",
+    "equivalent layer",
+    "parameters: case / equivalent",
+    "FLOPs: case / equivalent",
+    "checkerboard gain",
+    "imaging ratio",
+]
+
+
+def linear_cells(ctx: ReportContext) -> tuple[list[list[str]], list[str]]:
+    """The linear cases, each beside the single transposed convolution it equals, and the
+    findings: cases that spend more than twice the FLOPs of their equivalent layer."""
+    rows, findings = [], []
+    linear = ctx.cases[ctx.cases["linear"] == True]  # noqa: E712 (object column)
+    for _, case in linear.iterrows():
+        if _plain(case["equivalent_flops"]) is None:
+            continue
+        flops, equivalent = _plain(case["flops"]), case["equivalent_flops"]
+        rows.append(
+            [
+                case["id"],
+                case["variant"],
+                "yes" if case["exact"] else "at the centre",
+                f"{case['equivalent_kernel']} transposed conv, stride {case['scale']}",
+                f"{fmt(_plain(case['parameters']), ',')} / "
+                f"{fmt(case['equivalent_parameters'], ',')}",
+                f"{fmt(flops, '.3g')} / {fmt(equivalent, '.3g')}",
+                fmt(_plain(case["checkerboard_gain"]), ".3g"),
+                fmt(_plain(case["imaging_ratio"]), ".3g"),
+            ]
+        )
+        if flops and case["stages"] == 1 and flops > 2 * equivalent and case["parameters"]:
+            findings.append(
+                f"{case['id']} ({case['variant']}) has no nonlinearity: it computes exactly what "
+                f"one {case['equivalent_kernel']} transposed convolution of stride {case['scale']} "
+                f"computes ({fmt(case['equivalent_parameters'], ',')} parameters, "
+                f"{fmt(equivalent, '.3g')} FLOPs), with {fmt(_plain(case['parameters']), ',')} "
+                f"parameters and {fmt(flops, '.3g')} FLOPs: {flops / equivalent:.1f}× the work"
+                + ("" if case["exact"] else " (align_corners: the centre's filter)")
+            )
+    return rows, findings
+
+
+CALIBRATION_COLUMNS = [
+    "layer",
+    "figure",
+    "injected %",
+    "expected",
+    "measured",
+    "tolerance",
+    "passed",
+]
+
+
+def calibration_cells(results: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            row["layer"],
+            row["metric"],
+            fmt(row.get("injected"), "g"),
+            ("≥ " if row.get("check") == "above" else "") + fmt(row["expected"], ".4g"),
+            fmt(row["measured"], ".4g"),
+            "" if row.get("check") == "above" else f"±{row['tolerance']:.3g}",
+            "yes" if row["passed"] else "NO",
+        ]
+        for row in results["run"].get("calibration") or []
+    ]
 
 
 def problems(results: dict[str, Any]) -> list[str]:
@@ -225,6 +323,7 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
     run = ctx.results["run"]
     verdict_columns, verdict_rows = verdict_cells(verdict_table(ctx.cases, ctx.runtimes))
     claim_columns, claim_rows, summary_line = claim_cells(ctx)
+    linear_rows, linear_findings = linear_cells(ctx)
     git = run.get("git") or {}
     return {
         "run": {
@@ -247,8 +346,15 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
         "verdict_rows": verdict_rows,
         "sections": SECTIONS,
         "figures": figures,
-        "case_columns": CASE_COLUMNS,
+        "case_columns": case_columns(ctx),
         "case_rows": case_cells(ctx),
+        "pairing": PAIRING,
+        "linear_columns": LINEAR_COLUMNS,
+        "linear_rows": linear_rows,
+        "linear_findings": linear_findings,
+        "calibration_columns": CALIBRATION_COLUMNS,
+        "calibration_rows": calibration_cells(ctx.results),
+        "metrics": [m.caption for m in list_metrics()],
     }
 
 
@@ -293,7 +399,12 @@ def summary_markdown(values: dict[str, Any], image_prefix: str = "") -> str:
         "",
     ]
     if values["claim_rows"]:
-        parts += [md_table(values["claim_columns"], values["claim_rows"]), ""]
+        parts += [
+            md_table(values["claim_columns"], values["claim_rows"]),
+            "",
+            values["pairing"] + ".",
+            "",
+        ]
     parts += [
         "### Verdict",
         "",
@@ -302,6 +413,22 @@ def summary_markdown(values: dict[str, Any], image_prefix: str = "") -> str:
         md_table(values["verdict_columns"], values["verdict_rows"]),
         "",
     ]
+    if values["linear_findings"]:
+        parts += [
+            "### Linear cases",
+            "",
+            *[f"- {md_escape(f)}" for f in values["linear_findings"]],
+            "",
+        ]
+    if values["calibration_rows"]:
+        passed = sum(row[-1] == "yes" for row in values["calibration_rows"])
+        parts += [
+            "### Calibration",
+            "",
+            f"{passed} of {len(values['calibration_rows'])} known answers read back within "
+            "their tolerance.",
+            "",
+        ]
     drawn = [f for f in values["figures"] if f.file]
     if drawn:
         parts += ["### Plots", ""]

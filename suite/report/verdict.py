@@ -1,6 +1,8 @@
-"""The verdict table: per method variant and scale, artifact-free or not (from stated thresholds),
-hypercolumn PSNR, latency relative to the fastest artifact-free method of the same geometry on
-each runtime, and export parity; and the lecture's summary claim checked in numbers."""
+"""The verdict table: per method variant and scale, the cases' three-valued artifact verdicts
+(``suite/analysis/verdict.py``: thresholds in each figure's own unit, decided on the figures'
+95% intervals), hypercolumn PSNR, latency relative to the fastest artifact-free method of the
+same geometry on each runtime, and export parity; and the lecture's summary claim checked in
+numbers on like-for-like pairs."""
 
 from __future__ import annotations
 
@@ -9,24 +11,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..analysis.verdict import THRESHOLDS as FIGURE_THRESHOLDS
 from .style import family_order
 
-#: A case is artifact-free when its flat-field ripple (std / rms of a constant input's response)
-#: and its worst checkerboard family both stay under these. Bicubic interpolation of photographs
-#: scores under 3 dB; a trained 3x3 stride-2 transposed convolution still scores ~11 dB.
-RIPPLE_MAX = 0.01
-CHECKERBOARD_MAX_DB = 3.0
 THRESHOLDS = (
-    f"artifact-free: flat-field ripple ≤ {RIPPLE_MAX} and checkerboard score ≤ "
-    f"{CHECKERBOARD_MAX_DB:g} dB in every case of the row"
+    f"artifact-free: a phase-locked pattern of at most {FIGURE_THRESHOLDS['checkerboard_pct']:g}% "
+    f"of the output's RMS on photographs (95% interval), a flat-field ripple of at most "
+    f"{FIGURE_THRESHOLDS['flat_ripple']:g}, and phase detail energies within "
+    f"{FIGURE_THRESHOLDS['phase_energy_pct']:g}%; artifacts: an interval wholly above a "
+    "threshold; undecided: an interval that straddles one"
 )
 
 
 def artifact_free(cases: pd.DataFrame) -> pd.Series:
-    """True / False per case; NA where either metric is missing (too small, stride 1)."""
-    known = cases["flat_ripple"].notna() & cases["checkerboard_db"].notna()
-    clean = (cases["flat_ripple"] <= RIPPLE_MAX) & (cases["checkerboard_db"] <= CHECKERBOARD_MAX_DB)
-    return clean.astype("boolean").where(known, pd.NA)
+    """True / False per case from its recorded verdict; NA where it is undecided or missing."""
+    verdicts = cases["verdict"]
+    clean = (verdicts == "artifact_free").astype("boolean")
+    return clean.where(verdicts.isin(["artifact_free", "artifacts"]), pd.NA)
 
 
 def relative_latency(cases: pd.DataFrame, runtimes: pd.DataFrame) -> pd.DataFrame:
@@ -47,14 +48,16 @@ def relative_latency(cases: pd.DataFrame, runtimes: pd.DataFrame) -> pd.DataFram
     return timed.pivot_table(index="index", columns="runtime", values="relative", aggfunc="first")
 
 
-def _yes_no(values: pd.Series) -> str:
+def _verdicts(values: pd.Series) -> str:
+    """The row's verdicts: one word where every case agrees, else the counts."""
     known = values.dropna()
     if known.empty:
         return "n/a"
-    clean = int(known.sum())
-    if clean == len(known):
-        return "yes"
-    return "no" if clean == 0 else f"{clean} of {len(known)}"
+    counts = known.value_counts()
+    words = {"artifact_free": "artifact-free", "artifacts": "artifacts", "undecided": "undecided"}
+    if len(counts) == 1:
+        return words[counts.index[0]]
+    return ", ".join(f"{n} {words[v]}" for v, n in counts.items())
 
 
 def verdict_table(cases: pd.DataFrame, runtimes: pd.DataFrame) -> pd.DataFrame:
@@ -76,9 +79,10 @@ def verdict_table(cases: pd.DataFrame, runtimes: pd.DataFrame) -> pd.DataFrame:
             "method": variant,
             "scale": int(scale),
             "cases": len(group),
-            "artifact-free": _yes_no(group["clean"]),
+            "verdict": _verdicts(group["verdict"]),
             "worst ripple": group["flat_ripple"].max(),
-            "worst checkerboard dB": group["checkerboard_db"].max(),
+            "worst checkerboard %": group["checkerboard_pct"].max(),
+            "worst phase energy %": group["phase_energy_pct"].max(),
             "hypercolumn PSNR dB": psnr.median() if len(psnr) else np.nan,
             "_levels": group["hypercolumn_levels"].min(),
             "parity worst rel err": parity["max_rel_err"].max() if len(parity) else np.nan,
@@ -98,8 +102,10 @@ class ClaimComparison:
     geometry: str
     transposed: str
     mixing: str
-    transposed_checkerboard_db: float | None
-    mixing_checkerboard_db: float | None
+    transposed_checkerboard_pct: float | None
+    mixing_checkerboard_pct: float | None
+    transposed_verdict: str | None
+    mixing_verdict: str | None
     transposed_psnr_db: float | None
     mixing_psnr_db: float | None
     #: mixing's median latency over transposed's, per timed runtime
@@ -111,12 +117,22 @@ CLAIM = (
 )
 
 
+PAIRING = (
+    "pairs: a randomly initialised transposed convolution whose kernel is at least its stride "
+    "(a smaller kernel leaves holes in the output: a layer no one ships) and a randomly "
+    "initialised bilinear + 1x1 mixing block of the same channels, input size and scale"
+)
+
+
 def claim_comparisons(cases: pd.DataFrame, runtimes: pd.DataFrame) -> list[ClaimComparison]:
-    """Every pair of a randomly initialised transposed convolution and a randomly initialised
-    bilinear + 1x1 mixing block of the same geometry (like for like: neither trained)."""
+    """Every pair of a randomly initialised transposed convolution with kernel ≥ stride and a
+    randomly initialised bilinear + 1x1 mixing block of the same geometry (like for like:
+    neither trained, every output pixel covered)."""
     single = cases[cases["stages"] == 1]
     transposed = single[
-        (single["family"] == "transposed") & single["variant"].str.endswith("random")
+        (single["family"] == "transposed")
+        & single["variant"].str.endswith("random")
+        & (single["kernel"].fillna(0) >= single["stride"].fillna(np.inf))
     ]
     mixing = single[(single["family"] == "bilinear_mix") & single["variant"].str.endswith("random")]
     medians = runtimes.dropna(subset=["median_s"]).set_index(["index", "runtime"])["median_s"]
@@ -134,8 +150,10 @@ def claim_comparisons(cases: pd.DataFrame, runtimes: pd.DataFrame) -> list[Claim
                     t["geometry"],
                     t["id"],
                     m["id"],
-                    _number(t["checkerboard_db"]),
-                    _number(m["checkerboard_db"]),
+                    _number(t["checkerboard_pct"]),
+                    _number(m["checkerboard_pct"]),
+                    t["verdict"],
+                    m["verdict"],
                     _number(t["hypercolumn_psnr_db"]),
                     _number(m["hypercolumn_psnr_db"]),
                     ratio,
@@ -156,14 +174,12 @@ def claim_summary(comparisons: list[ClaimComparison]) -> str:
     """One sentence, every number in it computed from the comparisons."""
     if not comparisons:
         return (
-            "Not checked: this run has no transposed convolution and bilinear + 1x1 mixing block "
-            "of the same geometry (both with random weights)."
+            "Not checked: this run has no transposed convolution (kernel ≥ stride) and bilinear "
+            "+ 1x1 mixing block of the same geometry (both with random weights)."
         )
     n = len(comparisons)
     fewer_artifacts = sum(
-        c.mixing_checkerboard_db is not None
-        and c.transposed_checkerboard_db is not None
-        and c.mixing_checkerboard_db <= CHECKERBOARD_MAX_DB < c.transposed_checkerboard_db
+        c.mixing_verdict == "artifact_free" and c.transposed_verdict == "artifacts"
         for c in comparisons
     )
     psnr_pairs = [
