@@ -31,3 +31,22 @@ def repeated_resize_conv(channels: int, scale: int, repeat: int = 1) -> nn.Modul
         "resize_conv", channels=channels, scale=scale, mode="bilinear", seed=seed
     )
     return Repeated(model, repeat)
+
+
+class NanOnProbes(nn.Module):
+    """Nearest ×scale, but NaN wherever the input is not constant: fine on the flat field, NaN on
+    every probe photograph."""
+
+    def __init__(self, scale: int) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x):
+        out = torch.nn.functional.interpolate(x, scale_factor=self.scale, mode="nearest")
+        if float(x.std()) > 0:
+            return out * float("nan")
+        return out
+
+
+def nan_on_probes(channels: int, scale: int) -> nn.Module:
+    return NanOnProbes(scale)

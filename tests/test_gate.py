@@ -131,7 +131,7 @@ def test_five_reruns_of_unchanged_code_pass(timed_baseline, tmp_path, export_cac
     [
         (
             {"resize_method": "transposed", "resize_keys": ""},
-            ["onnx_ops", "metrics.checkerboard_db"],
+            ["onnx_ops", "metrics.checkerboard_pct"],
         ),
         ({"init": "ones"}, ["metrics.flat_ripple", "metrics.hypercolumn_psnr_db"]),
     ],

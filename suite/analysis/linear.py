@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from ..case import Case
+from .errors import MetricError
 from .spectrum import WORKERS
 
 #: Relative superposition error below which a model counts as linear (float64 arithmetic; a
@@ -126,6 +127,8 @@ def effective_filter(model: nn.Module, case: Case, reach: int | None = None) -> 
     double, dtype = _as_float64(model, case.input_shape)
     tolerance = FLOAT64_TOLERANCE if dtype == torch.float64 else FLOAT32_TOLERANCE
     error, offset = superposition_error(double, case.input_shape, case.seed, dtype)
+    if not (np.isfinite(error) and np.isfinite(offset)):
+        raise MetricError("the output holds NaN or Inf values on random inputs")
     if offset > tolerance:
         return {"linear": False, "why": f"f(0) is not 0 (|f(0)| / |f(x)| = {offset:.2g})"}
     if error > tolerance:
@@ -141,6 +144,8 @@ def effective_filter(model: nn.Module, case: Case, reach: int | None = None) -> 
     shifted = np.zeros_like(first)
     shifted[..., s:, s:] = moved[..., : first.shape[-2] - s, : first.shape[-1] - s]
     peak = np.abs(first).max()
+    if not np.isfinite(first).all():
+        raise MetricError("the impulse response holds NaN or Inf values")
     if peak == 0:
         return {**result, "exact": False, "why": "the impulse response is zero"}
     drift = float(np.abs(shifted - first).max() / peak)
