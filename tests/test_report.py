@@ -187,7 +187,7 @@ def test_publish_writes_the_front_page_and_a_run_it_regenerates_from(
     report = write_report(report_run, tmp_path / "report")
     page = publish(report_run, report, root=tmp_path / "results")
     text = page.read_text()
-    assert "| method | scale | cases | artifact-free |" in text
+    assert "| method | scale | cases | verdict |" in text
     machine = json.loads((report_run / "results.json").read_text())["run"]["machine"]
     assert f"{machine['cpu']}, {machine['usable_cores']} cores" in text  # the machine is named
     plots = sorted((tmp_path / "results" / "reference" / "plots").iterdir())

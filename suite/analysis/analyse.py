@@ -141,7 +141,7 @@ def image_metrics(
             raise MetricSkipped("no stage upsamples (stride 1): no checkerboard period")
         if probe_problem:
             raise MetricError(probe_problem)
-        return phase_tiles(stack, family_periods, cut)
+        return phase_tiles(stack, family_periods, cut, groups=1 + len(more_seeds))
 
     found = _record(notes, "checkerboard_families", tiles)
     for name, statistic in (

@@ -17,20 +17,24 @@ the *phase-locked pattern*. Two figures come from it, each per period family:
   Kirchner 2008) reduced to one number. Interpolators whose phases mirror each other (nearest,
   bilinear and bicubic with half-pixel centres) keep the phases' energies equal.
 
-Size-invariance: the averages are taken in blocks (crops) of whole periods. At a finite size,
-content that is not periodic leaves a small phase-locked average of its own, which would make a
-clean layer look striped at small sizes and fade as the image grows. The blocks give an unbiased
-estimate of the true pattern's energy: the energy of the mean over blocks minus the spread
-between blocks over their number (E|mean|² = |pattern|² + var / B). A gradient common to every
-block would survive that, so each output first loses its smooth part (minus a Gaussian blur of
-σ = the longest period, whose gain at every checkerboard frequency is 1 to within 3e-9).
+Size-invariance: at a finite size, content that is not periodic leaves a small phase-locked
+average of its own (a photograph's edges and gradients, which a nearest-neighbour staircase
+turns into a phase-locked average), which would make a clean layer look striped at small sizes
+and fade as the image grows. It differs from photograph to photograph (in sign too), while a
+pattern of the layer does not: the photograph is the unit of replication, and the energy of the
+tile averaged over the P photographs minus the spread between them over P is an unbiased
+estimate of the true pattern's energy (E|mean|² = |pattern|² + var / P). With one photograph,
+blocks (crops of whole periods) stand in for them. A gradient would also leak through the phase
+average, so each output first loses its smooth part (minus a Gaussian blur of σ = the longest
+period, whose gain at every checkerboard frequency is 1 to within 3e-9).
 
 Families: the tile of one period L (the least common multiple of the case's periods) is
 transformed by a 2-D DFT; the family of period p holds the bins (i·L/p, j·L/p) that no smaller
 period of the case dividing p already holds, as in ``spectrum.checkerboard_families``.
 
-Intervals: a percentile bootstrap over the units (one probe photograph, or one probe under one
-weight seed) and, inside each, over the blocks.
+Intervals: a percentile bootstrap over the weight seeds (each a different layer: their pattern
+energies are pooled, never their tiles averaged), the photographs inside each, and the blocks
+inside each photograph.
 """
 
 from __future__ import annotations
@@ -51,20 +55,25 @@ CONFIDENCE = 0.95
 
 @dataclass(frozen=True)
 class PhaseTiles:
-    """Sufficient statistics of the phase-locked tiles, per unit (probe) and period family: the
-    Gram matrices between blocks of the tiles' energies on the family's DFT bins (for the first
-    order, the detail tile (C, L, L); for the second, the detail-energy tile (L, L) divided by
-    its block's mean), and the output's mean square per unit. Any resampling of blocks is a
-    count vector k, and the energy of the summed tiles is kᵀ G k."""
+    """Sufficient statistics of the phase-locked tiles. Outputs come in groups (weight seeds: a
+    different layer each), each of P probe photographs, each cut into B blocks. Per period
+    family and group: the Gram matrix (P·B x P·B) of the blocks' tiles on the family's DFT bins
+    (first order: the detail tile (C, L, L); second: the detail-energy tile (L, L) over its
+    block's mean), so that any resampling of photographs and blocks, as count vectors, gives
+    the energy of the averaged tile as vᵀ G v. And each output's mean square (G, P)."""
 
-    pattern: dict[int, np.ndarray]  # period -> (N, B, B)
-    energy: dict[int, np.ndarray]  # period -> (N, B, B)
-    mean_square: np.ndarray  # (N,)
+    pattern: dict[int, np.ndarray]  # period -> (G, P·B, P·B)
+    energy: dict[int, np.ndarray]  # period -> (G, P·B, P·B)
+    mean_square: np.ndarray  # (G, P)
     blocks: tuple[int, int]
 
     @property
-    def units(self) -> int:
-        return len(self.mean_square)
+    def groups(self) -> int:
+        return self.mean_square.shape[0]
+
+    @property
+    def photos(self) -> int:
+        return self.mean_square.shape[1]
 
     @property
     def block_count(self) -> int:
@@ -95,9 +104,11 @@ def detail(stack: np.ndarray, sigma: float) -> np.ndarray:
     return stack - scipy.ndimage.gaussian_filter(stack, sigma=sigmas, mode="reflect")
 
 
-def phase_tiles(outputs: np.ndarray, periods: list[int], border: int) -> PhaseTiles:
-    """``outputs`` is (N, C, H, W): one output per unit. The border is cut after the detail is
-    taken, the interior split into blocks of whole periods."""
+def phase_tiles(
+    outputs: np.ndarray, periods: list[int], border: int, groups: int = 1
+) -> PhaseTiles:
+    """``outputs`` is (G·P, C, H, W): P probe outputs for each of G groups, group by group. The
+    border is cut after the detail is taken, the interior split into blocks of whole periods."""
     if not np.isfinite(outputs).all():
         raise MetricError("the output holds NaN or Inf values")
     tile, masks = family_masks(periods)
@@ -125,85 +136,121 @@ def phase_tiles(outputs: np.ndarray, periods: list[int], border: int) -> PhaseTi
     if not (level > 0).all():
         raise MetricError("the output has no detail in a block: the phases cannot be compared")
     return PhaseTiles(
-        _grams(scipy.fft.fft2(pattern), masks),
-        _grams(scipy.fft.fft2(energy / level), masks),
-        mean_square,
+        _grams(scipy.fft.fft2(pattern), masks, groups),
+        _grams(scipy.fft.fft2(energy / level), masks, groups),
+        mean_square.reshape(groups, -1),
         (by, bx),
     )
 
 
-def _grams(spectra: np.ndarray, masks: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
-    """Per family: (N, B, B) inner products between blocks of the (N, B, C, L, L) spectra on
-    the family's bins, over the channels, in units of mean square (Parseval: / L⁴)."""
+def _grams(spectra: np.ndarray, masks: dict[int, np.ndarray], groups: int) -> dict[int, np.ndarray]:
+    """Per family: (G, P·B, P·B) inner products between the blocks of each group's photographs
+    on the family's bins, over the channels, in units of mean square (Parseval: / L⁴)."""
     tile = spectra.shape[-1]
     grams = {}
     for period, mask in masks.items():
-        bins = spectra[..., mask].reshape(*spectra.shape[:2], -1)
-        grams[period] = np.real(np.einsum("nbk,nck->nbc", bins, bins.conj())) / tile**4
+        bins = spectra[..., mask].reshape(spectra.shape[0], spectra.shape[1], -1)
+        units = bins.reshape(groups, -1, bins.shape[-1])  # (G, P·B, K)
+        grams[period] = np.real(np.einsum("gik,gjk->gij", units, units.conj())) / tile**4
     return grams
 
 
-def _excess(gram: np.ndarray, counts: np.ndarray, resampled: bool) -> np.ndarray:
-    """Per unit: the energy of the mean tile over the chosen blocks (``counts`` (..., N, B),
-    summing to B) minus the chance level, the spread between blocks over their number
-    (E|mean|² = |pattern|² + var / B). Blocks drawn with replacement understate their spread
-    by (B - 1)/B: ``resampled`` corrects it."""
-    blocks = gram.shape[-1]
-    summed = np.einsum("...nb,nbc,...nc->...n", counts, gram, counts)
-    squares = np.einsum("...nb,nb->...n", counts, np.diagonal(gram, axis1=1, axis2=2))
-    spread = (squares - summed / blocks) / (blocks - 1)
+def _excess(
+    gram: np.ndarray, photos: np.ndarray, blocks: np.ndarray, resampled: bool
+) -> np.ndarray:
+    """Per group: the energy of the tile averaged over its photographs (``photos`` (..., G, P):
+    how often each was drawn) and their blocks (``blocks`` (..., G, P, B)), minus the chance
+    level. The unit of replication is the photograph: content that is not periodic (a
+    photograph's edges and gradients, which a nearest-neighbour staircase turns into a
+    phase-locked average of either sign) differs between photographs, a pattern of the layer
+    does not, so E|mean|² = |pattern|² + var_between_photographs / P. With one photograph the
+    blocks stand in for them. Units drawn with replacement understate their spread by
+    (n - 1)/n: ``resampled`` corrects it."""
+    g, pb, _ = gram.shape
+    p = photos.shape[-1]
+    b = pb // p
+    weights = photos[..., None] * blocks  # (..., G, P, B)
+    flat = weights.reshape(*weights.shape[:-2], pb)
+    total = np.einsum("...gi,gij,...gj->...g", flat, gram, flat) / (p * b) ** 2
+    diagonal = gram.reshape(g, p, b, p, b)[:, np.arange(p), :, np.arange(p), :]  # (P, G, B, B)
+    per_photo = np.einsum("...gpb,pgbc,...gpc->...gp", blocks, diagonal, blocks) / b**2
+    if p > 1:
+        units, mean_square = p, total
+        squares = (photos * per_photo).sum(axis=-1) / p
+    else:  # one photograph: its blocks are the units
+        units, mean_square = b, total
+        block_squares = np.einsum("...gpb,pgbb->...gp", blocks, diagonal)[..., 0]
+        squares = block_squares / b
+    spread = (squares - mean_square) * units / (units - 1)
     if resampled:
-        spread = spread * blocks / (blocks - 1)
-    return summed / blocks**2 - spread / blocks
+        spread = spread * units / (units - 1)
+    return mean_square - spread / units
 
 
-def pattern_percent(
-    tiles: PhaseTiles, units: np.ndarray | None = None, counts: np.ndarray | None = None
-) -> dict[int, np.ndarray | float]:
-    """First order, per family: 100 · sqrt(pattern energy / output mean square), pooled over
-    the units (energies summed); an estimate at or below chance reads 0. ``units`` (..., N)
-    and ``counts`` (..., N, B) weight units and blocks for the bootstrap."""
-    weights, block_counts = _weights(tiles, units, counts)
-    total = (weights * tiles.mean_square).sum(axis=-1)
+def pattern_percent(tiles: PhaseTiles, draw: Draw | None = None) -> dict[int, np.ndarray | float]:
+    """First order, per family: 100 · sqrt(pattern energy / output mean square), energies and
+    mean squares pooled over the groups; an estimate at or below chance reads 0. ``draw``
+    weights groups, photographs and blocks for the bootstrap."""
+    draw = draw or Draw.whole(tiles)
+    mean_square = (draw.photos * tiles.mean_square).sum(axis=-1) / tiles.photos
+    total = (draw.groups * mean_square).sum(axis=-1)
     if not (total > 0).all():
         raise MetricError("the output is zero on every probe")
     found = {}
     for period, gram in tiles.pattern.items():
-        excess = (weights * _excess(gram, block_counts, counts is not None)).sum(axis=-1)
-        found[period] = 100.0 * np.sqrt(np.maximum(0.0, excess / total))
+        excess = _excess(gram, draw.photos, draw.blocks, draw.resampled)
+        pooled = (draw.groups * excess).sum(axis=-1)
+        found[period] = 100.0 * np.sqrt(np.maximum(0.0, pooled / total))
     return found
 
 
 def phase_energy_percent(
-    tiles: PhaseTiles, units: np.ndarray | None = None, counts: np.ndarray | None = None
+    tiles: PhaseTiles, draw: Draw | None = None
 ) -> dict[int, np.ndarray | float]:
     """Second order, per family: 100 · RMS deviation of the per-phase detail energy from its
-    mean (each block normalised by its own mean energy), averaged over the units."""
-    weights, block_counts = _weights(tiles, units, counts)
+    mean (each block normalised by its own mean energy), averaged over the groups."""
+    draw = draw or Draw.whole(tiles)
     found = {}
     for period, gram in tiles.energy.items():
-        excess = (weights * _excess(gram, block_counts, counts is not None)).sum(axis=-1)
-        found[period] = 100.0 * np.sqrt(np.maximum(0.0, excess / tiles.units))
+        excess = _excess(gram, draw.photos, draw.blocks, draw.resampled)
+        pooled = (draw.groups * excess).sum(axis=-1) / tiles.groups
+        found[period] = 100.0 * np.sqrt(np.maximum(0.0, pooled))
     return found
 
 
-def _weights(tiles: PhaseTiles, units, counts) -> tuple[np.ndarray, np.ndarray]:
-    weights = np.ones(tiles.units) if units is None else units
-    if counts is None:
-        counts = np.ones((tiles.units, tiles.block_count))
-    return weights, counts
+@dataclass(frozen=True)
+class Draw:
+    """How often each group (G), photograph (G, P) and block (G, P, B) was drawn, with any
+    leading axes for many draws at once."""
+
+    groups: np.ndarray
+    photos: np.ndarray
+    blocks: np.ndarray
+    resampled: bool
+
+    @classmethod
+    def whole(cls, tiles: PhaseTiles) -> Draw:
+        g, p, b = tiles.groups, tiles.photos, tiles.block_count
+        return cls(np.ones(g), np.ones((g, p)), np.ones((g, p, b)), False)
+
+    @classmethod
+    def bootstrap(cls, tiles: PhaseTiles, replicates: int, seed: int) -> Draw:
+        rng = np.random.default_rng(seed)
+        g, p, b = tiles.groups, tiles.photos, tiles.block_count
+
+        def counts(n: int, size: tuple[int, ...]) -> np.ndarray:
+            return rng.multinomial(n, np.full(n, 1 / n), size=size).astype(np.float64)
+
+        groups = counts(g, (replicates,)) if g > 1 else np.ones((replicates, 1))
+        return cls(groups, counts(p, (replicates, g)), counts(b, (replicates, g, p)), True)
 
 
 def bootstrap_draws(
     tiles: PhaseTiles, statistic, seed: int = 0, replicates: int = BOOTSTRAP_REPLICATES
 ) -> dict[int, np.ndarray]:
-    """``statistic`` per family over ``replicates`` resamples: units drawn with replacement,
-    then blocks inside each unit (as counts: how often each was drawn)."""
-    rng = np.random.default_rng(seed)
-    n, b = tiles.units, tiles.block_count
-    units = rng.multinomial(n, np.full(n, 1 / n), size=replicates).astype(np.float64)
-    counts = rng.multinomial(b, np.full(b, 1 / b), size=(replicates, n)).astype(np.float64)
-    return statistic(tiles, units, counts)
+    """``statistic`` per family over ``replicates`` resamples: groups (weight seeds), then the
+    photographs inside each, then the blocks inside each photograph, with replacement."""
+    return statistic(tiles, Draw.bootstrap(tiles, replicates, seed))
 
 
 def percentile_interval(draws: np.ndarray) -> list[float]:

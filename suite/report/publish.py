@@ -3,16 +3,22 @@ without running anything. ``python -m suite report RUN --publish`` regenerates i
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..analysis.samples import load_samples, write_samples
-from ..results import RESULTS_FILE
+from ..results import RESULTS_FILE, write_json_atomic
 from .render import Report, summary_markdown
 
 PUBLISH_DIR = Path("results")
+#: The verdicts of the reference run a newer one replaced, kept to say what moved.
+PREVIOUS_FILE = "previous-verdicts.json"
+#: The rule of suites before the three-valued verdict: ripple ≤ 0.01 and checkerboard ≤ 3 dB.
+OLD_RIPPLE, OLD_CHECKERBOARD_DB = 0.01, 3.0
 REFERENCE = "reference"
 #: The plots the front page shows (the rest are in the run's own report).
 FRONT_PAGE_PLOTS = (
@@ -31,6 +37,9 @@ def publish(run_dir: Path, report: Report, root: Path = PUBLISH_DIR) -> Path:
     run_copy = reference / "run"
     shown = [f for f in report.figures if f.name in FRONT_PAGE_PLOTS and f.file]
     if Path(run_dir).resolve() != run_copy.resolve():
+        if (run_copy / RESULTS_FILE).exists():  # the run this one replaces: what moved
+            old = json.loads((run_copy / RESULTS_FILE).read_text())
+            write_json_atomic(reference / PREVIOUS_FILE, verdicts_of(old))
         # The committed copy keeps only the samples the front page draws from (a full run's
         # are megabytes), so the page can be regenerated from the repository alone.
         run_copy.mkdir(parents=True, exist_ok=True)
@@ -53,6 +62,7 @@ def publish(run_dir: Path, report: Report, root: Path = PUBLISH_DIR) -> Path:
         "",
         summary_markdown({**values, "figures": []}).replace("## upsampling-bench", "## Run", 1),
     ]
+    lines += changes_section(reference / PREVIOUS_FILE, report)
     for figure in shown:
         lines += [
             f"### {figure.title}",
@@ -84,3 +94,67 @@ def publish(run_dir: Path, report: Report, root: Path = PUBLISH_DIR) -> Path:
     page = root / "README.md"
     page.write_text("\n".join(lines), encoding="utf-8")
     return page
+
+
+def verdicts_of(results: dict[str, Any]) -> dict[str, Any]:
+    """Per case id: its verdict and the figures behind it. A run from before the three-valued
+    verdict is read with the rule of its day (flat ripple ≤ 0.01 and checkerboard ≤ 3 dB)."""
+    found = {}
+    for case in results["cases"]:
+        metrics = case.get("metrics") or {}
+        if "verdict" in metrics:
+            verdict = metrics["verdict"]["verdict"]
+            figures = f"pattern {_fmt(metrics.get('checkerboard_pct'))}%, ripple " + _fmt(
+                metrics.get("flat_ripple")
+            )
+        else:
+            ripple, score = metrics.get("flat_ripple"), metrics.get("checkerboard_db")
+            verdict = None
+            if ripple is not None and score is not None:
+                clean = ripple <= OLD_RIPPLE and score <= OLD_CHECKERBOARD_DB
+                verdict = "artifact_free" if clean else "artifacts"
+            figures = f"checkerboard {_fmt(score)} dB, ripple {_fmt(ripple)}"
+        found[case["id"]] = {"verdict": verdict, "figures": figures}
+    return {"run": results["run"]["id"], "cases": found}
+
+
+def _fmt(value: Any) -> str:
+    return "–" if value is None else f"{value:.3g}"
+
+
+def changes_section(previous: Path, report: Report) -> list[str]:
+    """Which verdicts moved against the reference run this one replaced, and why (the new
+    verdict's own reason)."""
+    if not previous.exists():
+        return []
+    old = json.loads(previous.read_text())
+    rows = []
+    for case in report.values["results_cases"]:
+        before = old["cases"].get(case["id"])
+        verdict = (case.get("metrics") or {}).get("verdict") or {}
+        if before is None or before["verdict"] == verdict.get("verdict"):
+            continue
+        now = verdicts_of({"run": {"id": ""}, "cases": [case]})["cases"][case["id"]]
+        rows.append(
+            f"| {case['id']} | {before['verdict'] or '–'} ({before['figures']}) | "
+            f"{verdict.get('verdict') or '–'} ({now['figures']}) | {verdict.get('why', '')} |"
+        )
+    if not rows:
+        return [
+            "### Verdicts against the previous reference run",
+            "",
+            f"No verdict moved against run `{old['run']}`.",
+            "",
+        ]
+    return [
+        "### Verdicts that moved against the previous reference run",
+        "",
+        f"Against run `{old['run']}` (read with the rule of its day: flat ripple ≤ "
+        f"{OLD_RIPPLE:g} and checkerboard ≤ {OLD_CHECKERBOARD_DB:g} dB), {len(rows)} case "
+        "verdicts moved. The reason is the new verdict's own.",
+        "",
+        "| case | before | now | why now |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]

@@ -355,6 +355,7 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
         "calibration_columns": CALIBRATION_COLUMNS,
         "calibration_rows": calibration_cells(ctx.results),
         "metrics": [m.caption for m in list_metrics()],
+        "results_cases": ctx.results["cases"],
     }
 
 
