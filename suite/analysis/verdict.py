@@ -4,15 +4,15 @@ thresholds in each figure's own unit and the figures' 95% intervals.
 Thresholds, justified by the calibration battery (``battery.py``; README, "Calibration"):
 
 - ``checkerboard_pct`` ≤ 1: a phase-locked pattern of at most 1% of the output's RMS. The battery
-  reads an injected 1% pattern back as 1.00 to 1.09 at every size from 48 to 384 px, and clean
-  interpolators (bilinear, bicubic, Lanczos) as under 0.1; a 1% gain mismatch between phases
-  reads about 0.4. Below 1% a pattern at the checkerboard frequency sits under the contrast
-  threshold of human vision at those frequencies.
+  reads an injected 1% pattern back as 0.99 to 1.00 at every size from 48 to 384 px, and clean
+  interpolators (bilinear, bicubic, Lanczos) as under 0.02; a 1% gain mismatch between phases
+  reads about 0.4. A 1% modulation at the checkerboard frequency is near the contrast threshold
+  of human vision at those frequencies.
 - ``flat_ripple`` ≤ 0.01: the same 1% on the flat field (std over RMS; exact, no interval).
 - ``phase_energy_pct`` ≤ 30: the phases' local detail energies differ by at most 30% (RMS).
-  Linear interpolation itself reaches 8 to 13% at ×4 (its phases sit 1/8 and 3/8 of a pixel from
-  the samples and smooth differently) and nearest ×4 about 12%; a Laplacian-sharpened phase
-  reads over 100%, a random transposed convolution over 50%.
+  Linear interpolation itself reaches 24% at ×4 (its phases sit 1/8 and 3/8 of a pixel from the
+  samples and smooth differently), bicubic and nearest ×4 7 to 8%; a Laplacian-sharpened phase
+  reads over 100%, a random 3x3 transposed convolution 57%.
 
 A figure decides ``artifacts`` when its interval lies wholly above its threshold (or, for the
 exact flat ripple, its value does), ``artifact_free`` when every interval lies at or below, and

@@ -122,6 +122,19 @@ def _fmt(value: Any) -> str:
     return "–" if value is None else f"{value:.3g}"
 
 
+#: Why a verdict moves from the old rule (a point score in dB, no interval) to the new one.
+MOVES = {
+    ("artifact_free", "undecided"): "the old rule judged a point with no interval; the new 95% "
+    "interval (over six photographs at this size) cannot rule out a pattern over the threshold",
+    ("artifacts", "artifact_free"): "the old dB score rose with the image size and the floor's "
+    "annulus; the new figure's interval lies under every threshold",
+    ("artifact_free", "artifacts"): "the new figures see a pattern over a threshold that the old "
+    "dB score missed",
+    ("artifacts", "undecided"): "the old rule judged a point; the new interval straddles a "
+    "threshold",
+}
+
+
 def changes_section(previous: Path, report: Report) -> list[str]:
     """Which verdicts moved against the reference run this one replaced, and why (the new
     verdict's own reason)."""
@@ -135,9 +148,14 @@ def changes_section(previous: Path, report: Report) -> list[str]:
         if before is None or before["verdict"] == verdict.get("verdict"):
             continue
         now = verdicts_of({"run": {"id": ""}, "cases": [case]})["cases"][case["id"]]
+        move = MOVES.get((before["verdict"], verdict.get("verdict")), "")
+        gain = ((case.get("metrics") or {}).get("linear") or {}).get("checkerboard_gain")
+        if gain is not None:
+            move += f" (exact checkerboard gain {gain:.2g})"
         rows.append(
             f"| {case['id']} | {before['verdict'] or '–'} ({before['figures']}) | "
-            f"{verdict.get('verdict') or '–'} ({now['figures']}) | {verdict.get('why', '')} |"
+            f"{verdict.get('verdict') or '–'} ({now['figures']}) | {move}: "
+            f"{verdict.get('why', '')} |"
         )
     if not rows:
         return [
@@ -151,7 +169,8 @@ def changes_section(previous: Path, report: Report) -> list[str]:
         "",
         f"Against run `{old['run']}` (read with the rule of its day: flat ripple ≤ "
         f"{OLD_RIPPLE:g} and checkerboard ≤ {OLD_CHECKERBOARD_DB:g} dB), {len(rows)} case "
-        "verdicts moved. The reason is the new verdict's own.",
+        "verdicts moved. Why: what changed between the two rules, then the new verdict's own "
+        "reason.",
         "",
         "| case | before | now | why now |",
         "|---|---|---|---|",

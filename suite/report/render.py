@@ -231,6 +231,11 @@ LINEAR_COLUMNS = [
 ]
 
 
+def _count(value: Any) -> str:
+    value = _plain(value)
+    return "–" if value is None else f"{int(value):,}"
+
+
 def linear_cells(ctx: ReportContext) -> tuple[list[list[str]], list[str]]:
     """The linear cases, each beside the single transposed convolution it equals, and the
     findings: cases that spend more than twice the FLOPs of their equivalent layer."""
@@ -246,8 +251,7 @@ def linear_cells(ctx: ReportContext) -> tuple[list[list[str]], list[str]]:
                 case["variant"],
                 "yes" if case["exact"] else "at the centre",
                 f"{case['equivalent_kernel']} transposed conv, stride {case['scale']}",
-                f"{fmt(_plain(case['parameters']), ',')} / "
-                f"{fmt(case['equivalent_parameters'], ',')}",
+                f"{_count(case['parameters'])} / {_count(case['equivalent_parameters'])}",
                 f"{fmt(flops, '.3g')} / {fmt(equivalent, '.3g')}",
                 fmt(_plain(case["checkerboard_gain"]), ".3g"),
                 fmt(_plain(case["imaging_ratio"]), ".3g"),
@@ -257,8 +261,8 @@ def linear_cells(ctx: ReportContext) -> tuple[list[list[str]], list[str]]:
             findings.append(
                 f"{case['id']} ({case['variant']}) has no nonlinearity: it computes exactly what "
                 f"one {case['equivalent_kernel']} transposed convolution of stride {case['scale']} "
-                f"computes ({fmt(case['equivalent_parameters'], ',')} parameters, "
-                f"{fmt(equivalent, '.3g')} FLOPs), with {fmt(_plain(case['parameters']), ',')} "
+                f"computes ({_count(case['equivalent_parameters'])} parameters, "
+                f"{fmt(equivalent, '.3g')} FLOPs), with {_count(case['parameters'])} "
                 f"parameters and {fmt(flops, '.3g')} FLOPs: {flops / equivalent:.1f}× the work"
                 + ("" if case["exact"] else " (align_corners: the centre's filter)")
             )
