@@ -507,7 +507,7 @@ def calibration_plot(ctx: ReportContext) -> plt.Figure:
     rows = [
         r for r in ctx.results["run"].get("calibration") or [] if r["metric"] == "checkerboard_pct"
     ]
-    injected = [r for r in rows if r["injected"] is not None and r["measured"] is not None]
+    injected = [r for r in rows if r.get("period") and r["measured"] is not None]
     if not injected:
         raise NoData("the run has no calibration battery (run with this version of the suite)")
     figure, ax = plt.subplots(figsize=(6.4, 4.6))
@@ -518,13 +518,11 @@ def calibration_plot(ctx: ReportContext) -> plt.Figure:
     ax.plot(span, span, color="0.3", linewidth=1, label="measured = expected")
     markers = {"added": "o", "multiplied": "s"}
     for r in injected:
-        kind = "multiplied" if "(1 +" in r["layer"] else "added"
-        period = next(ch for ch in r["layer"] if ch.isdigit())  # the scale in "×2"
         ax.scatter(
             r["expected"],
             max(r["measured"], 0.01),
-            marker=markers[kind],
-            color=plt.cm.tab10(int(period)),
+            marker=markers[r["kind"]],
+            color=plt.cm.tab10(r["period"]),
             s=28,
             zorder=3,
         )
