@@ -5,6 +5,8 @@ how the layer is built, never copied from a run."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -277,8 +279,13 @@ def test_seeds_pool_the_weight_seeds_into_the_interval(tmp_path):
     model = case.build()
     metrics, _, _ = reference_metrics(case, model, torch_infer(model))
     assert metrics["seeds"] == 3
-    low, high = metrics["checkerboard_pct_ci"]
-    assert low <= metrics["checkerboard_pct"] <= high
+    for name in ("checkerboard_pct", "flat_ripple", "hypercolumn_psnr_db"):
+        low, high = metrics[f"{name}_ci"]
+        assert low <= metrics[name] <= high, name
+    # three seeds' random kernels differ: the pooled ripple is no single seed's
+    single, _, _ = reference_metrics(replace(case, seeds=1), model, torch_infer(model))
+    assert "flat_ripple_ci" not in single  # one seed: the ripple is exact, with no interval
+    assert metrics["flat_ripple"] != pytest.approx(single["flat_ripple"], rel=1e-6)
 
 
 @pytest.mark.parametrize(("value", "message"), [(0, "must be >= 1"), (1.5, "must be an integer")])

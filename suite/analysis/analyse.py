@@ -14,7 +14,7 @@ from ..case import Case
 from .errors import MetricError, MetricSkipped
 from .hypercolumn import hypercolumn_metrics
 from .linear import linear_analysis
-from .metrics import flat_ripple, spectral_bands
+from .metrics import flat_ripple, ripple_parts, spectral_bands
 from .periodic import (
     BOOTSTRAP_REPLICATES,
     bootstrap_draws,
@@ -120,8 +120,27 @@ def image_metrics(
     family_periods = periods(case)
 
     def flat() -> float:
-        outputs["flat"] = infer(np.ones(case.input_shape, dtype=np.float32))
-        return flat_ripple(outputs["flat"][0], cut, family_periods)
+        ones = np.ones(case.input_shape, dtype=np.float32)
+        outputs["flat"] = infer(ones)
+        if not more_seeds:
+            return flat_ripple(outputs["flat"][0], cut, family_periods)
+        # pooled over the seeds (variances and mean squares summed), its interval over them
+        parts = np.array(
+            [
+                ripple_parts(out[0], cut, family_periods)
+                for out in (outputs["flat"], *(other(ones) for other in more_seeds))
+            ]
+        )
+        if intervals:
+            rng = np.random.default_rng(case.seed)
+            draws = (
+                rng.multinomial(
+                    len(parts), np.full(len(parts), 1 / len(parts)), size=BOOTSTRAP_REPLICATES
+                )
+                @ parts
+            )
+            metrics["flat_ripple_ci"] = percentile_interval(np.sqrt(draws[:, 0] / draws[:, 1]))
+        return float(np.sqrt(parts[:, 0].sum() / parts[:, 1].sum()))
 
     metrics["flat_ripple"] = _record(notes, "flat_ripple", flat)
 
@@ -189,20 +208,21 @@ def image_metrics(
     return metrics, outputs
 
 
-def _seed_models(case: Case) -> list[Infer]:
-    """The models of the case's other weight seeds (``seeds`` > 1), torch eager."""
+def _other_seeds(case: Case) -> list[tuple[Case, nn.Module]]:
+    """The case under each of its other weight seeds (``seeds`` > 1), with its model."""
+    others = [replace(case, seed=case.seed + k, seeds=1) for k in range(1, case.seeds)]
+    return [(other, other.build()) for other in others]
+
+
+def torch_infer(model: nn.Module) -> Infer:
+    """A torch model as an ``Infer``: float32 arrays in and out, no gradients."""
     import torch
 
-    def infer_of(model: nn.Module) -> Infer:
-        def infer(x: np.ndarray) -> np.ndarray:
-            with torch.no_grad():
-                return model(torch.from_numpy(np.asarray(x, np.float32))).numpy()
+    def infer(x: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return model(torch.from_numpy(np.asarray(x, np.float32))).numpy()
 
-        return infer
-
-    return [
-        infer_of(replace(case, seed=case.seed + k, seeds=1).build()) for k in range(1, case.seeds)
-    ]
+    return infer
 
 
 def reference_metrics(
@@ -212,15 +232,24 @@ def reference_metrics(
     of a linear case, the hypercolumn reconstruction and, for a trained case, how it was trained;
     the verdict; with the outputs they came from and the hypercolumn illustration's pictures
     (empty when the case has no hypercolumn figures)."""
-    metrics, outputs = image_metrics(case, infer, intervals=True, more_seeds=_seed_models(case))
+    others = _other_seeds(case)
+    more_seeds = [torch_infer(other_model) for _, other_model in others]
+    metrics, outputs = image_metrics(case, infer, intervals=True, more_seeds=more_seeds)
     notes = metrics["notes"]
     metrics["linear"] = _record(notes, "linear", lambda: linear_analysis(case, model, _reach(case)))
     hyper = _record(notes, "hypercolumn", lambda: _hypercolumn(case, model))
+    # with seeds = N, every (seed, held-out photograph) pair is a unit of the mean and interval
+    units = [hyper["per_probe"]] if hyper else []
+    for other_case, other_model in others if hyper else []:
+        other = _record(
+            notes, "hypercolumn", lambda c=other_case, m=other_model: _hypercolumn(c, m)
+        )
+        units += [other["per_probe"]] if other else []
     for name in ("mse", "psnr_db", "ssim", "checkerboard_energy"):
-        metrics[f"hypercolumn_{name}"] = hyper[name] if hyper else None
-    for name in ("psnr_db", "ssim"):
-        per_probe = hyper["per_probe"][name] if hyper else None
-        metrics[f"hypercolumn_{name}_ci"] = _mean_interval(per_probe, case.seed)
+        pooled = [value for unit in units for value in unit[name]]
+        metrics[f"hypercolumn_{name}"] = float(np.mean(pooled)) if pooled else None
+        if name in ("psnr_db", "ssim"):
+            metrics[f"hypercolumn_{name}_ci"] = _mean_interval(pooled, case.seed)
     if hyper:
         metrics["probes"]["hypercolumn"] = {
             "train": hyper["train_probes"],

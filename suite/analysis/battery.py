@@ -20,7 +20,7 @@ import torch
 from .. import calibration
 from ..case import Case
 from ..methods import Stage, get_method
-from .analyse import border, image_metrics, periods
+from .analyse import border, image_metrics, periods, torch_infer
 from .linear import linear_analysis
 
 #: Input side of the battery's cases (the output is scale × this).
@@ -58,14 +58,6 @@ def case_of(method: str, size: int = SIZE, channels: int = 1, **params: Any) -> 
 
 def factory_case(function: str, size: int = SIZE, **keys: Any) -> Case:
     return case_of("factory", size=size, factory=f"suite.calibration:{function}", **keys)
-
-
-def torch_infer(model: torch.nn.Module):
-    def infer(x: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return model(torch.from_numpy(np.asarray(x, np.float32))).numpy()
-
-    return infer
 
 
 def measure(case: Case) -> dict[str, Any]:
@@ -237,4 +229,4 @@ def battery_record() -> list[dict[str, Any]]:
     return [{**asdict(row), "passed": row.passed} for row in battery()]
 
 
-__all__ = ["Row", "battery", "battery_record", "periods"]
+__all__ = ["Row", "battery", "battery_record", "periods", "torch_infer"]

@@ -29,6 +29,15 @@ def flat_ripple(output: np.ndarray, border: int, periods: list[int] | None = Non
     each channel's deviation from its mean over the RMS of the channel, energy weighted over
     channels: sqrt(Σ var / Σ mean square). 0: flat; a 2-D pattern alternating 4 : 2 : 2 : 1
     gives 0.436. For a linear case it equals ``linear.flat_ripple`` exactly."""
+    variance, mean_square = ripple_parts(output, border, periods)
+    return float(np.sqrt(variance / mean_square))
+
+
+def ripple_parts(
+    output: np.ndarray, border: int, periods: list[int] | None = None
+) -> tuple[float, float]:
+    """(Σ variance, Σ mean square) over the channels of the interior: the ripple's parts, which
+    pool over weight seeds by summing."""
     _finite(output)
     interior = output[..., border : output.shape[-2] - border, border : output.shape[-1] - border]
     if interior.shape[-1] < 2 or interior.shape[-2] < 2:
@@ -42,7 +51,7 @@ def flat_ripple(output: np.ndarray, border: int, periods: list[int] | None = Non
     mean_square = float((channels**2).mean(axis=(1, 2)).sum())
     if mean_square <= 0:
         raise MetricError("the output is zero on a constant input: ripple is undefined")
-    return float(np.sqrt(channels.var(axis=(1, 2)).sum() / mean_square))
+    return float(channels.var(axis=(1, 2)).sum()), mean_square
 
 
 def crop_to_periods(image: np.ndarray, periods: list[int]) -> np.ndarray:

@@ -79,7 +79,6 @@ register(
         (SIZE, GAIN),
         1e-4,
         ".3f",
-        interval=False,
     )
 )
 register(

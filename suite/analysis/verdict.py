@@ -8,7 +8,8 @@ Thresholds, justified by the calibration battery (``battery.py``; README, "Calib
   interpolators (bilinear, bicubic, Lanczos) as under 0.02; a 1% gain mismatch between phases
   reads about 0.4. A 1% modulation at the checkerboard frequency is near the contrast threshold
   of human vision at those frequencies.
-- ``flat_ripple`` ≤ 0.01: the same 1% on the flat field (std over RMS; exact, no interval).
+- ``flat_ripple`` ≤ 0.01: the same 1% on the flat field (std over RMS; exact for one weight
+  seed, so no interval unless the case pools ``seeds``).
 - ``phase_energy_pct`` ≤ 30: the phases' local detail energies differ by at most 30% (RMS).
   Linear interpolation itself reaches 24% at ×4 (its phases sit 1/8 and 3/8 of a pixel from the
   samples and smooth differently), bicubic and nearest ×4 7 to 8%; a Laplacian-sharpened phase

@@ -13,8 +13,8 @@ from suite.methods import Stage, get_method
 
 #: Analysing one 256×256 output (flat field, phase-locked pattern, spectral bands over the six
 #: probe photographs) on a 2-core machine, with and without the bootstrap intervals.
-TARGET_S = 1.0
-TARGET_WITH_INTERVALS_S = 2.0
+TARGET_S = 0.25
+TARGET_WITH_INTERVALS_S = 0.5
 
 
 @pytest.mark.parametrize(
