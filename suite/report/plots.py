@@ -108,7 +108,7 @@ def checkerboard_heatmap(ctx: ReportContext) -> plt.Figure:
     grid = cases[(cases["stages"] == 1) & cases["kernel"].notna() & (cases["scale"] > 1)]
     grid = grid.dropna(subset=["checkerboard_pct"])
     if grid.empty:
-        raise NoData("no single-stage case with a kernel has a checkerboard score")
+        raise NoData("no single-stage case with a kernel has a checkerboard pattern figure")
     # Odena's grid is one case file's kernels × strides: take the file with the most cells.
     cells = grid.groupby("file").apply(
         lambda g: len(g.drop_duplicates(["variant", "kernel", "scale"])), include_groups=False
