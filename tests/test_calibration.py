@@ -130,6 +130,23 @@ def test_the_checkerboard_figure_is_the_same_at_every_output_size(name, sizes):
     assert max(abs(np.array(found) / middle - 1)) <= 0.10, (name, found)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: factory_case("laplacian_phase", size=n, scale=2),
+        lambda n: case_of("transposed", size=n, kernel=3, stride=2),
+    ],
+    ids=["laplacian-phase", "random-transposed"],
+)
+def test_the_phase_energy_figure_is_the_same_at_every_output_size(make):
+    found = []
+    for output in OUTPUT_SIZES:
+        case = make(output // 2)
+        found.append(image_metrics(case, torch_infer(case.build()))[0]["phase_energy_pct"])
+    assert max(abs(np.array(found) / np.median(found) - 1)) <= 0.10, found
+
+
 def test_the_phase_mismatch_reads_its_closed_form():
     # A flat tile of gains (1.01, 1, 1, 1) under an image of mean μ: pattern RMS μ·std(tile);
     # over the output's RMS. Nearest keeps the input's mean at every phase.
