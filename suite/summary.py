@@ -12,6 +12,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from .analysis.registry import list_metrics
 from .analysis.verdict import VERDICTS
 from .runtimes import REFERENCE
 
@@ -46,6 +47,9 @@ def method_table(results: dict[str, Any]) -> Table:
     table.add_column("worst parity (rel)", justify="right")
     table.add_column("roofline", justify="right")
     table.add_column("free/undecided/artifacts", justify="right")
+    shown = [metric for metric in list_metrics() if metric.summary]
+    for metric in shown:
+        table.add_column(f"worst {metric.label}", justify="right")
     groups: dict[str, list[dict]] = defaultdict(list)
     for case in results["cases"]:
         groups[case["method"]].append(case)
@@ -80,6 +84,9 @@ def method_table(results: dict[str, Any]) -> Table:
         row.append(f"{_geomean(fractions):.1%}" if fractions else "–")
         verdicts = [((c.get("metrics") or {}).get("verdict") or {}).get("verdict") for c in cases]
         row.append("/".join(str(verdicts.count(v)) for v in VERDICTS))
+        for metric in shown:
+            values = [metric.value(c.get("metrics") or {}) for c in cases]
+            row.append(metric.format(metric.worst([v for v in values if v is not None])))
         table.add_row(*row)
     return table
 

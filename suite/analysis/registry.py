@@ -27,6 +27,8 @@ class Metric:
     path: str = ""
     #: whether a 95% interval ``<name>_ci`` is recorded beside it
     interval: bool = True
+    #: shown (its worst value per method) in the run's one-screen summary
+    summary: bool = False
 
     @property
     def key(self) -> str:
@@ -42,6 +44,16 @@ class Metric:
         if value is None or value != value:  # None or NaN
             return "–"
         return format(value, self.fmt)
+
+    def worst(self, values: list[float]) -> float | None:
+        """The worst of ``values`` by the figure's direction (largest |value| for signed ones)."""
+        if not values:
+            return None
+        if self.direction == HIGHER:
+            return min(values)
+        if self.direction == ZERO:
+            return max(values, key=abs)
+        return max(values)
 
     @property
     def caption(self) -> str:
@@ -92,6 +104,7 @@ register(
         (SIZE, GAIN, PROBE),
         0.05,
         ".2f",
+        summary=True,
     )
 )
 register(
@@ -144,6 +157,7 @@ register(
         (GAIN,),
         0.05,
         ".1f",
+        summary=True,
     )
 )
 register(

@@ -1,0 +1,46 @@
+"""The run's one-screen summary: its figure columns come from the metric registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from suite import summary
+from suite.analysis.registry import get_metric
+
+
+def test_the_run_summary_shows_the_registered_figures_worst_by_their_direction():
+    psnr, pattern = get_metric("hypercolumn_psnr_db"), get_metric("checkerboard_pct")
+    assert psnr.worst([20.0, 30.0]) == 20.0 and pattern.worst([0.1, 5.0]) == 5.0
+    assert get_metric("spectral_leakage_db").worst([3.0, -9.0]) == -9.0
+
+    def case(method, pct, db, verdict):
+        return {
+            "id": method,
+            "file": "f",
+            "method": method,
+            "status": "ok",
+            "error": None,
+            "runtimes": {},
+            "metrics": {
+                "checkerboard_pct": pct,
+                "hypercolumn_psnr_db": db,
+                "verdict": {"verdict": verdict},
+            },
+        }
+
+    results = {
+        "run": {
+            "id": "r",
+            "wall_s": 1.0,
+            "copy_bandwidth": {"gbs": None},
+            "options": {"runtimes": ["torch-cpu"]},
+        },
+        "cases": [case("a", 0.2, 30.0, "artifact_free"), case("a", 7.5, 21.0, "artifacts")],
+    }
+    console = Console(width=200, record=True)
+    console.print(summary.render(results, Path("results.json"), []))
+    text = console.export_text()
+    assert "worst checkerboard %" in text and "7.50" in text and "21.0" in text
+    assert "1/0/1" in text  # free / undecided / artifacts
