@@ -6,14 +6,14 @@ differently at each phase repeats with period s (period s·t for a stage followe
 scale t), and averaging the output over every position of the same phase keeps exactly that part:
 the *phase-locked pattern*. Two figures come from it, each per period family:
 
-- ``pattern_pct`` (first order): the pattern's RMS as a percentage of the output's RMS. A 3x3
-  stride-2 transposed convolution whose phases have unequal gains shows here; a pattern of a% of
-  the signal's RMS added to a clean output reads a%.
-- ``phase_energy_pct`` (second order): the local detail energy (the output minus a Gaussian blur,
-  squared) averaged per phase, its RMS deviation from the mean over phases, in percent of the
-  mean. Signal-dependent patterns show here even when every phase keeps a flat field flat: a
-  phase sharpened by a Laplacian carries more detail energy than the others. This is the
-  periodic-correlation idea of the resampling-detection literature (Popescu & Farid 2005;
+- ``checkerboard_pct`` (first order, ``pattern_percent``): the pattern's RMS as a percentage of the
+  output's RMS. A 3x3 stride-2 transposed convolution whose phases have unequal gains shows here; a
+  pattern of a% of the signal's RMS added to a clean output reads a%.
+- ``phase_energy_pct`` (second order, ``phase_energy_percent``): the local detail energy (the output
+  minus a Gaussian blur, squared) averaged per phase, its RMS deviation from the mean over phases,
+  in percent of the mean. Signal-dependent patterns show here even when every phase keeps a flat
+  field flat: a phase sharpened by a Laplacian carries more detail energy than the others. This is
+  the periodic-correlation idea of the resampling-detection literature (Popescu & Farid 2005;
   Kirchner 2008) reduced to one number. Interpolators whose phases mirror each other (nearest,
   bilinear and bicubic with half-pixel centres) keep the phases' energies equal.
 
@@ -175,16 +175,15 @@ def _excess(
     diagonal = gram.reshape(g, p, b, p, b)[:, np.arange(p), :, np.arange(p), :]  # (P, G, B, B)
     per_photo = np.einsum("...gpb,pgbc,...gpc->...gp", blocks, diagonal, blocks) / b**2
     if p > 1:
-        units, mean_square = p, total
-        squares = (photos * per_photo).sum(axis=-1) / p
+        units = p
+        squares = (photos * per_photo).sum(axis=-1) / p  # mean energy of a photograph's tile
     else:  # one photograph: its blocks are the units
-        units, mean_square = b, total
-        block_squares = np.einsum("...gpb,pgbb->...gp", blocks, diagonal)[..., 0]
-        squares = block_squares / b
-    spread = (squares - mean_square) * units / (units - 1)
+        units = b
+        squares = np.einsum("...gpb,pgbb->...gp", blocks, diagonal)[..., 0] / b
+    spread = (squares - total) * units / (units - 1)  # the units' sample variance
     if resampled:
         spread = spread * units / (units - 1)
-    return mean_square - spread / units
+    return total - spread / units
 
 
 def pattern_percent(tiles: PhaseTiles, draw: Draw | None = None) -> dict[int, np.ndarray | float]:
