@@ -86,8 +86,8 @@ def spectral_bands(
     w = min(output.shape[-1], reference.shape[-1])
     out_parts = np.split(output[..., :h, :w], units)
     ref_parts = np.split(reference[..., :h, :w], units)
+    freq, _ = square_rings(power_spectrum(out_parts[0]))
     out_rings = np.stack([square_rings(power_spectrum(part))[1] for part in out_parts])
-    freq, _ = square_rings(np.ones((h, w)))
     ref_rings = np.stack([square_rings(power_spectrum(part))[1] for part in ref_parts])
     anchor = freq <= 1 / (4 * scale)
     upper = (freq > 1 / (4 * scale)) & (freq <= 1 / (2 * scale))
@@ -95,15 +95,17 @@ def spectral_bands(
     if not (anchor.any() and upper.any() and above.any()):
         raise MetricError(f"output {h}x{w} is too small to split its spectrum at scale {scale}")
 
-    def figures(out_power: np.ndarray, ref_power: np.ndarray) -> tuple[float, float, np.ndarray]:
+    def figures(
+        out_power: np.ndarray, ref_power: np.ndarray
+    ) -> tuple[float, float, np.ndarray, np.ndarray]:
         if not (out_power[anchor] > 0).all() or not (ref_power > 0).all():
             raise MetricError("a spectrum has no power in a ring: the log ratio is undefined")
         out_db = 10 * np.log10(np.maximum(out_power, 1e-30) / out_power[anchor].mean())
         ref_db = 10 * np.log10(ref_power / ref_power[anchor].mean())
         difference = np.maximum(out_db - ref_db, FLOOR_DB)
-        return float(difference[upper].mean()), float(difference[above].mean()), out_db
+        return float(difference[upper].mean()), float(difference[above].mean()), out_db, ref_db
 
-    fidelity, leakage, out_db = figures(out_rings.sum(axis=0), ref_rings.sum(axis=0))
+    fidelity, leakage, out_db, ref_db = figures(out_rings.sum(axis=0), ref_rings.sum(axis=0))
     intervals = {}
     if replicates:
         rng = np.random.default_rng(0)
@@ -114,7 +116,6 @@ def spectral_bands(
             f"{name}_ci": [float(np.percentile(d, tail)), float(np.percentile(d, 100 - tail))]
             for name, d in zip(("fidelity", "leakage"), draws.T, strict=True)
         }
-    ref_db = 10 * np.log10(ref_rings.sum(axis=0) / ref_rings.sum(axis=0)[anchor].mean())
     step = max(1, len(freq) // CURVE_POINTS)
     return {
         "fidelity_db": fidelity,

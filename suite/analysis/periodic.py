@@ -173,9 +173,9 @@ def _excess(
     flat = weights.reshape(*weights.shape[:-2], pb)
     total = np.einsum("...gi,gij,...gj->...g", flat, gram, flat) / (p * b) ** 2
     diagonal = gram.reshape(g, p, b, p, b)[:, np.arange(p), :, np.arange(p), :]  # (P, G, B, B)
-    per_photo = np.einsum("...gpb,pgbc,...gpc->...gp", blocks, diagonal, blocks) / b**2
     if p > 1:
         units = p
+        per_photo = np.einsum("...gpb,pgbc,...gpc->...gp", blocks, diagonal, blocks) / b**2
         squares = (photos * per_photo).sum(axis=-1) / p  # mean energy of a photograph's tile
     else:  # one photograph: its blocks are the units
         units = b

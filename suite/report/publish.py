@@ -12,7 +12,7 @@ import numpy as np
 
 from ..analysis.samples import load_samples, write_samples
 from ..results import RESULTS_FILE, write_json_atomic
-from .render import Report, summary_markdown
+from .render import Report, fmt, summary_markdown
 
 PUBLISH_DIR = Path("results")
 #: The verdicts of the reference run a newer one replaced, kept to say what moved.
@@ -104,7 +104,7 @@ def verdicts_of(results: dict[str, Any]) -> dict[str, Any]:
         metrics = case.get("metrics") or {}
         if "verdict" in metrics:
             verdict = metrics["verdict"]["verdict"]
-            figures = f"pattern {_fmt(metrics.get('checkerboard_pct'))}%, ripple " + _fmt(
+            figures = f"pattern {fmt(metrics.get('checkerboard_pct'))}%, ripple " + fmt(
                 metrics.get("flat_ripple")
             )
         else:
@@ -113,13 +113,9 @@ def verdicts_of(results: dict[str, Any]) -> dict[str, Any]:
             if ripple is not None and score is not None:
                 clean = ripple <= OLD_RIPPLE and score <= OLD_CHECKERBOARD_DB
                 verdict = "artifact_free" if clean else "artifacts"
-            figures = f"checkerboard {_fmt(score)} dB, ripple {_fmt(ripple)}"
+            figures = f"checkerboard {fmt(score)} dB, ripple {fmt(ripple)}"
         found[case["id"]] = {"verdict": verdict, "figures": figures}
     return {"run": results["run"]["id"], "cases": found}
-
-
-def _fmt(value: Any) -> str:
-    return "–" if value is None else f"{value:.3g}"
 
 
 #: Why a verdict moves from the old rule (a point score in dB, no interval) to the new one.
