@@ -23,7 +23,8 @@ CASE_KEYS: dict[str, str] = {
     "seeds": "weight seeds the image figures and their intervals pool (seed, seed + 1, ...; "
     "default 1)",
     "tolerance": "parity override: {atol, rtol, reason}; reason is required",
-    "gate": "latency gate override: {min_effect, reason}; reason is required",
+    "gate": "latency gate override: {min_effect, slowdown, reason}; reason is required "
+    "(slowdown: an injected slowdown factor, for measuring what the gate catches)",
 }
 DEFAULT_SIZE = 64
 DEFAULT_CHANNELS = 1

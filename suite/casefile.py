@@ -34,6 +34,7 @@ leaves out, where the case's method uses them; a default no case uses is an erro
 from __future__ import annotations
 
 import itertools
+import math
 import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -47,6 +48,9 @@ from .methods.factory import FACTORY
 
 NOT_IN_DEFAULTS = ("id", "method", "stage")
 TOLERANCE_KEYS = ("atol", "rtol", "reason")
+#: ``slowdown``: the timing processes call the case ``slowdown`` times per call on average, a
+#: known slowdown for measuring what the latency gate catches (README, "How the gate times").
+GATE_KEYS = ("min_effect", "slowdown", "reason")
 
 
 def case_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -328,15 +332,23 @@ def _gate(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise ParamError("gate", "must be a table {min_effect = ..., reason = ...}")
     for key in value:
-        if key not in ("min_effect", "reason"):
-            raise ParamError(f"gate.{key}", "unknown key; allowed: min_effect, reason")
+        if key not in GATE_KEYS:
+            raise ParamError(f"gate.{key}", f"unknown key; allowed: {', '.join(GATE_KEYS)}")
     reason = value.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise ParamError("gate.reason", "an override must say why (reason = '...')")
-    effect = value.get("min_effect")
-    if isinstance(effect, bool) or not isinstance(effect, int | float) or effect <= 0:
-        raise ParamError("gate.min_effect", f"must be a number > 0, got {effect!r}")
-    return {"min_effect": float(effect), "reason": reason.strip()}
+    if "min_effect" not in value and "slowdown" not in value:
+        raise ParamError("gate", "give min_effect, slowdown or both")
+    gate: dict[str, Any] = {"reason": reason.strip()}
+    for key, low, high in (("min_effect", 0.0, math.inf), ("slowdown", 1.0, 100.0)):
+        if key in value:
+            number = value[key]
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                raise ParamError(f"gate.{key}", f"must be a number, got {number!r}")
+            if not low < number <= high and not (key == "slowdown" and number == low):
+                raise ParamError(f"gate.{key}", f"must be in ({low:g}, {high:g}], got {number!r}")
+            gate[key] = float(number)
+    return gate
 
 
 def _check_geometry(case: Case) -> None:

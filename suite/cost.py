@@ -1,5 +1,5 @@
-"""What a case costs in principle: FLOPs and the fewest bytes it must move; and what the machine
-can move: its measured memory-copy bandwidth, so that latency reads as a fraction of a roofline."""
+"""What a case costs in principle: FLOPs and the fewest bytes it must move (what the machine can
+do, its ceilings, is measured in ``bench/ceilings.py``)."""
 
 from __future__ import annotations
 
@@ -55,26 +55,3 @@ def _numel(shape: tuple[int, ...]) -> int:
     for dim in shape:
         total *= dim
     return total
-
-
-#: Bytes per buffer for the copy-bandwidth probe: well beyond any CPU's last-level cache.
-COPY_BYTES = 128 * 1024 * 1024
-
-
-def copy_buffers(threads: int) -> tuple[torch.Tensor, torch.Tensor]:
-    torch.set_num_threads(threads)
-    source = torch.ones(COPY_BYTES // BYTES_PER_ELEMENT)
-    return source, torch.empty_like(source)
-
-
-def roofline(bytes_moved: int, flops: int, median_s: float, copy_gbs: float | None) -> dict:
-    """Achieved rates, and the memory-roofline time (bytes / copy bandwidth) over the latency:
-    1.0 means the case ran as fast as the machine can stream its bytes."""
-    achieved = {
-        "achieved_gbs": bytes_moved / median_s / 1e9,
-        "achieved_gflops": flops / median_s / 1e9,
-        "roofline_fraction": None,
-    }
-    if copy_gbs:
-        achieved["roofline_fraction"] = (bytes_moved / (copy_gbs * 1e9)) / median_s
-    return achieved

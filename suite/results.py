@@ -13,9 +13,10 @@ import jsonschema
 
 from .errors import UsageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESULTS_FILE = "results.json"
-BENCHMARK_FILE = "benchmark.json"
+#: pytest-benchmark's JSON of each timing process, in the run folder
+TIMING_DIR = "timing"
 
 
 @cache
@@ -72,4 +73,15 @@ def load_run(run_dir: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}: not valid JSON: {exc}") from None
     except jsonschema.ValidationError as exc:
+        version = _version(path)
+        if isinstance(version, int) and version != SCHEMA_VERSION:
+            raise UsageError(
+                f"{path}: schema_version {version}, this suite reads {SCHEMA_VERSION}: "
+                "run the cases again with this suite"
+            ) from None
         raise UsageError(f"{path}: does not follow the results schema: {exc.message}") from None
+
+
+def _version(path: Path) -> Any:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data.get("schema_version") if isinstance(data, dict) else None

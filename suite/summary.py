@@ -14,6 +14,7 @@ from rich.text import Text
 
 from .analysis.registry import list_metrics
 from .analysis.verdict import VERDICTS
+from .results import TIMING_DIR
 from .runtimes import REFERENCE
 
 STATUSES = ("ok", "mismatch", "failed", "skipped")
@@ -101,16 +102,40 @@ def largest_errors(results: dict[str, Any], count: int = 3) -> list[tuple[str, s
     return sorted(found, key=lambda item: item[2]["max_rel_err"], reverse=True)[:count]
 
 
+def timing_line(run: dict[str, Any]) -> str:
+    timing = run["timing"]
+    done, planned = timing["processes_done"], timing["processes"]
+    text = f"timed in {done} fresh process{'es' if done != 1 else ''}"
+    return text + (f" of {planned} planned" if done != planned else "")
+
+
+def ceilings_line(ceilings: dict[str, Any] | None) -> str:
+    if not ceilings:
+        return "machine ceilings not measured"
+    copy = [row["median"] for row in ceilings["copy_gbs"].values()]
+    gemm = ceilings.get("gemm_gflops")
+    return f"copy {min(copy):.0f}-{max(copy):.0f} GB/s by working set" + (
+        f", GEMM {gemm['median']:.0f} GFLOP/s" if gemm else ""
+    )
+
+
+def over_the_roofline(results: dict[str, Any]) -> list[str]:
+    """Timings faster than the roofline allows: the bound is wrong there, not physics."""
+    return [
+        f"{case['id']} · {name} ({r['roofline_fraction']:.0%})"
+        for case in results["cases"]
+        for name, r in case["runtimes"].items()
+        if (r.get("roofline_fraction") or 0) > 1
+    ]
+
+
 def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
     cases = results["cases"]
     counts = ", ".join(f"{sum(c['status'] == s for c in cases)} {s}" for s in STATUSES)
     run = results["run"]
-    bandwidth = run["copy_bandwidth"]["gbs"]
     head = Text(
         f"run {run['id']}: {len(cases)} cases: {counts}; {run['wall_s']:.0f} s; "
-        f"memory copy {bandwidth:.1f} GB/s"
-        if bandwidth
-        else "memory copy not measured"
+        f"{timing_line(run)}; {ceilings_line(run.get('ceilings'))}"
     )
     parts: list[Any] = [head, method_table(results)]
     battery = run.get("calibration") or []
@@ -118,6 +143,13 @@ def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
         passed = sum(row["passed"] for row in battery)
         parts.append(
             Text(f"calibration: {passed} of {len(battery)} known answers within tolerance")
+        )
+    if over := over_the_roofline(results):
+        parts.append(
+            Text(
+                "over 100% of the roofline (the bound is wrong there): " + ", ".join(over),
+                style="yellow",
+            )
         )
     errors = largest_errors(results)
     if errors:
@@ -142,7 +174,7 @@ def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
             lines.append(f"  ... and {len(problems) - MAX_PROBLEM_LINES} more in results.json")
         lines.extend(f"  internal error: {crash}" for crash in crashes)
         parts.append(Text("\n".join(lines)))
-    written = [str(path), str(path.with_name("benchmark.json"))]
+    written = [str(path), str(path.with_name(TIMING_DIR)) + "/"]
     if path.with_name("errors.log").exists():
         written.append(str(path.with_name("errors.log")))
     parts.append(Text("wrote " + ", ".join(written)))

@@ -310,6 +310,16 @@ def test_default_case_files_load():
     assert len(ids) == len(cases)
 
 
+def test_the_gate_and_timing_case_files_load():
+    """The gate's cases, and the latency study's (small, large, the injected slowdown)."""
+    gate = load_cases(["cases/gate"])
+    timing = load_cases(["cases/timing"])
+    assert len(gate) == 6 and len(timing) == 11
+    assert {c.id for c in gate}.isdisjoint(c.id for c in timing)
+    (slowdown,) = [c for c in timing if c.id == "slowdown"]
+    assert slowdown.gate["slowdown"] == 1.0
+
+
 def test_factory_case_builds_the_named_module(write_cases):
     path = write_cases(
         """
@@ -355,3 +365,27 @@ def test_gate_override_needs_a_reason(write_cases):
     assert problems(path) == [
         f"{path}: case 'x': gate.reason: an override must say why (reason = '...')"
     ]
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ('{ slowdown = 0.5, reason = "r" }', "gate.slowdown: must be in (1, 100], got 0.5"),
+        ('{ slowdown = "2", reason = "r" }', "gate.slowdown: must be a number, got '2'"),
+        ('{ min_effect = 0, reason = "r" }', "gate.min_effect: must be in (0, inf], got 0"),
+        ('{ reason = "r" }', "gate: give min_effect, slowdown or both"),
+        ('{ speedup = 2, reason = "r" }', "gate.speedup: unknown key; allowed: min_effect,"),
+    ],
+)
+def test_gate_table_errors_are_one_line(write_cases, table, expected):
+    path = write_cases(f'[[case]]\nid = "x"\nmethod = "interpolate"\ngate = {table}\n')
+    (line,) = problems(path)
+    assert line.startswith(f"{path}: case 'x': {expected}"), line
+
+
+def test_an_injected_slowdown_of_one_is_the_plain_case(write_cases):
+    path = write_cases(
+        '[[case]]\nid = "x"\nmethod = "interpolate"\ngate = { slowdown = 1, reason = "study" }\n'
+    )
+    (case,) = load_cases([path])
+    assert case.gate == {"slowdown": 1.0, "reason": "study"}

@@ -10,16 +10,18 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from suite.results import load_results, validate, write_json_atomic
+from suite.errors import UsageError
+from suite.results import load_results, load_run, validate, write_json_atomic
 
 COMMITTED = sorted(Path("results").rglob("results.json"))
 
 
 def test_schema_refuses_a_wrong_version_and_status(quick_run):
-    results = copy.deepcopy(quick_run["results"])
-    results["schema_version"] = 2
-    with pytest.raises(jsonschema.ValidationError):
-        validate(results)
+    for version in (1, 3):  # 1: rounds pooled in one process, before the timing processes
+        results = copy.deepcopy(quick_run["results"])
+        results["schema_version"] = version
+        with pytest.raises(jsonschema.ValidationError):
+            validate(results)
     results = copy.deepcopy(quick_run["results"])
     results["cases"][0]["status"] = "fine"
     with pytest.raises(jsonschema.ValidationError):
@@ -42,3 +44,15 @@ def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path):
 @pytest.mark.parametrize("path", COMMITTED, ids=str)
 def test_committed_results_follow_the_schema(path):
     load_results(path)
+
+
+def test_a_results_file_of_another_version_is_one_line(quick_run, tmp_path):
+    results = copy.deepcopy(quick_run["results"])
+    results["schema_version"] = 1
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    with pytest.raises(UsageError) as err:
+        load_run(tmp_path)
+    assert err.value.lines == [
+        f"{tmp_path / 'results.json'}: schema_version 1, this suite reads 2: run the cases again "
+        "with this suite"
+    ]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 from torch import nn
 
-from suite.bench.session import BenchSession, Options
-from suite.casefile import load_cases
+from suite.bench import worker
+from suite.bench.ceilings import bandwidth_at
+from suite.cli import main as cli
 from suite.layers import Interpolate
 from suite.methods import _REGISTRY
 from suite.methods.base import SCALE, Method
@@ -53,7 +53,11 @@ def test_run_records_machine_versions_and_bandwidth(quick_run):
     assert run["machine"]["threads"] >= 1
     assert run["versions"]["torch"].startswith("2.13.0")
     assert run["versions"]["opset"] == "20"
-    assert run["copy_bandwidth"]["gbs"] > 0.1
+    assert run["timing"]["processes_done"] == run["timing"]["processes"] == 1  # --quick
+    assert run["timing"]["cut_short"] is None
+    ceilings = run["ceilings"]
+    assert len(ceilings["copy_gbs"]) == 7 and ceilings["gemm_gflops"]["median"] > 0.1
+    assert all(row["min"] <= row["median"] <= row["max"] for row in ceilings["copy_gbs"].values())
 
 
 def test_gpu_runtimes_are_skipped_with_reasons_on_a_cpu_machine(quick_run):
@@ -67,8 +71,8 @@ def test_gpu_runtimes_are_skipped_with_reasons_on_a_cpu_machine(quick_run):
             assert entry["status"] == "skipped" and entry["reason"]
 
 
-def test_benchmark_json_sits_beside_results(quick_run):
-    data = json.loads((quick_run["out"] / "benchmark.json").read_text())
+def test_each_timing_process_keeps_its_benchmark_json(quick_run):
+    data = json.loads((quick_run["out"] / "timing" / "benchmark-process1.json").read_text())
     names = {
         (b["extra_info"].get("case"), b["extra_info"].get("runtime")) for b in data["benchmarks"]
     }
@@ -77,13 +81,18 @@ def test_benchmark_json_sits_beside_results(quick_run):
 
 
 def test_roofline_figures_are_consistent(quick_run):
-    bandwidth = quick_run["results"]["run"]["copy_bandwidth"]["gbs"]
+    ceilings = quick_run["results"]["run"]["ceilings"]
+    peak = ceilings["gemm_gflops"]["median"] * 1e9
     for case in quick_run["results"]["cases"]:
         entry = case["runtimes"]["ort-cpu"]
-        total = case["cost"]["bytes"]["total"]
-        median = entry["latency"]["median_s"]
+        total, flops = case["cost"]["bytes"]["total"], case["cost"]["flops"]
+        median = entry["latency"]["fastest_session_s"]
+        assert median <= entry["latency"]["median_s"]
         assert entry["achieved_gbs"] == pytest.approx(total / median / 1e9)
-        assert entry["roofline_fraction"] == pytest.approx(total / (bandwidth * 1e9) / median)
+        memory_s = total / (bandwidth_at(ceilings, total) * 1e9)
+        bound_s = max(memory_s, flops / peak)
+        assert entry["roofline_fraction"] == pytest.approx(bound_s / median)
+        assert entry["roofline_bound"] == ("memory" if memory_s >= flops / peak else "compute")
 
 
 def test_second_run_exports_nothing(quick_run, tmp_path, export_cache, run_suite):
@@ -199,7 +208,7 @@ def test_bad_case_file_exits_2_with_one_line_and_writes_nothing(write_cases, tmp
             "error: --runtimes: unknown runtime 'ort-warp'; known: torch-cpu,",
         ),
         (["--threads", "0"], "error: --threads: must be >= 1, got 0"),
-        (["--pass-gap", "-1"], "error: --pass-gap: must be between 0 and 3600 seconds, got -1.0"),
+        (["--processes", "0"], "error: --processes: must be between 1 and 100, got 0"),
     ],
 )
 def test_bad_options_exit_2(args, message, write_cases, tmp_path, capsys, run_suite):
@@ -235,31 +244,6 @@ def test_list_shows_every_expanded_case(capsys):
     assert "lecture-bilinear-mix-448" in printed
 
 
-class _Stages:
-    """A progress display that keeps what it was told."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def stage(self, case_id: str, text: str, is_case: bool = True) -> None:
-        self.lines.append(f"{case_id}: {text}")
-
-
-def test_a_timing_pass_starts_no_sooner_than_the_gap_after_the_last(tmp_path, write_cases):
-    (case,) = load_cases([write_cases('[[case]]\nid = "x"\nmethod = "interpolate"\n')])
-    options = Options(False, 1, [], tmp_path, tmp_path, pass_gap_s=0.3)
-    stages = _Stages()
-    session = BenchSession([case], options, stages)
-    just_now = {"pass_starts_s": [time.monotonic() - session.started]}
-    started = time.perf_counter()
-    session._keep_pass_gap(case, "ort-cpu", just_now)
-    assert time.perf_counter() - started >= 0.29  # sleep() never returns early
-    assert stages.lines == ["x: ort-cpu · 1 s to the next timing pass"]
-    long_ago = {"pass_starts_s": [time.monotonic() - session.started - 0.5]}
-    session._keep_pass_gap(case, "ort-cpu", long_ago)
-    assert len(stages.lines) == 1  # no wait, so nothing to say
-
-
 class _BrokenYardstick:
     id = "yardstick"
     file = "yardstick.toml"
@@ -271,15 +255,47 @@ class _BrokenYardstick:
 def test_without_a_yardstick_cases_are_timed_alone_and_the_log_says_why(
     monkeypatch, write_cases, tmp_path, export_cache, run_suite
 ):
-    monkeypatch.setattr("suite.bench.session.yardstick_case", _BrokenYardstick)
+    """A timing process whose yardstick will not build: its cases are timed alone."""
     path = write_cases('[[case]]\nid = "x"\nmethod = "interpolate"\nsize = 16\n')
     out = tmp_path / "run"
     args = ["--out", str(out), "--quick", "--runtimes", "ort-cpu", "--cache", str(export_cache)]
     assert run_suite(str(path), *args) == 0
-    (case,) = json.loads((out / "results.json").read_text())["cases"]
-    assert case["status"] == "ok"
+    # The timing process again, in this process, where the yardstick can be broken.
+    monkeypatch.setattr("suite.bench.session.yardstick_case", _BrokenYardstick)
+    spec = json.loads((out / "timing" / "process1.spec.json").read_text())
+    spec["result"] = str(tmp_path / "again.json")
+    (tmp_path / "again.spec.json").write_text(json.dumps(spec))
+    assert worker.main([str(tmp_path / "again.spec.json")]) == 0
+    latencies = json.loads((tmp_path / "again.json").read_text())["latencies"]["x"]
     for runtime in ("torch-cpu", "ort-cpu"):
-        latency = case["runtimes"][runtime]["latency"]
+        latency = latencies[runtime]
         assert latency["rounds"] == 5 and "yardstick_s" not in latency
-    log = (out / "errors.log").read_text()
+    log = (out / "timing" / "errors.log").read_text()
     assert "case 'yardstick': yardstick" in log and "the yardstick would not build" in log
+
+
+def test_a_timing_process_that_fails_cuts_the_timing_short(
+    write_cases, tmp_path, export_cache, run_suite, capsys
+):
+    """A child that dies: the run keeps what finished, says so, exits 1, and neither baseline
+    nor gate accepts it (one line, exit 2)."""
+    path = write_cases(
+        '[[case]]\nid = "x"\nmethod = "factory"\nfactory = "factories:dies_when_timed"\nsize = 16\n'
+    )
+    out = tmp_path / "run"
+    args = ["--out", str(out), "--processes", "2", "--runtimes", "ort-cpu"]
+    assert run_suite(str(path), *args, "--cache", str(export_cache)) == 1
+    results = json.loads((out / "results.json").read_text())
+    timing = results["run"]["timing"]
+    assert timing["processes_done"] == 0 and timing["processes"] == 2
+    assert timing["cut_short"].startswith("timing process 1 of 2: exited with")
+    assert "timing cut short" in capsys.readouterr().out
+    assert results["cases"][0]["runtimes"]["ort-cpu"]["latency"] is None
+    for command in (
+        ["baseline", str(out), str(out), str(out), "--out", str(tmp_path / "b.json")],
+        ["gate", str(out), "--baseline", "results/baselines/gate-quick.json"],
+    ):
+        capsys.readouterr()
+        assert cli(command) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "the run's timing was cut short" in err[0], err

@@ -34,7 +34,8 @@ def test_the_run_summary_shows_the_registered_figures_worst_by_their_direction()
         "run": {
             "id": "r",
             "wall_s": 1.0,
-            "copy_bandwidth": {"gbs": None},
+            "timing": {"processes": 5, "processes_done": 5},
+            "ceilings": None,
             "options": {"runtimes": ["torch-cpu"]},
         },
         "cases": [case("a", 0.2, 30.0, "artifact_free"), case("a", 7.5, 21.0, "artifacts")],

@@ -1,20 +1,21 @@
-"""The bench's pytest items. Collected only by ``python -m suite run``, which passes this file.
+"""The bench's pytest items, collected only by the bench's own sessions (``BenchSession``).
 
-Items run in file order: the cases first, then the copy-bandwidth probe. The probe moves
-2 × 128 MiB; run first, it left the next case measurably slower on 2-core machines.
+In the run's process the case items build, export, check and analyse; in a timing process
+(``worker.py``) they time, a session per item, and the ceiling items measure the machine after
+the cases (a 256 MiB copy run first left the next case measurably slower on 2-core machines).
 """
 
 from __future__ import annotations
 
 
 def test_case(bench_target, bench_session, benchmark):
-    case_id, runtime, timing_pass = bench_target
-    if timing_pass == 0:
+    case_id, runtime, session_index = bench_target
+    if session_index == 0:
         bench_session.run_runtime(case_id, runtime, benchmark)
     else:
         bench_session.time_again(case_id, runtime, benchmark)
 
 
-def test_copy_bandwidth(bench_session, benchmark):
-    """The machine's memory-copy bandwidth, in the same run as the cases it is a roofline for."""
-    bench_session.measure_copy_bandwidth(benchmark)
+def test_ceiling(ceiling, bench_session, benchmark):
+    """One of the machine's ceilings, in the same process as the timings it bounds."""
+    bench_session.measure_ceiling(ceiling, benchmark)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from . import ceilings
 from .session import BenchSession
 
 
@@ -12,22 +13,27 @@ class BenchPlugin:
         self.session = session
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        session = self.session
+        timing = session.options.role == "time"
         if "bench_target" in metafunc.fixturenames:
-            # Plain strings, so that pytest-benchmark's JSON records them readably. The first pass
-            # runs everything; later passes only time again (see Timing in session.py).
-            session = self.session
+            # Plain strings, so that pytest-benchmark's JSON records them readably. The first
+            # session runs everything; later ones only time again (see Timing in session.py).
             targets = [(c.id, r, 0) for c in session.cases for r in session.runtimes]
-            targets += [
-                (c.id, r, index)
-                for index in range(1, session.timing.passes)
-                for c in session.cases
-                for r in session.timed_runtimes
-            ]
+            if timing:
+                targets += [
+                    (c.id, r, index)
+                    for index in range(1, session.timing.sessions)
+                    for c in session.cases
+                    for r in session.timed_runtimes
+                ]
             metafunc.parametrize(
                 "bench_target",
                 targets,
-                ids=[f"{c}::{r}" + (f"::pass{i + 1}" if i else "") for c, r, i in targets],
+                ids=[f"{c}::{r}" + (f"::session{i + 1}" if i else "") for c, r, i in targets],
             )
+        if "ceiling" in metafunc.fixturenames:
+            names = ceilings.ceiling_names() if timing else []
+            metafunc.parametrize("ceiling", names, ids=names)
 
     @pytest.fixture
     def bench_session(self) -> BenchSession:

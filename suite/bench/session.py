@@ -4,6 +4,7 @@ that fails is recorded as ``failed`` with the error's first line and the other c
 from __future__ import annotations
 
 import math
+import os
 import time
 import traceback
 from dataclasses import dataclass, field, replace
@@ -16,45 +17,53 @@ import numpy as np
 from ..analysis.analyse import image_metrics, reference_metrics
 from ..analysis.samples import case_samples, hypercolumn_samples
 from ..case import Case
-from ..cost import COPY_BYTES, copy_buffers, count_bytes, count_flops, roofline
+from ..cost import count_bytes, count_flops
 from ..export import export_case
 from ..parity import NonFiniteOutput, bound_for, check_finite, compare
 from ..runtimes import REFERENCE, Prepared, RuntimeSkipped, get_runtime
+from . import ceilings
+from .medians import run_figure, session_medians
 from .progress import Progress
 from .yardstick import yardstick_case
 
 #: IQR / median above this marks a latency as noisy.
 NOISY_IQR = 0.10
+#: Set to 1 to let the bench's pytest sessions print their own report (for debugging the bench).
+DEBUG_ENV = "UPSAMPLING_BENCH_DEBUG"
 
 
 @dataclass(frozen=True)
 class Timing:
-    """pytest-benchmark in pedantic mode: a fixed number of rounds, each repeating the call enough
-    times to last ``min_round_s`` (so that the timer's resolution never matters), after warm-up
-    rounds that are not recorded (allocator, thread pools, oneDNN primitive caches).
+    """pytest-benchmark in pedantic mode: ``rounds`` rounds per session, each repeating the call
+    enough times to last ``min_round_s`` (so that the timer's resolution never matters), after
+    warm-up rounds that are not recorded (allocator, thread pools, oneDNN primitive caches).
 
-    The rounds are split over ``passes`` passes through the whole run: on shared machines the
-    machine slows down for seconds at a time, and rounds taken back to back would all fall into
-    one such episode; spread out, an episode touches a fifth of them and the median holds. A
-    short run sweeps its passes in seconds, inside one episode, so a case's passes start at
-    least ``min_pass_gap_s`` apart (episodes of 10-15 s were seen on this project's 2-core
-    machines); a long run never waits. Five passes rather than three: a small onnxruntime case
-    was seen slow in up to 4 of 15 passes, and the gate wants a regression in every pass."""
+    The rounds are taken in ``processes`` fresh timing processes, one after another, each loading
+    ``sessions`` fresh sessions per case and runtime in turn. Rounds inside one process are not
+    independent: a slow spell of a shared machine (10 s to a minute or more, at up to twice the
+    time, on this project's 2-core machines) shifts whole sessions and processes together. The
+    gate therefore compares whole runs, each summarised by its fastest session, which the spells
+    spread over a minute of fresh processes almost never all reach (``gate/latency.py``)."""
 
     rounds: int
+    sessions: int
+    processes: int
     min_round_s: float
     warmup_rounds: int
-    passes: int
-    min_pass_gap_s: float = 0.0
 
-    @property
-    def rounds_per_pass(self) -> int:
-        return max(1, self.rounds // self.passes)
+    def describe(self) -> dict[str, Any]:
+        return {
+            "rounds": self.rounds,
+            "sessions": self.sessions,
+            "processes": self.processes,
+            "min_round_s": self.min_round_s,
+            "warmup_rounds": self.warmup_rounds,
+        }
 
 
 TIMINGS = {
-    "default": Timing(30, 5e-3, 3, passes=5, min_pass_gap_s=15.0),
-    "quick": Timing(5, 1e-3, 1, passes=1),
+    "default": Timing(rounds=5, sessions=2, processes=5, min_round_s=5e-3, warmup_rounds=3),
+    "quick": Timing(rounds=5, sessions=1, processes=1, min_round_s=1e-3, warmup_rounds=1),
 }
 
 
@@ -65,8 +74,24 @@ class Options:
     runtimes: list[str]
     cache_dir: Path
     out_dir: Path
-    #: overrides the timing's ``min_pass_gap_s`` (tests that never look at latency pass 0)
-    pass_gap_s: float | None = None
+    #: overrides the timing's ``processes``
+    processes: int | None = None
+    #: ``analyse``: the run's own process (build, export, parity, metrics; no timing);
+    #: ``time``: a timing process (build, export from the cache, parity, timing; no metrics)
+    role: str = "analyse"
+    #: False: build, export, check and time only (latency studies); no figures, no samples
+    analyse: bool = True
+
+    @property
+    def analyses(self) -> bool:
+        return self.role == "analyse" and self.analyse
+
+    @property
+    def timing(self) -> Timing:
+        timing = TIMINGS["quick" if self.quick else "default"]
+        if self.processes is not None:
+            timing = replace(timing, processes=self.processes)
+        return timing
 
 
 @dataclass
@@ -83,7 +108,7 @@ class CaseState:
     reference_loaded: Any = None
     #: pictures for the report (``analysis.samples``), by name
     samples: dict[str, np.ndarray] = field(default_factory=dict)
-    #: the runtimes timed again in later passes (each pass loads a fresh session)
+    #: per case, the runtimes a timing process times again (each session loads afresh)
     steps: dict[str, Any] = field(default_factory=dict)
     runtimes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -104,17 +129,38 @@ def _summary(data: list[float], iterations: int) -> dict[str, Any]:
     }
 
 
-def _merge(first: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
-    """One latency from the rounds of several passes (kept in pass order: the gate looks at
-    each pass on its own)."""
+def merge_latencies(parts: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """One latency from the rounds of several sessions (``key="sessions"``) or processes
+    (``key="processes"``), kept in order so that each part can be looked at on its own."""
     merged = _summary(
-        first["data_s"] + later["data_s"], max(first["iterations"], later["iterations"])
+        [t for part in parts for t in part["data_s"]], max(p["iterations"] for p in parts)
     )
-    for series in ("yardstick_s", "pass_starts_s"):
-        if series in first and series in later:
-            merged[series] = first[series] + later[series]
-    merged["passes"] = first.get("passes", 1) + later.get("passes", 1)
+    for series in ("yardstick_s", "starts_s"):
+        if all(series in part for part in parts):
+            merged[series] = [x for part in parts for x in part[series]]
+    merged[key] = sum(part.get(key, 1) for part in parts)
+    if key == "processes":
+        merged["sessions"] = parts[0].get("sessions", 1)
+        sessions = session_medians(merged["data_s"], merged["processes"], merged["sessions"])
+        merged["fastest_session_s"] = run_figure(sessions)
     return merged
+
+
+def slowed(step, factor: float):
+    """``step`` called ``factor`` times per call on average (``gate.slowdown`` of a case): a known
+    slowdown, exact over a round, on every runtime alike."""
+    if factor == 1.0:
+        return step
+    owed = 0.0
+
+    def call() -> None:
+        nonlocal owed
+        owed += factor
+        while owed >= 1.0:
+            step()
+            owed -= 1.0
+
+    return call
 
 
 def _calls_per_round(step, min_round_s: float) -> int:
@@ -150,19 +196,18 @@ class BenchSession:
         self.cases = cases
         self.options = options
         self.runtimes = list(options.runtimes)
-        #: the runtimes a later timing pass measures again
+        #: the runtimes a timing process measures
         self.timed_runtimes = [
             n for n in self.runtimes if get_runtime(n).timed and not get_runtime(n).unavailable()
         ]
         self.progress = progress
         self.states = {case.id: CaseState(case, case.describe()) for case in cases}
-        self.copy_bandwidth: dict[str, Any] = {
-            "gbs": None,
-            "bytes": 2 * COPY_BYTES,
-            "latency": None,
-        }
+        #: a timing process: each ceiling's rate as measured here (``ceilings.py``)
+        self.ceilings: dict[str, float] = {}
+        #: the run: the ceilings over its timing processes (``ceilings.summarise``)
+        self.run_ceilings: dict[str, Any] | None = None
         self.crashes: list[str] = []
-        #: ``time.monotonic`` at the start; passes record when they began relative to it
+        #: ``time.monotonic`` at the start; sessions record when they began relative to it
         self.started = time.monotonic()
         self.log_path = options.out_dir / "errors.log"
         #: the yardstick made ready for the runtimes, or why it could not be
@@ -216,6 +261,8 @@ class BenchSession:
             state.error = f"{stage}: {_first_line(exc)}"
             self._log(case, stage, exc)
             return
+        if not self.options.analyses:
+            return  # a timing process (the run's own process analyses), or --no-analysis
         self.progress.stage(case.id, "analyse")
         pictures: dict[str, np.ndarray] = {}
         try:
@@ -266,12 +313,11 @@ class BenchSession:
                 "latency": None,
             }
             result.pop("within_tolerance")
-            if runtime.timed:
+            if runtime.timed and self.options.role == "time":
                 self.progress.stage(case.id, f"{name} · time")
-                result["latency"] = self._time_pass(benchmark, loaded.step, case, name)
-                if self.timing.passes > 1:
-                    state.steps[name] = runtime
-            if runtime.analysed and name != REFERENCE:
+                result["latency"] = self._time_session(benchmark, loaded.step, case, name)
+                state.steps[name] = runtime
+            if runtime.analysed and name != REFERENCE and self.options.analyses:
                 self.progress.stage(case.id, f"{name} · analyse")
                 result["metrics"] = self._runtime_metrics(state, loaded, bound)
         except RuntimeSkipped as exc:
@@ -284,47 +330,34 @@ class BenchSession:
         state.runtimes[name] = result
 
     def time_again(self, case_id: str, name: str, benchmark) -> None:
-        """A later timing pass: more rounds of a runtime that ran and was timed in the first."""
+        """A later session of a timing process: more rounds of a runtime timed in the first."""
         state = self.states[case_id]
         runtime = state.steps.get(name)
         result = state.runtimes.get(name)
         if runtime is None or not result or not result.get("latency"):
             return
         self.progress.stage(case_id, f"{name} · time again")
-        # A fresh session each pass: a session's own buffers can land on a slow layout for its
-        # whole life (seen: one onnxruntime session 2.4x slower in every pass it served), which
-        # a single session per case would turn into a false regression.
+        # A fresh session each time: a session's own buffers can land on a slow layout for its
+        # whole life (seen: one onnxruntime session 2.4x slower in every round it served).
         try:
             step = runtime.load(state.prepared).step
-        except Exception as exc:  # it loaded in the first pass; a failure now is recorded
-            result["reason"] = f"{name}: a later timing pass could not load it: {_first_line(exc)}"
+        except Exception as exc:  # it loaded for the first session; a failure now is recorded
+            result["reason"] = f"{name}: a later session could not load: {_first_line(exc)}"
             self._log(state.case, name, exc)
             return
-        self._keep_pass_gap(state.case, name, result["latency"])
-        more = self._time_pass(benchmark, step, state.case, name)
-        result["latency"] = _merge(result["latency"], more)
+        more = self._time_session(benchmark, step, state.case, name)
+        result["latency"] = merge_latencies([result["latency"], more], "sessions")
 
-    def _keep_pass_gap(self, case: Case, name: str, latency: dict[str, Any]) -> None:
-        """Wait until this case's previous pass on this runtime began ``min_pass_gap_s`` ago."""
-        began = self.started + latency["pass_starts_s"][-1]
-        wait = began + self.timing.min_pass_gap_s - time.monotonic()
-        if wait > 0:
-            self.progress.stage(case.id, f"{name} · {math.ceil(wait)} s to the next timing pass")
-            time.sleep(wait)
-
-    def _time_pass(self, benchmark, step, case: Case, name: str) -> dict[str, Any]:
-        """One timing pass, with when it began (seconds into the run)."""
+    def _time_session(self, benchmark, step, case: Case, name: str) -> dict[str, Any]:
+        """One session's rounds, with when they began (seconds into the process)."""
         began = time.monotonic()
         latency = self._time(benchmark, step, case, name)
-        latency["pass_starts_s"] = [began - self.started]
+        latency["starts_s"] = [began - self.started]
         return latency
 
     @property
     def timing(self) -> Timing:
-        timing = TIMINGS["quick" if self.options.quick else "default"]
-        if self.options.pass_gap_s is not None:
-            timing = replace(timing, min_pass_gap_s=self.options.pass_gap_s)
-        return timing
+        return self.options.timing
 
     def _runtime_metrics(self, state: CaseState, loaded, bound) -> dict[str, Any]:
         """The image metrics on this runtime's own outputs, and whether those outputs stay within
@@ -349,8 +382,9 @@ class BenchSession:
         benchmark.extra_info.update({"case": case.id, "runtime": runtime})
         yardstick = self._load_yardstick(case, runtime)
         if yardstick is None:
-            return self._time_plain(benchmark, step)
+            return self._time_plain(benchmark, slowed(step, (case.gate or {}).get("slowdown", 1.0)))
         timing = self.timing
+        step = slowed(step, (case.gate or {}).get("slowdown", 1.0))
         calls = _calls_per_round(step, timing.min_round_s)
         yardstick_calls = _calls_per_round(yardstick, timing.min_round_s)
         yardstick_rounds: list[float] = []
@@ -366,19 +400,19 @@ class BenchSession:
                 step()
 
         # A setup function rules out pytest-benchmark's own iterations: one round is one call of
-        # round_of_calls, and benchmark.json says how many calls that is.
+        # round_of_calls, and the timing process's benchmark JSON says how many calls that is.
         benchmark.extra_info["calls_per_round"] = calls
         benchmark.pedantic(
             round_of_calls,
             setup=time_yardstick,
-            rounds=timing.rounds_per_pass,
+            rounds=timing.rounds,
             warmup_rounds=timing.warmup_rounds,
         )
         time_yardstick()  # closes the bracket around the last round
         around = yardstick_rounds[timing.warmup_rounds :]
         latency = _summary([t / calls for t in benchmark.stats.stats.data], calls)
         latency["yardstick_s"] = [(a + b) / 2 for a, b in pairwise(around)]
-        latency["passes"] = 1
+        latency["sessions"] = 1
         return latency
 
     def _load_yardstick(self, case: Case, runtime: str):
@@ -409,25 +443,58 @@ class BenchSession:
         iterations = _calls_per_round(step, timing.min_round_s)
         benchmark.pedantic(
             step,
-            rounds=timing.rounds_per_pass,
+            rounds=timing.rounds,
             iterations=iterations,
             warmup_rounds=timing.warmup_rounds,
         )
         latency = _summary([float(x) for x in benchmark.stats.stats.data], iterations)
-        latency["passes"] = 1
+        latency["sessions"] = 1
         return latency
 
-    def measure_copy_bandwidth(self, benchmark) -> None:
-        self.progress.stage("machine", "memory-copy bandwidth", is_case=False)
-        source, target = copy_buffers(self.options.threads)
-        benchmark.group = "calibration"
-        benchmark.extra_info.update({"bytes_per_call": 2 * COPY_BYTES})
-        latency = self._time_plain(benchmark, lambda: target.copy_(source))
-        self.copy_bandwidth = {
-            "gbs": 2 * COPY_BYTES / latency["median_s"] / 1e9,
-            "bytes": 2 * COPY_BYTES,
-            "latency": latency,
-        }
+    def measure_ceiling(self, name: str, benchmark) -> None:
+        """One of the machine's ceilings (``ceilings.py``), in a timing process only."""
+        if self.options.role != "time":
+            return
+        self.progress.stage("machine", name, is_case=False)
+        call, work = ceilings.workload(name, self.options.threads)
+        benchmark.group = "ceilings"
+        benchmark.extra_info.update({"ceiling": name, **work})
+        latency = self._time_plain(benchmark, call)
+        self.ceilings[name] = ceilings.rate(name, work, latency["median_s"])
+
+    def apply_timing(self, timing) -> None:
+        """The run's process: each timed runtime's latency over the timing processes
+        (``worker.TimingResult``), and the machine's ceilings over them."""
+        for state in self.states.values():
+            for name, result in state.runtimes.items():
+                if get_runtime(name).timed and result["status"] in ("ok", "mismatch"):
+                    result["latency"] = timing.latency(state.case.id, name)
+        self.run_ceilings = ceilings.summarise(timing.ceilings)
+
+    def pytest_args(self, benchmark_json: str | Path | None) -> list[str]:
+        """The bench's own pytest session: its items, its ini, pytest-benchmark's JSON (a timing
+        process's; the run's own process times nothing)."""
+        here = Path(__file__).resolve().parent
+        quiet = [] if os.environ.get(DEBUG_ENV) == "1" else ["-p", "no:terminal"]
+        return [
+            str(here / "items.py"),
+            "-c",
+            str(here / "pytest.ini"),
+            f"--rootdir={here}",
+            *quiet,
+            "-p",
+            "no:cacheprovider",
+            "--noconftest",
+            "--assert=plain",
+            "-W",
+            "ignore",
+            *([f"--benchmark-json={benchmark_json}"] if benchmark_json else []),
+            "--benchmark-quiet",
+            "--benchmark-disable-gc",
+            "--benchmark-timer=time.perf_counter",
+            "--benchmark-sort=name",
+            "--benchmark-group-by=group",
+        ]
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
@@ -468,13 +535,10 @@ class BenchSession:
         }
         for result in record["runtimes"].values():
             if result.get("latency") and record.get("cost"):
-                # The bandwidth is measured after the cases (see bench/items.py).
+                # The run's stable figure: its median moves with the machine's slow spells.
                 result.update(
-                    roofline(
-                        record["cost"]["bytes"]["total"],
-                        record["cost"]["flops"],
-                        result["latency"]["median_s"],
-                        self.copy_bandwidth["gbs"],
+                    ceilings.roofline(
+                        record["cost"], result["latency"]["fastest_session_s"], self.run_ceilings
                     )
                 )
         statuses = [r["status"] for r in record["runtimes"].values()]

@@ -1,4 +1,5 @@
-"""Build, export, run, check and time every case; write DIR/results.json and DIR/benchmark.json.
+"""Build, export, run, check and time every case; write DIR/results.json, and DIR/timing/ with
+pytest-benchmark's JSON of each timing process.
 
 Exit status: 0 when every case ran (mismatches are findings, listed in the summary), 1 when a case
 failed (its error is in results.json and DIR/errors.log), 2 for bad input, with nothing written.
@@ -20,12 +21,13 @@ from .. import summary
 from ..analysis.samples import SAMPLES_FILE, write_samples
 from ..bench.plugin import BenchPlugin
 from ..bench.progress import Progress
-from ..bench.session import TIMINGS, BenchSession, Options
+from ..bench.session import DEBUG_ENV, TIMINGS, BenchSession, Options
+from ..bench.worker import run_timing_processes
 from ..bench.yardstick import yardstick_case
 from ..casefile import case_files, load_cases
 from ..environment import git_commit, machine, versions
 from ..errors import UsageError
-from ..results import BENCHMARK_FILE, RESULTS_FILE, SCHEMA_VERSION, validate, write_results
+from ..results import RESULTS_FILE, SCHEMA_VERSION, validate, write_results
 from ..runtimes import REFERENCE, get_runtime, list_runtimes
 from . import report as report_command
 
@@ -33,8 +35,6 @@ NAME = "run"
 HELP = "run cases end to end and write results.json"
 RUNS_DIR = Path("results/runs")
 CACHE_DIR = Path("results/cache/onnx")
-#: Set to 1 to let the bench's pytest session print its own report (for debugging the bench).
-DEBUG_ENV = "UPSAMPLING_BENCH_DEBUG"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,14 +59,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"exported-model cache (default: $UPSAMPLING_BENCH_CACHE or {CACHE_DIR})",
     )
     parser.add_argument(
-        "--pass-gap",
-        type=float,
-        metavar="SECONDS",
-        help="least time between the starts of a case's timing passes (default "
-        f"{TIMINGS['default'].min_pass_gap_s:g}; 0 where latency is not looked at)",
+        "--processes",
+        type=int,
+        metavar="N",
+        help="fresh timing processes, one after another (default "
+        f"{TIMINGS['default'].processes}, {TIMINGS['quick'].processes} with --quick): the "
+        "process, not the round, is what a run replicates",
     )
     parser.add_argument(
         "--force", action="store_true", help="replace an existing results.json in --out"
+    )
+    parser.add_argument(
+        "--no-analysis",
+        dest="analyse",
+        action="store_false",
+        help="build, export, check parity and time only: no figures, samples or calibration "
+        "(latency studies; implies --no-report)",
     )
     parser.add_argument(
         "--no-report",
@@ -106,8 +114,8 @@ def _out_dir(args: argparse.Namespace, run_id: str) -> Path:
 def main(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise UsageError(f"--threads: must be >= 1, got {args.threads}")
-    if args.pass_gap is not None and not 0 <= args.pass_gap < 3600:
-        raise UsageError(f"--pass-gap: must be between 0 and 3600 seconds, got {args.pass_gap}")
+    if args.processes is not None and not 1 <= args.processes <= 100:
+        raise UsageError(f"--processes: must be between 1 and 100, got {args.processes}")
     cases = load_cases(args.paths)
     runtimes = _runtimes(args.runtimes)
     started = datetime.now(UTC)
@@ -115,20 +123,23 @@ def main(args: argparse.Namespace) -> int:
     out = _out_dir(args, run_id)
     out.mkdir(parents=True, exist_ok=True)
     (out / "errors.log").unlink(missing_ok=True)
-    options = Options(args.quick, args.threads, runtimes, args.cache, out, args.pass_gap)
+    options = Options(
+        args.quick, args.threads, runtimes, args.cache, out, args.processes, analyse=args.analyse
+    )
 
     console = Console(stderr=True, highlight=False)
     clock = time.perf_counter()
     with Progress(0, len(cases), console) as progress:
         session = BenchSession(cases, options, progress)
-        later = (session.timing.passes - 1) * len(session.timed_runtimes)
-        progress.set_total(1 + len(cases) * (len(runtimes) + later))
-        exit_code = pytest.main(_pytest_args(options), plugins=[BenchPlugin(session)])
-    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise RuntimeError(
-            f"the bench's pytest session ended with {exit_code!r}; set {DEBUG_ENV}=1 to see "
-            "its own output"
-        )
+        progress.set_total(len(cases) * len(runtimes) + session.timing.processes)
+        exit_code = pytest.main(session.pytest_args(None), plugins=[BenchPlugin(session)])
+        if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            raise RuntimeError(
+                f"the bench's pytest session ended with {exit_code!r}; set {DEBUG_ENV}=1 to see "
+                "its own output"
+            )
+        timing = run_timing_processes(session, args.paths, progress)
+    session.apply_timing(timing)
 
     samples = session.samples()  # also names each case's sample keys in its record
     cases_done = session.case_records()
@@ -144,15 +155,16 @@ def main(args: argparse.Namespace) -> int:
             "versions": versions(),
             "options": {
                 "quick": args.quick,
+                "analyse": args.analyse,
                 "runtimes": runtimes,
                 "threads": args.threads,
-                "pass_gap_s": session.timing.min_pass_gap_s,
             },
-            "copy_bandwidth": session.copy_bandwidth,
+            "timing": timing.describe(session.timing.describe()),
+            "ceilings": session.run_ceilings,
             "files": [str(p) for p in case_files(args.paths)],
             "samples": SAMPLES_FILE,
             "yardstick": {k: v for k, v in yardstick_case().describe().items() if k != "file"},
-            "calibration": calibration_table(),
+            "calibration": calibration_table() if args.analyse else [],
         },
         "cases": cases_done,
     }
@@ -163,8 +175,14 @@ def main(args: argparse.Namespace) -> int:
     if not report.is_terminal:
         report = Console(highlight=False, width=120)  # logs: wide enough for the method table
     report.print(summary.render(results, path, session.crashes), soft_wrap=True)
-    failed = any(c["status"] == "failed" for c in results["cases"]) or session.crashes
-    report_failed = args.report and report_command.render(out) != 0
+    if timing.cut_short:
+        report.print(f"timing cut short: {timing.cut_short}", markup=False, style="bold red")
+    failed = (
+        any(c["status"] == "failed" for c in results["cases"])
+        or session.crashes
+        or timing.cut_short
+    )
+    report_failed = args.report and args.analyse and report_command.render(out) != 0
     return 1 if failed or report_failed else 0
 
 
@@ -174,27 +192,3 @@ def calibration_table() -> list[dict]:
     from ..analysis.battery import battery_record
 
     return battery_record()
-
-
-def _pytest_args(options: Options) -> list[str]:
-    here = Path(__file__).resolve().parent.parent / "bench"
-    quiet = [] if os.environ.get(DEBUG_ENV) == "1" else ["-p", "no:terminal"]
-    return [
-        str(here / "items.py"),
-        "-c",
-        str(here / "pytest.ini"),
-        f"--rootdir={here}",
-        *quiet,
-        "-p",
-        "no:cacheprovider",
-        "--noconftest",
-        "--assert=plain",
-        "-W",
-        "ignore",
-        f"--benchmark-json={options.out_dir / BENCHMARK_FILE}",
-        "--benchmark-quiet",
-        "--benchmark-disable-gc",
-        "--benchmark-timer=time.perf_counter",
-        "--benchmark-sort=name",
-        "--benchmark-group-by=group",
-    ]

@@ -118,17 +118,23 @@ def runtimes_frame(results: dict[str, Any]) -> pd.DataFrame:
                     "atol": result.get("atol"),
                     "median_s": latency.get("median_s"),
                     "iqr_s": latency.get("iqr_s"),
-                    "q1_s": _percentile(latency.get("data_s"), 25),
-                    "q3_s": _percentile(latency.get("data_s"), 75),
+                    # the spread between the run's timing processes, its independent units
+                    "fastest_process_s": _process_medians(latency, min),
+                    "slowest_process_s": _process_medians(latency, max),
                     "noisy": latency.get("noisy"),
                     "roofline_fraction": result.get("roofline_fraction"),
+                    "roofline_bound": result.get("roofline_bound"),
                 }
             )
     return pd.DataFrame(rows)
 
 
-def _percentile(data: list[float] | None, q: float) -> float | None:
-    return float(np.percentile(data, q)) if data else None
+def _process_medians(latency: dict[str, Any], pick) -> float | None:
+    """The fastest or slowest (``pick``) of the timing processes' median rounds."""
+    if not latency.get("data_s"):
+        return None
+    parts = np.array_split(np.asarray(latency["data_s"]), latency.get("processes", 1))
+    return float(pick(np.median(part) for part in parts))
 
 
 def skipped_runtimes(results: dict[str, Any]) -> dict[str, str]:

@@ -361,10 +361,12 @@ def psnr_vs_latency(ctx: ReportContext) -> plt.Figure:
 
 @plot(
     "latency",
-    "Latency per method and runtime, and the fraction of the memory roofline",
-    "{comparison}. Whiskers are the interquartile range over rounds; the roofline fraction "
-    "is the time the fewest bytes need at the run's measured copy bandwidth over the latency (over "
-    "100%: the data fit in cache, which is faster than the DRAM copy that was measured).",
+    "Latency per method and runtime, and the fraction of the roofline",
+    "{comparison}. Markers are the median round; whiskers span the fastest and the slowest "
+    "timing process (each a fresh interpreter: the run's independent units). The roofline "
+    "fraction is the least time the case needs over its latency: its fewest bytes at the copy "
+    "bandwidth measured at its working-set size, or its FLOPs at the measured GEMM rate, "
+    "whichever is larger (hatched: compute-bound). Over 100% would mean the bound is wrong.",
 )
 def latency(ctx: ReportContext) -> plt.Figure:
     timed = ctx.runtimes.dropna(subset=["median_s"]).merge(
@@ -390,7 +392,10 @@ def latency(ctx: ReportContext) -> plt.Figure:
         y = np.array([order.index(i) for i in rows.index]) + offsets[k]
         median = rows["median_s"].to_numpy() * 1e3
         error = np.vstack(
-            [median - rows["q1_s"].to_numpy() * 1e3, rows["q3_s"].to_numpy() * 1e3 - median]
+            [
+                median - rows["fastest_process_s"].to_numpy() * 1e3,
+                rows["slowest_process_s"].to_numpy() * 1e3 - median,
+            ]
         )
         left.errorbar(
             median,
@@ -407,6 +412,7 @@ def latency(ctx: ReportContext) -> plt.Figure:
             rows["roofline_fraction"].to_numpy() * 100,
             height=0.38 / len(runtimes) * 2,
             color=palette[k],
+            hatch=["//" if bound == "compute" else "" for bound in rows["roofline_bound"]],
         )
     left.set_yticks(range(len(order)), [short(i) for i in order], fontsize=7)
     for label, case_id in zip(left.get_yticklabels(), order, strict=True):
@@ -417,7 +423,7 @@ def latency(ctx: ReportContext) -> plt.Figure:
     left.xaxis.set_minor_formatter(NullFormatter())
     left.set_xlabel("median latency per call (ms, log scale)")
     left.legend(fontsize=7)
-    right.set_xlabel("memory roofline fraction (%)")
+    right.set_xlabel("roofline fraction (%)")
     return figure
 
 

@@ -53,7 +53,7 @@ class OrtRuntime(Runtime):
         # onnxruntime's workers spin for about a second after each run, waiting for the next;
         # on a machine with as many cores as threads that steals the cores from whatever is
         # timed next (torch measured right after an onnxruntime case ran up to 2.7x slower in
-        # whole timing passes). Off: every runtime is timed on idle cores.
+        # whole timing sessions). Off: every runtime is timed on idle cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         providers = list(dict.fromkeys([self.provider, "CPUExecutionProvider"]))

@@ -1,0 +1,172 @@
+"""Timing processes: a run times its cases in several fresh interpreters, one after another.
+
+Rounds inside one process share its memory layout, thread placement and allocator state, so they
+move together and are not independent samples (README, "How the gate times": the noise table);
+the process is the smallest unit that replicates. The run's own process builds, exports, checks
+and analyses every case, then starts ``Timing.processes`` children, each
+``python -m suite.bench.worker SPEC.json``: it loads the same cases (the exported models come
+from the cache), checks parity again, times every case on every timed runtime in
+``Timing.sessions`` fresh sessions, measures the machine's ceilings (``ceilings.py``) and writes
+what it measured to the file the spec names. A child that fails or overruns cuts the run's timing
+short: the run says so, exits 1, and neither ``baseline`` nor ``gate`` accepts it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from ..casefile import load_cases
+from ..results import TIMING_DIR, write_json_atomic
+from .plugin import BenchPlugin
+from .progress import Progress
+from .session import BenchSession, Options, merge_latencies
+
+#: A timing process that runs longer than this is stopped (and the run's timing is cut short).
+PROCESS_TIMEOUT_S = 1800.0
+
+
+@dataclass
+class TimingResult:
+    """What the run's timing processes measured, merged over the processes that finished."""
+
+    planned: int
+    #: per process that finished: {case id: {runtime: latency}}
+    latencies: list[dict[str, dict[str, Any]]] = field(default_factory=list)
+    #: per process that finished: the machine's ceilings as it measured them
+    ceilings: list[dict[str, Any]] = field(default_factory=list)
+    #: when each process began, seconds into the run
+    starts_s: list[float] = field(default_factory=list)
+    #: why the timing stopped early, or None
+    cut_short: str | None = None
+
+    def latency(self, case_id: str, runtime: str) -> dict[str, Any] | None:
+        """The case's latency on the runtime over every process, or None where a process lacks
+        it (then the timing of that case is not comparable between processes)."""
+        parts = [process.get(case_id, {}).get(runtime) for process in self.latencies]
+        if not parts or any(part is None for part in parts):
+            return None
+        merged = merge_latencies(parts, "processes")
+        merged["process_starts_s"] = self.starts_s[: len(parts)]
+        return merged
+
+    def describe(self, timing: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **timing,
+            "processes_done": len(self.latencies),
+            "process_starts_s": self.starts_s,
+            "cut_short": self.cut_short,
+        }
+
+
+def _spec(session: BenchSession, paths: list[str], index: int, folder: Path) -> dict[str, Any]:
+    options = session.options
+    return {
+        "paths": [str(p) for p in paths],
+        "case_ids": [case.id for case in session.cases],
+        "runtimes": session.timed_runtimes,
+        "quick": options.quick,
+        "processes": options.processes,
+        "threads": options.threads,
+        "cache_dir": str(options.cache_dir),
+        "out_dir": str(folder),
+        "benchmark_json": str(folder / f"benchmark-process{index + 1}.json"),
+        "result": str(folder / f"process{index + 1}.json"),
+    }
+
+
+def run_timing_processes(
+    session: BenchSession, paths: list[str], progress: Progress
+) -> TimingResult:
+    """Start the run's timing processes one after another; stop at the first that fails."""
+    planned = session.timing.processes
+    result = TimingResult(planned)
+    if not session.timed_runtimes or not any(s.error is None for s in session.states.values()):
+        return result
+    folder = session.options.out_dir / TIMING_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    # The children import what this process imported, factories included.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    for index in range(planned):
+        progress.stage("timing", f"process {index + 1} of {planned}", is_case=False)
+        spec = _spec(session, paths, index, folder)
+        spec_path = folder / f"process{index + 1}.spec.json"
+        write_json_atomic(spec_path, spec)
+        result.starts_s.append(time.monotonic() - session.started)
+        problem = _run_child(spec_path, env, session.log_path)
+        if problem is None:
+            data = json.loads(Path(spec["result"]).read_text(encoding="utf-8"))
+            result.latencies.append(data["latencies"])
+            result.ceilings.append(data["ceilings"])
+        else:
+            result.starts_s.pop()
+            result.cut_short = f"timing process {index + 1} of {planned}: {problem}"
+            break
+        progress.advance()
+    return result
+
+
+def _run_child(spec_path: Path, env: dict[str, str], log_path: Path) -> str | None:
+    command = [sys.executable, "-m", "suite.bench.worker", str(spec_path)]
+    try:
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        return f"overran {PROCESS_TIMEOUT_S:g} s and was stopped"
+    if done.returncode == 0:
+        return None
+    with log_path.open("a", encoding="utf-8") as log:
+        log.write(f"== timing process {spec_path.name}: exit {done.returncode}\n{done.stderr}\n")
+    last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    return f"exited with {done.returncode} ({last}; errors.log has the rest)"
+
+
+def main(argv: list[str]) -> int:
+    """The child: time the spec's cases and write them to the spec's result file."""
+    (spec_path,) = argv
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    wanted = set(spec["case_ids"])
+    cases = [case for case in load_cases(spec["paths"]) if case.id in wanted]
+    options = Options(
+        quick=spec["quick"],
+        threads=spec["threads"],
+        runtimes=spec["runtimes"],
+        cache_dir=Path(spec["cache_dir"]),
+        out_dir=Path(spec["out_dir"]),
+        processes=spec["processes"],
+        role="time",
+    )
+    silent = Console(file=io.StringIO())
+    with Progress(0, len(cases), silent) as progress:
+        session = BenchSession(cases, options, progress)
+        code = pytest.main(
+            session.pytest_args(spec["benchmark_json"]), plugins=[BenchPlugin(session)]
+        )
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or session.crashes:
+        print(f"the timing session ended with {code!r}: {session.crashes}", file=sys.stderr)
+        return 1
+    latencies = {
+        state.case.id: {
+            name: result["latency"]
+            for name, result in state.runtimes.items()
+            if result.get("latency") is not None
+        }
+        for state in session.states.values()
+    }
+    write_json_atomic(Path(spec["result"]), {"latencies": latencies, "ceilings": session.ceilings})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

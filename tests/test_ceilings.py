@@ -1,0 +1,57 @@
+"""The machine's ceilings and the two-sided roofline (suite/bench/ceilings.py), and the injected
+slowdown the gate's catch rates are measured with (suite/bench/session.py ``slowed``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from suite.bench.ceilings import COPY_SIZES, bandwidth_at, copy_name, roofline, summarise
+from suite.bench.session import slowed
+
+# A machine whose copies run at 100 GB/s in cache (up to 4 MiB) and 25 GB/s beyond.
+PROCESS = {
+    **{copy_name(size): (100.0 if size <= 2**22 else 25.0) for size in COPY_SIZES},
+    "gemm": 200.0,
+}
+
+
+def test_the_run_keeps_each_ceilings_median_and_range_over_its_processes():
+    slower = {name: rate / 2 for name, rate in PROCESS.items()}
+    ceilings = summarise([PROCESS, PROCESS, slower])
+    assert ceilings["processes"] == 3
+    assert ceilings["gemm_gflops"] == {"median": 200.0, "min": 100.0, "max": 200.0}
+    assert ceilings["copy_gbs"][str(2**16)] == {"median": 100.0, "min": 50.0, "max": 100.0}
+    assert summarise([]) is None
+
+
+def test_bandwidth_is_read_at_the_working_set_size():
+    ceilings = summarise([PROCESS])
+    assert bandwidth_at(ceilings, 2**20) == pytest.approx(100.0)  # a probe's own size
+    assert bandwidth_at(ceilings, 2**28) == pytest.approx(25.0)
+    # between 4 MiB (100) and 16 MiB (25): halfway on a log scale
+    assert bandwidth_at(ceilings, 2**23) == pytest.approx(62.5)
+    assert bandwidth_at(ceilings, 10) == pytest.approx(100.0)  # below the smallest probe
+    assert bandwidth_at(ceilings, 2**34) == pytest.approx(25.0)  # beyond the largest
+
+
+def test_the_roofline_takes_the_slower_of_memory_and_compute():
+    ceilings = summarise([PROCESS])
+    # 1 MiB in cache at 100 GB/s: 10.5 µs; 1 GFLOP at 200 GFLOP/s: 5 ms -> compute-bound.
+    cost = {"bytes": {"total": 2**20}, "flops": 10**9}
+    figures = roofline(cost, 10e-3, ceilings)
+    assert figures["roofline_bound"] == "compute"
+    assert figures["roofline_fraction"] == pytest.approx(0.5)
+    # No FLOPs (nearest): memory-bound, at the cache's bandwidth, not DRAM's.
+    figures = roofline({"bytes": {"total": 2**20}, "flops": 0}, 2**20 / 100e9 * 4, ceilings)
+    assert figures["roofline_bound"] == "memory"
+    assert figures["roofline_fraction"] == pytest.approx(0.25)
+    assert roofline(cost, 1e-3, None)["roofline_fraction"] is None
+
+
+@pytest.mark.parametrize("factor", [1.0, 1.5, 3.0, 2.25])
+def test_an_injected_slowdown_makes_exactly_factor_calls_per_call(factor):
+    calls = []
+    step = slowed(lambda: calls.append(1), factor)
+    for _ in range(400):
+        step()
+    assert len(calls) == pytest.approx(400 * factor, abs=1)
