@@ -12,8 +12,8 @@ import pytest
 
 import suite.export
 from suite.cli import main as cli
-from suite.gate.baseline import figures
 from suite.gate.checks import Context, Latency
+from suite.gate.latency import decide, noise, run_figure, runtime_figures, session_medians
 
 pytestmark = pytest.mark.slow
 
@@ -39,16 +39,19 @@ method = "interpolate"
 mode = "bilinear"
 
 [[case]]
-id = "g-repeated"
-factory = "factories:repeated_resize_conv"
-repeat = {repeat}
+id = "g-slowed"
+method = "resize_conv"
+mode = "bilinear"
+gate = {{ slowdown = {slowdown}, reason = "the injected slowdown" }}
 """
 UNCHANGED = {
     "init": "random",
     "resize_method": "resize_conv",
     "resize_keys": 'mode = "bilinear"',
-    "repeat": 1,
+    "slowdown": 1.0,
 }
+#: Runs in a baseline: the least the latency test accepts is 3.
+BASELINE_RUNS = 3
 
 
 def write_gate_cases(folder, **changes):
@@ -58,8 +61,8 @@ def write_gate_cases(folder, **changes):
 
 
 def run(folder, name, cache, timed=False, **changes):
-    """A gate-set run; ``timed`` keeps the suite's gap between timing passes (tests that never
-    look at latency skip the wait)."""
+    """A gate-set run; ``timed``: timed as a default run times (5 processes), else as --quick
+    (tests that never look at latency)."""
     out = folder / name
     (folder / f"{name}-cases").mkdir(parents=True)
     cases = write_gate_cases(folder / f"{name}-cases", **changes)
@@ -74,7 +77,7 @@ def run(folder, name, cache, timed=False, **changes):
             "--runtimes",
             "ort-cpu",
             "--no-report",
-            *([] if timed else ["--pass-gap", "0"]),
+            *([] if timed else ["--quick"]),
         ]
     ) in (0, 1)
     return out
@@ -84,9 +87,9 @@ def gate(run_dir, baseline, *extra) -> int:
     return cli(["gate", str(run_dir), "--baseline", str(baseline), *extra])
 
 
-def make_baseline(root, cache, timed):
+def make_baseline(root, cache, timed, runs_wanted=BASELINE_RUNS):
     runs = []
-    for index in range(2):
+    for index in range(runs_wanted):
         folder = root / f"base{index}"
         folder.mkdir()
         runs.append(run(folder, "run", cache, timed))
@@ -102,8 +105,8 @@ def baseline(tmp_path_factory, export_cache):
 
 @pytest.fixture(scope="module")
 def timed_baseline(tmp_path_factory, export_cache):
-    """Made the way `tox -e gate`'s is: passes spread as a default run spreads them."""
-    return make_baseline(tmp_path_factory.mktemp("timed-gate"), export_cache, timed=True)
+    """Made the way `tox -e gate`'s is: five default runs."""
+    return make_baseline(tmp_path_factory.mktemp("timed-gate"), export_cache, True, 5)
 
 
 def failing(run_dir) -> list[str]:
@@ -112,18 +115,41 @@ def failing(run_dir) -> list[str]:
     return [row for row in rows if row.startswith("| ") and row.rstrip(" |").endswith("**")]
 
 
+def latency_failures(run_dir) -> list[str]:
+    return [row for row in failing(run_dir) if "| latency." in row]
+
+
 @pytest.mark.timing
-def test_five_reruns_of_unchanged_code_pass(timed_baseline, tmp_path, export_cache):
-    verdicts = []
-    for index in range(5):
+def test_twenty_reruns_of_unchanged_code_raise_no_latency_alarm(
+    timed_baseline, tmp_path, export_cache
+):
+    """The false-alarm rate on unchanged code, in fresh runs of fresh processes."""
+    alarms = []
+    for index in range(20):
         folder = tmp_path / f"re{index}"
         folder.mkdir()
         out = run(folder, "run", export_cache, timed=True)
-        verdicts.append(gate(out, timed_baseline))
-        for case in json.loads((out / "results.json").read_text())["cases"]:
-            starts = case["runtimes"]["ort-cpu"]["latency"]["pass_starts_s"]
-            assert len(starts) == 5 and min(np.diff(starts)) >= 15.0, starts
-    assert verdicts == [0, 0, 0, 0, 0]
+        gate(out, timed_baseline)
+        alarms += latency_failures(out)
+    assert alarms == []
+
+
+@pytest.mark.timing
+@pytest.mark.parametrize(("factor", "caught_at_least"), [(3.0, 5), (1.5, 4)])
+def test_injected_slowdowns_are_caught_on_latency_only(
+    timed_baseline, tmp_path, export_cache, factor, caught_at_least
+):
+    caught = 0
+    for index in range(5):
+        folder = tmp_path / f"slow{index}"
+        folder.mkdir()
+        out = run(folder, "run", export_cache, timed=True, slowdown=factor)
+        gate(out, timed_baseline)
+        rows = failing(out)
+        # Nothing deterministic moved, and no other case's latency.
+        assert all("| latency." in row and row.startswith("| g-slowed ") for row in rows), rows
+        caught += any("g-slowed | latency.ort-cpu" in row for row in rows)
+    assert caught >= caught_at_least
 
 
 @pytest.mark.parametrize(
@@ -167,15 +193,6 @@ def test_parity_break_fails_the_gate(baseline, tmp_path, monkeypatch):
     assert "g-interpolate | onnx_numerics" in rows
 
 
-@pytest.mark.timing
-def test_injected_3x_slowdown_fails_on_latency_only(timed_baseline, tmp_path, export_cache):
-    out = run(tmp_path, "run", export_cache, timed=True, repeat=3)
-    assert gate(out, timed_baseline) == 1
-    rows = failing(out)
-    assert any("g-repeated | latency.torch-cpu" in row for row in rows), rows
-    assert not any("latency" not in row for row in rows), rows  # nothing deterministic moved
-
-
 def test_vanished_case_fails_unless_removed_on_purpose(baseline, tmp_path):
     results = json.loads((baseline.parent / "base0" / "run" / "results.json").read_text())
     results["cases"] = [c for c in results["cases"] if c["id"] != "g-interpolate"]
@@ -184,7 +201,8 @@ def test_vanished_case_fails_unless_removed_on_purpose(baseline, tmp_path):
     (out / "results.json").write_text(json.dumps(results))
     assert gate(out, baseline) == 1
     assert (
-        "g-interpolate | case | present | – |  |  | **vanished**" in (out / "gate.md").read_text()
+        "g-interpolate | case | present | – |  |  |  | **vanished**"
+        in (out / "gate.md").read_text()
     )
     assert gate(out, baseline, "--allow-removed", "--latency-advisory") == 0
 
@@ -210,6 +228,10 @@ def test_bad_input_is_one_line_and_exit_2(baseline, tmp_path, capsys):
     edited.write_text(json.dumps({k: v for k, v in data.items() if k != "machine_class"}))
     empty = tmp_path / "empty-run"
     empty.mkdir()
+    too_few = tmp_path / "too-few.json"
+    too_few.write_text(json.dumps({**data, "runs": 2}))
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps({**data, "baseline_version": 1}))
     cases = [
         (
             [str(run_dir), "--baseline", str(newer)],
@@ -222,6 +244,11 @@ def test_bad_input_is_one_line_and_exit_2(baseline, tmp_path, capsys):
         ),
         ([str(empty), "--baseline", str(baseline)], "no results.json in this folder"),
         ([str(run_dir), "--baseline", str(tmp_path / "none.json")], "no such baseline file"),
+        (
+            [str(run_dir), "--baseline", str(too_few)],
+            "made from 2 runs; the latency test's unit is the run and it needs at least 3",
+        ),
+        ([str(run_dir), "--baseline", str(older)], "baseline_version 1 pooled rounds"),
     ]
     for args, message in cases:
         capsys.readouterr()
@@ -230,83 +257,105 @@ def test_bad_input_is_one_line_and_exit_2(baseline, tmp_path, capsys):
         assert len(err) == 1 and message in err[0], err
 
 
-def _latency_rows(new_passes: list[float], rounds_per_pass: int = 10):
-    """The latency check on synthetic yardstick ratios: a baseline of 30 rounds around 1.0 and
-    a new run of len(new_passes) passes, each around its own factor."""
-    rng = np.random.default_rng(0)
-    old = {"latency": {"ort-cpu": {"median_s": 1e-3, "relative": list(1 + 0.02 * rng.random(30))}}}
-    rounds = [f * (1 + 0.02 * rng.random()) for f in new_passes for _ in range(rounds_per_pass)]
-    new = {
-        "latency": {"ort-cpu": {"median_s": 1e-3, "relative": rounds, "passes": len(new_passes)}}
-    }
-    check = Latency("latency", min_effect=0.25, alpha=0.01, calibration="yardstick")
-    return check.rows("c", old, new, Context(True, ""))
-
-
-def test_a_slow_spell_in_one_pass_is_not_a_regression():
-    (row,) = _latency_rows([1.0, 2.5, 1.0])
-    assert row.verdict == "pass"  # the median of all rounds barely moves
-
-
-def test_a_slowdown_in_every_pass_is_a_regression():
-    (row,) = _latency_rows([3.0, 2.9, 3.1])
-    assert row.verdict == "regressed" and row.failed
-
-
-def test_two_slow_passes_of_three_with_a_median_shift_still_pass():
-    # The median moves (two thirds of the rounds are slow), yet one pass is at the old speed:
-    # the code did not change speed, the machine did for a while.
-    (row,) = _latency_rows([1.0, 1.6, 1.7])
-    assert row.verdict == "pass" and "2 of 3" in row.message
-
-
-def _timed_case(case_ms: float, yardstick_ms: float, seed: int) -> dict:
-    """A results.json case with 30 rounds in 3 passes, each round 3% noisy, the yardstick's
-    around it likewise."""
-    rng = np.random.default_rng(seed)
-    rounds = case_ms * 1e-3 * (1 + 0.03 * rng.random(30))
-    yardstick = yardstick_ms * 1e-3 * (1 + 0.03 * rng.random(30))
-    latency = {
-        "median_s": float(np.median(rounds)),
-        "data_s": rounds.tolist(),
-        "yardstick_s": yardstick.tolist(),
-        "passes": 3,
-    }
-    return {
-        "status": "ok",
-        "output_shape": [1, 4, 8, 8],
-        "cost": {"bytes": {"total": 4096}},
-        "runtimes": {"ort-cpu": {"max_rel_err": 1e-7, "latency": latency}},
-    }
-
-
-def _verdict(old_case: dict, new_case: dict, calibration: str) -> tuple[str, str]:
-    old, new = figures(old_case, 20.0), figures(new_case, 20.0)
-    check = Latency("latency", min_effect=0.25, alpha=0.01, calibration=calibration)
+def _row(base_runs: list[float], new_run: float, min_effect: float = 0.25):
+    """The latency check on run figures (÷ yardstick): a baseline of these runs, one new run."""
+    old = {"latency": {"ort-cpu": {"median_s": 1e-3, "runs": {"relative": base_runs}}}}
+    new = {"latency": {"ort-cpu": {"median_s": 1e-3, "runs": {"relative": [new_run]}}}}
+    check = Latency("latency", min_effect=min_effect, alpha=0.01, calibration="yardstick")
     (row,) = check.rows("c", old, new, Context(True, ""))
-    return row.verdict, row.message
+    return row
 
 
-def test_a_machine_slow_for_the_whole_run_is_not_a_regression_against_the_yardstick():
-    baseline = _timed_case(1.0, 0.5, seed=0)
-    slow_machine = _timed_case(1.5, 0.75, seed=1)  # everything 1.5x slower, in every pass
-    assert _verdict(baseline, slow_machine, "yardstick")[0] == "pass"
-    # Compared as measured, the same run is a false alarm: why the yardstick is the default.
-    assert _verdict(baseline, slow_machine, "none")[0] == "regressed"
+STEADY = [1.00, 1.02, 0.99, 1.01, 0.98]  # five runs, 1.5% apart
 
 
-def test_a_slower_case_on_a_steady_machine_is_a_regression_against_the_yardstick():
-    assert _verdict(_timed_case(1.0, 0.5, 0), _timed_case(3.0, 0.5, 1), "yardstick")[0] == (
-        "regressed"
-    )
+def test_a_run_beyond_the_effect_and_the_noise_regressed():
+    row = _row(STEADY, 1.40)
+    assert row.verdict == "regressed" and row.failed
+    assert row.threshold.startswith("+25% ÷ yardstick, 5 runs")
+    # The detectable slowdown sits a little above the 25% floor: the runs' spread is small.
+    assert 0.25 < float(row.detectable.strip("+%")) / 100 < 0.30
 
 
-def test_without_yardstick_rounds_on_one_side_the_rounds_as_measured_are_compared():
-    old = _timed_case(1.0, 0.5, 0)
-    del old["runtimes"]["ort-cpu"]["latency"]["yardstick_s"]  # a run whose yardstick failed
-    verdict, message = _verdict(old, _timed_case(3.0, 0.5, 1), "yardstick")
-    assert verdict == "regressed"
-    assert message == "no rounds ÷ yardstick on one side: compared as measured"
+def test_a_run_within_the_effect_passes_and_a_faster_one_improved():
+    assert _row(STEADY, 1.15).verdict == "pass"
+    assert _row(STEADY, 0.70).verdict == "improved"
+
+
+def test_a_baseline_whose_runs_spread_widely_is_too_noisy_to_gate_never_regressed():
+    wide = [1.0, 1.3, 0.8, 1.1, 0.9]  # 19% between runs
+    row = _row(wide, 1.6)
+    assert row.verdict.startswith("too noisy to gate (MDE +") and not row.failed
+    assert "beyond that: look at it" not in row.message  # +60% is within this noise
+    assert "look at it" in _row(wide, 5.0).message
+
+
+def test_the_threshold_is_never_tighter_than_the_baseline_runs_spread():
+    # With a minimum effect of 1%, the noise sets the threshold (5 runs 1.5% apart), and a
+    # 1% effect cannot be told from that noise.
+    row = _row(STEADY, 1.04, min_effect=0.01)
+    threshold = float(row.threshold.split("%")[0].strip("+")) / 100
+    spread = float(np.std(np.log(STEADY), ddof=1))
+    assert threshold > 3.0 * spread
+    assert row.verdict.startswith("too noisy to gate (MDE +") and not row.failed
+
+
+def test_the_prediction_test_holds_its_false_alarm_rate_and_its_power():
+    """Calibration on known answers: log-normal runs with 5% spread; unchanged new runs fail at
+    alpha (within sampling error), and a slowdown of the reported MDE is caught about POWER of
+    the time (the MDE is computed from each baseline's own spread, so a little less)."""
+    rng = np.random.default_rng(13)
+    trials, alarms, caught = 2000, 0, 0
+    for _ in range(trials):
+        base = list(np.exp(rng.normal(0, 0.05, 5)))
+        unchanged = decide(base, float(np.exp(rng.normal(0, 0.05))), 0.0, 0.01)
+        alarms += unchanged.effect > unchanged.threshold
+        slowed = decide(base, 1.0, 0.0, 0.01)  # only the MDE of this baseline is used
+        draw = float(np.exp(rng.normal(0, 0.05))) * (1 + slowed.detectable)
+        caught += decide(base, draw, 0.0, 0.01).effect > slowed.threshold
+    assert alarms / trials == pytest.approx(0.01, abs=0.006)
+    assert 0.65 < caught / trials < 0.9
+
+
+def test_the_noise_table_reads_back_known_spreads():
+    """Session medians drawn with known spreads within processes (2%), between processes (6%)
+    and between runs (10% beyond the processes') are read back within their sampling error."""
+    rng = np.random.default_rng(7)
+    runs, processes, sessions = 40, 5, 2
+    data = []
+    for _ in range(runs):
+        run_shift = rng.normal(0, 0.10)
+        data.append(
+            [
+                list(np.exp(run_shift + p + rng.normal(0, 0.02, sessions)))
+                for p in rng.normal(0, 0.06, processes)
+            ]
+        )
+    found = noise(data)
+    # Within a process the median of two sessions is their mean: the log spread is as drawn.
+    assert found["within_process"] == pytest.approx(0.02, rel=0.15)
+    # A process median is the mean of two sessions: 6% plus 2%/sqrt(2).
+    assert found["between_processes"] == pytest.approx(np.hypot(0.06, 0.02 / 2**0.5), rel=0.15)
+    # A run median is the median of 5 processes: 10% plus about 1.2 · 6.2% / sqrt(5).
+    assert found["between_runs"] == pytest.approx(np.hypot(0.10, 0.033), rel=0.25)
+
+
+def test_the_run_figure_is_the_fastest_session_and_ignores_slow_spells():
+    """A spell doubles whole sessions and processes; the run's fastest session stays put."""
+    rounds = [1.0, 1.1, 0.9, 2.0, 2.1, 1.9, 2.2, 2.0, 1.8, 1.0, 1.1, 1.2]
+    sessions = session_medians(rounds, processes=2, sessions=2)
+    assert sessions == [[1.0, 2.0], [2.0, 1.1]]
+    assert run_figure(sessions) == 1.0
+    latency = {
+        "median_s": 1.5,
+        "data_s": rounds,
+        "yardstick_s": [0.5] * 12,
+        "processes": 2,
+        "sessions": 2,
+    }
+    assert runtime_figures(latency)["runs"] == {"rounds_s": [1.0], "relative": [2.0]}
+    with pytest.raises(ValueError, match="do not split into 5 equal parts"):
+        session_medians(rounds, processes=5, sessions=1)
 
 
 def test_baseline_refuses_runs_that_cannot_be_pooled(baseline, tmp_path, capsys):
@@ -332,8 +381,12 @@ def test_baseline_refuses_runs_that_cannot_be_pooled(baseline, tmp_path, capsys)
     def other_psnr(data):
         data["cases"][0]["metrics"]["hypercolumn_psnr_db"] += 1.0
 
+    def other_timing(data):
+        data["run"]["timing"]["processes"] = data["run"]["timing"]["processes_done"] = 7
+
     refusals = [
         (other_cpu, "latencies of two machine classes cannot be pooled"),
+        (other_timing, "run figures of two timings differ in spread and cannot be pooled"),
         (fewer_cases, "holds other cases than"),
         (other_psnr, "metrics differs from"),
     ]
@@ -341,7 +394,13 @@ def test_baseline_refuses_runs_that_cannot_be_pooled(baseline, tmp_path, capsys)
         out = tmp_path / f"{change.__name__}.json"
         capsys.readouterr()
         run_dir = edited(change.__name__, change)
-        assert cli(["baseline", str(good), str(run_dir), "--out", str(out)]) == 2
+        assert cli(["baseline", str(good), str(good), str(run_dir), "--out", str(out)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0] and change.__name__ in err[0], err
         assert not out.exists()
+    capsys.readouterr()
+    out = tmp_path / "two.json"
+    assert cli(["baseline", str(good), str(good), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "2 runs given: the latency test's unit is the run" in err[0], err
+    assert not out.exists()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import baseline, gate, list_cases, report, run
+from . import baseline, gate, list_cases, noise, report, run
 
 COMMANDS: dict[str, ModuleType] = {
-    module.NAME: module for module in (list_cases, run, report, baseline, gate)
+    module.NAME: module for module in (list_cases, run, report, baseline, gate, noise)
 }

@@ -1,6 +1,8 @@
-"""Write a gate baseline from a run: its gated figures, machine class and library versions.
+"""Write a gate baseline from several runs: their gated figures, machine class, timing and
+library versions, and each run's latency figures (the run is the latency test's unit).
 
-Commit the file; ``python -m suite gate`` compares later runs with it.
+Commit the file; ``python -m suite gate`` compares later runs with it. Prints the runs' noise
+table (``python -m suite noise``) and what each latency row can detect.
 """
 
 from __future__ import annotations
@@ -9,17 +11,23 @@ import argparse
 import re
 from pathlib import Path
 
+from rich.console import Console
+
 from ..errors import UsageError
 from ..gate.baseline import BASELINES_DIR, from_runs, write_baseline
 from ..results import load_run
+from . import noise
 
 NAME = "baseline"
-HELP = "write a gate baseline (results/baselines/...) from a run folder"
+HELP = "write a gate baseline (results/baselines/...) from 3 or more run folders"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "run_dirs", type=Path, nargs="+", help="run folders of the same cases; rounds are pooled"
+        "run_dirs",
+        type=Path,
+        nargs="+",
+        help="3 or more run folders of the same cases, timed the same way on one machine class",
     )
     parser.add_argument("--out", type=Path, help=f"baseline file (default: in {BASELINES_DIR})")
 
@@ -40,7 +48,11 @@ def main(args: argparse.Namespace) -> int:
     baseline = from_runs(runs)
     path = args.out or BASELINES_DIR / default_name(runs[0][1])
     write_baseline(path, baseline)
-    print(
-        f"wrote {path}: {len(baseline['cases'])} cases, machine class {baseline['machine_class']}"
+    console = Console(highlight=False)
+    console.print(noise.table(baseline))
+    console.print(
+        f"wrote {path}: {len(baseline['cases'])} cases from {baseline['runs']} runs, machine "
+        f"class {baseline['machine_class']}",
+        markup=False,
     )
     return 0

@@ -14,13 +14,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..gate.baseline import figures, load_baseline, machine_class
+from ..gate.baseline import describe_timing, figures, load_baseline, machine_class, timing_of
 from ..gate.checks import Context, Row, compare
+from ..gate.latency import gateable
 from ..results import load_run
 
 NAME = "gate"
 HELP = "compare a run with a committed baseline; exit 1 on a regression"
-COLUMNS = ("case", "figure", "baseline", "new", "change", "threshold", "verdict")
+COLUMNS = ("case", "figure", "baseline", "new", "change", "threshold", "detectable", "verdict")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,14 +59,20 @@ def markdown(rows: list[Row], header: str) -> str:
 def main(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline)
     results = load_run(args.run_dir)
-    copy_gbs = results["run"]["copy_bandwidth"]["gbs"]
+    timing = timing_of(str(args.run_dir), results["run"])
     new_class = machine_class(results["run"])
-    same = new_class == baseline["machine_class"]
-    note = "" if same else f"baseline ran on {baseline['machine_class']}, this run on {new_class}"
+    note = ""
+    if new_class != baseline["machine_class"]:
+        note = f"baseline ran on {baseline['machine_class']}, this run on {new_class}"
+    elif timing != baseline["timing"]:
+        note = (
+            f"baseline timed as {describe_timing(baseline['timing'])}, this run as "
+            f"{describe_timing(timing)}"
+        )
     rows = compare(
         baseline,
-        {case["id"]: figures(case, copy_gbs) for case in results["cases"]},
-        Context(same, note),
+        {case["id"]: figures(case) for case in results["cases"]},
+        Context(not note, note, gateable(baseline["timing"])),
         allow_removed=args.allow_removed,
     )
     if args.latency_advisory:

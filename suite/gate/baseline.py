@@ -1,9 +1,10 @@
-"""Baseline files: the gated figures of a run, with the machine class and versions they came from.
+"""Baseline files: the gated figures of several runs, with the machine class, timing and versions
+they came from.
 
-Latency is stored three ways, and the gate's check table says which it compares: the rounds as
-measured; each round over the yardstick case's time around it on the same runtime (the default:
-a slow spell of the machine slows both); each round over the time the run's measured memory copy
-takes for the case's bytes.
+Deterministic figures must agree between the runs. Latency is kept per run (the unit the gate's
+test replicates, ``latency.py``): per case and runtime, each run's figure and its session medians,
+for two series: each round over the yardstick case's time around it on the same runtime (the
+default: a slow spell of the machine slows both), and the rounds as measured.
 """
 
 from __future__ import annotations
@@ -16,15 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
 
 from ..analysis.registry import gated_figures
 from ..errors import UsageError
 from ..results import write_json_atomic
+from .latency import MIN_RUNS, runtime_figures
 
-BASELINE_VERSION = 1
+BASELINE_VERSION = 2
 BASELINES_DIR = Path("results/baselines")
 #: Runtimes whose latency is gated (the rest are reported in results.json only).
 GATED_RUNTIMES = ("torch-cpu", "ort-cpu", "torch-cuda", "ort-cuda", "ort-tensorrt")
+#: What must match between the runs of a baseline, and between a baseline and a run, for their
+#: latencies to be compared: the same timing makes run figures draws of the same distribution.
+TIMING_KEYS = ("rounds", "sessions", "processes", "min_round_s", "warmup_rounds")
 
 
 @cache
@@ -42,29 +48,20 @@ def machine_class(run: dict[str, Any]) -> str:
     return f"{cpu} | {cores} cores | {machine['threads']} threads | {arch}"
 
 
-def _latency(case: dict[str, Any], runtime: dict[str, Any], copy_gbs: float | None):
-    """The rounds as measured, over the yardstick's time around each, and over the time the
-    run's measured memory copy takes for the case's bytes."""
-    latency = runtime.get("latency")
-    if not latency:
-        return None
-    if not copy_gbs or not case.get("cost"):
-        return None
-    calibration_s = case["cost"]["bytes"]["total"] / (copy_gbs * 1e9)
-    rounds = list(latency["data_s"])
-    figures = {
-        "median_s": latency["median_s"],
-        "calibration_s": calibration_s,
-        "rounds_s": rounds,
-        "normalised": [t / calibration_s for t in rounds],
-        "passes": latency.get("passes", 1),
-    }
-    if len(latency.get("yardstick_s") or []) == len(rounds):
-        figures["relative"] = [t / y for t, y in zip(rounds, latency["yardstick_s"], strict=True)]
-    return figures
+def timing_of(name: str, run: dict[str, Any]) -> dict[str, Any]:
+    """How the run timed; a run whose timing was cut short cannot be gated or be a baseline."""
+    timing = run.get("timing")
+    if not timing:
+        raise UsageError(f"{name}: the run records no timing processes (made by an older suite)")
+    if timing.get("cut_short") or timing["processes_done"] != timing["processes"]:
+        why = timing.get("cut_short") or (
+            f"{timing['processes_done']} of {timing['processes']} timing processes finished"
+        )
+        raise UsageError(f"{name}: the run's timing was cut short ({why}): time it again")
+    return {key: timing[key] for key in TIMING_KEYS}
 
 
-def figures(case: dict[str, Any], copy_gbs: float | None) -> dict[str, Any]:
+def figures(case: dict[str, Any]) -> dict[str, Any]:
     """The gated figures of one case of a results.json."""
     metrics = case.get("metrics") or {}
     runtimes = case["runtimes"]
@@ -82,9 +79,9 @@ def figures(case: dict[str, Any], copy_gbs: float | None) -> dict[str, Any]:
         "checkerboard_families": metrics.get("checkerboard_families"),
         "verdict": (metrics.get("verdict") or {}).get("verdict"),
         "latency": {
-            name: lat
+            name: runtime_figures(r["latency"])
             for name, r in runtimes.items()
-            if name in GATED_RUNTIMES and (lat := _latency(case, r, copy_gbs))
+            if name in GATED_RUNTIMES and r.get("latency")
         },
         "min_effect": (case.get("gate") or {}).get("min_effect"),
         "min_effect_reason": (case.get("gate") or {}).get("reason"),
@@ -92,17 +89,28 @@ def figures(case: dict[str, Any], copy_gbs: float | None) -> dict[str, Any]:
 
 
 def from_runs(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    """A baseline from one or more runs of the same cases: deterministic figures must agree
-    (else the code is not deterministic, and that is an error); latency rounds are pooled, so one
-    unlucky run cannot set the bar."""
+    """A baseline from runs of the same cases, on one machine class, timed the same way:
+    deterministic figures must agree (else the code is not deterministic, and that is an
+    error); each case's latency keeps one figure per run."""
+    if len(runs) < MIN_RUNS:
+        raise UsageError(
+            f"{len(runs)} run{'s' if len(runs) != 1 else ''} given: the latency test's unit is "
+            f"the run, and it needs at least {MIN_RUNS} (5 or more make it sharper)"
+        )
     (first_name, first), *others = runs
-    baseline = from_run(first)
+    baseline = from_run(first_name, first)
     for name, results in others:
-        other = from_run(results)
+        other = from_run(name, results)
         if other["machine_class"] != baseline["machine_class"]:
             raise UsageError(
                 f"{name}: ran on {other['machine_class']}, {first_name} on "
                 f"{baseline['machine_class']}: latencies of two machine classes cannot be pooled"
+            )
+        if other["timing"] != baseline["timing"]:
+            raise UsageError(
+                f"{name}: timed as {describe_timing(other['timing'])}, {first_name} as "
+                f"{describe_timing(baseline['timing'])}: run figures of two timings differ in "
+                "spread and cannot be pooled"
             )
         if set(other["cases"]) != set(baseline["cases"]):
             raise UsageError(f"{name}: holds other cases than {first_name}")
@@ -114,32 +122,49 @@ def from_runs(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                         f"{name}: case {case!r}: {key} differs from {first_name} "
                         f"({mine[key]} vs {figs[key]}): the run is not deterministic"
                     )
+            if set(figs["latency"]) != set(mine["latency"]):
+                raise UsageError(
+                    f"{name}: case {case!r}: timed on {sorted(figs['latency'])}, "
+                    f"{first_name} on {sorted(mine['latency'])}"
+                )
             for runtime, latency in figs["latency"].items():
-                pooled = mine["latency"].get(runtime)
-                if pooled is None:
-                    continue
-                for series in ("rounds_s", "normalised", "relative"):
-                    if series in pooled and series in latency:
-                        pooled[series] += latency[series]
-                    else:  # a series one of the runs lacks is pooled from none of them
-                        pooled.pop(series, None)
+                pooled = mine["latency"][runtime]
+                for part in ("runs", "sessions"):
+                    for series in list(pooled[part]):
+                        if series in latency[part]:
+                            pooled[part][series] += latency[part][series]
+                        else:  # a series one of the runs lacks is kept from none of them
+                            del pooled[part][series]
+        baseline["ceilings"] += other["ceilings"]
+    for figs in baseline["cases"].values():
+        for latency in figs["latency"].values():  # the typical run's, as measured
+            latency["median_s"] = float(np.median(latency["runs"]["rounds_s"]))
     baseline["source_run"] = "+".join(name for name, _ in runs)
+    baseline["runs"] = len(runs)
     return baseline
 
 
-def from_run(results: dict[str, Any]) -> dict[str, Any]:
+def describe_timing(timing: dict[str, Any]) -> str:
+    return (
+        f"{timing['processes']} processes × {timing['sessions']} sessions × "
+        f"{timing['rounds']} rounds of {timing['min_round_s'] * 1e3:g} ms"
+    )
+
+
+def from_run(name: str, results: dict[str, Any]) -> dict[str, Any]:
     run = results["run"]
-    copy_gbs = run["copy_bandwidth"]["gbs"]
     return {
         "baseline_version": BASELINE_VERSION,
         "created": datetime.now(UTC).isoformat(),
         "source_run": run["id"],
+        "runs": 1,
         "git": run["git"],
         "machine_class": machine_class(run),
         "machine": run["machine"],
         "versions": run["versions"],
-        "copy_bandwidth_gbs": copy_gbs,
-        "cases": {case["id"]: figures(case, copy_gbs) for case in results["cases"]},
+        "timing": timing_of(name, run),
+        "ceilings": [run.get("ceilings")],
+        "cases": {case["id"]: figures(case) for case in results["cases"]},
     }
 
 
@@ -161,6 +186,17 @@ def load_baseline(path: Path) -> dict[str, Any]:
         raise UsageError(
             f"{path}: baseline_version {version} is newer than this suite reads "
             f"({BASELINE_VERSION}); upgrade upsampling-bench"
+        )
+    if isinstance(version, int) and version < BASELINE_VERSION:
+        raise UsageError(
+            f"{path}: baseline_version {version} pooled rounds, which are not independent; "
+            f"make a new one from {MIN_RUNS}+ runs (python -m suite baseline RUN RUN RUN ...)"
+        )
+    runs = data.get("runs") if isinstance(data, dict) else None
+    if isinstance(runs, int) and runs < MIN_RUNS:
+        raise UsageError(
+            f"{path}: made from {runs} run{'s' if runs != 1 else ''}; the latency test's unit "
+            f"is the run and it needs at least {MIN_RUNS}"
         )
     try:
         jsonschema.validate(data, schema())
