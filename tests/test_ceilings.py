@@ -55,3 +55,12 @@ def test_an_injected_slowdown_makes_exactly_factor_calls_per_call(factor):
     for _ in range(400):
         step()
     assert len(calls) == pytest.approx(400 * factor, abs=1)
+
+
+def test_the_bound_takes_the_best_rate_any_process_saw():
+    """A ceiling is what the machine can do: a process slowed by a spell must not lower it."""
+    slower = {name: rate / 2 for name, rate in PROCESS.items()}
+    ceilings = summarise([slower, PROCESS, slower])
+    assert bandwidth_at(ceilings, 2**20) == pytest.approx(100.0)
+    figures = roofline({"bytes": {"total": 2**20}, "flops": 10**9}, 10e-3, ceilings)
+    assert figures["roofline_fraction"] == pytest.approx(0.5)  # at 200 GFLOP/s, not 100

@@ -3,10 +3,10 @@ the cases touch (from cache-resident to DRAM), and the peak float32 rate of a GE
 
 One copy of 2 × 128 MiB per run read 16.8 to 58 GB/s between runs on this project's 2-core
 machines, and a case whose bytes sit in cache beat that "bound" by half. So every timing process
-measures every ceiling (each a median over rounds), the run keeps the median over its processes
-with their spread, and a case's roofline time is the larger of its bytes over the bandwidth at
-its own working-set size and its FLOPs over the GEMM rate. A fraction over 1 then means the
-bound is wrong, and the run says so rather than plotting it.
+measures every ceiling (each a median over rounds), the run keeps their median and range over
+its processes, and a case's roofline time is the larger of its bytes over the best bandwidth
+seen at its own working-set size and its FLOPs over the best GEMM rate seen. A fraction over 1
+then means the bound is wrong, and the run's summary says so.
 """
 
 from __future__ import annotations
@@ -75,9 +75,10 @@ def summarise(per_process: list[dict[str, float]]) -> dict[str, Any] | None:
 
 
 def bandwidth_at(ceilings: dict[str, Any], working_set: int) -> float | None:
-    """Copy bandwidth at a working set of this many bytes: log-linear between the two probes
-    around it, the nearest probe's beyond the ends."""
-    probes = sorted((int(size), row["median"]) for size, row in ceilings["copy_gbs"].items())
+    """The best copy bandwidth the run's processes saw at a working set of this many bytes (a
+    ceiling is what the machine can do): log-linear between the two probes around it, the
+    nearest probe's beyond the ends."""
+    probes = sorted((int(size), row["max"]) for size, row in ceilings["copy_gbs"].items())
     if not probes:
         return None
     sizes = np.log2([size for size, _ in probes])
@@ -99,7 +100,7 @@ def roofline(cost: dict[str, Any], median_s: float, ceilings: dict[str, Any] | N
     if not ceilings:
         return achieved
     bandwidth = bandwidth_at(ceilings, bytes_moved)
-    peak = (ceilings.get("gemm_gflops") or {}).get("median")
+    peak = (ceilings.get("gemm_gflops") or {}).get("max")
     memory_s = bytes_moved / (bandwidth * 1e9) if bandwidth else 0.0
     compute_s = flops / (peak * 1e9) if peak else 0.0
     if memory_s or compute_s:
