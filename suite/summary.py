@@ -113,9 +113,9 @@ def ceilings_line(ceilings: dict[str, Any] | None) -> str:
     if not ceilings:
         return "machine ceilings not measured"
     copy = [row["median"] for row in ceilings["copy_gbs"].values()]
-    gemm = ceilings.get("gemm_gflops")
+    peak = ceilings.get("compute_gflops")
     return f"copy {min(copy):.0f}-{max(copy):.0f} GB/s by working set" + (
-        f", GEMM {gemm['median']:.0f} GFLOP/s" if gemm else ""
+        f", peak compute {peak['max']:.0f} GFLOP/s" if peak else ""
     )
 
 

@@ -11,7 +11,8 @@ from suite.bench.session import slowed
 # A machine whose copies run at 100 GB/s in cache (up to 4 MiB) and 25 GB/s beyond.
 PROCESS = {
     **{copy_name(size): (100.0 if size <= 2**22 else 25.0) for size in COPY_SIZES},
-    "gemm": 200.0,
+    "gemm-torch": 190.0,
+    "conv-ort": 200.0,
 }
 
 
@@ -19,7 +20,9 @@ def test_the_run_keeps_each_ceilings_median_and_range_over_its_processes():
     slower = {name: rate / 2 for name, rate in PROCESS.items()}
     ceilings = summarise([PROCESS, PROCESS, slower])
     assert ceilings["processes"] == 3
-    assert ceilings["gemm_gflops"] == {"median": 200.0, "min": 100.0, "max": 200.0}
+    # each process's compute ceiling is its best probe's
+    assert ceilings["compute_gflops"] == {"median": 200.0, "min": 100.0, "max": 200.0}
+    assert ceilings["compute_by_probe"]["gemm-torch"]["max"] == 190.0
     assert ceilings["copy_gbs"][str(2**16)] == {"median": 100.0, "min": 50.0, "max": 100.0}
     assert summarise([]) is None
 

@@ -56,7 +56,7 @@ def test_run_records_machine_versions_and_bandwidth(quick_run):
     assert run["timing"]["processes_done"] == run["timing"]["processes"] == 1  # --quick
     assert run["timing"]["cut_short"] is None
     ceilings = run["ceilings"]
-    assert len(ceilings["copy_gbs"]) == 7 and ceilings["gemm_gflops"]["median"] > 0.1
+    assert len(ceilings["copy_gbs"]) == 7 and ceilings["compute_gflops"]["median"] > 0.1
     assert all(row["min"] <= row["median"] <= row["max"] for row in ceilings["copy_gbs"].values())
 
 
@@ -82,7 +82,7 @@ def test_each_timing_process_keeps_its_benchmark_json(quick_run):
 
 def test_roofline_figures_are_consistent(quick_run):
     ceilings = quick_run["results"]["run"]["ceilings"]
-    peak = ceilings["gemm_gflops"]["max"] * 1e9
+    peak = ceilings["compute_gflops"]["max"] * 1e9
     for case in quick_run["results"]["cases"]:
         entry = case["runtimes"]["ort-cpu"]
         total, flops = case["cost"]["bytes"]["total"], case["cost"]["flops"]

@@ -1,5 +1,8 @@
 """The machine's ceilings, for a two-sided roofline: memory-copy bandwidth at the working-set sizes
-the cases touch (from cache-resident to DRAM), and the peak float32 rate of a GEMM.
+the cases touch (from cache-resident to DRAM), and the peak float32 rate: the best of a GEMM and
+a 3×3 convolution, each on torch and on onnxruntime (on this project's AMD machines
+onnxruntime's convolutions ran 4% faster than torch's GEMM, and read 104% of a bound set by that
+GEMM alone).
 
 One copy of 2 × 128 MiB per run read 16.8 to 58 GB/s between runs on this project's 2-core
 machines, and a case whose bytes sit in cache beat that "bound" by half. So every timing process
@@ -25,8 +28,14 @@ COPY_SIZES = tuple(2**k for k in range(16, 29, 2))  # 64 KiB ... 256 MiB
 GEMM_ORDER = 1024
 
 
+#: A 3×3 convolution, C → C channels on an S × S image: the kernel most cases spend their time in.
+CONV_CHANNELS, CONV_SIZE = 64, 96
+#: The compute probes; a process's compute ceiling is the best of them.
+COMPUTE = ("gemm-torch", "gemm-ort", "conv-torch", "conv-ort")
+
+
 def ceiling_names() -> list[str]:
-    return [copy_name(size) for size in COPY_SIZES] + ["gemm"]
+    return [copy_name(size) for size in COPY_SIZES] + list(COMPUTE)
 
 
 def copy_name(size: int) -> str:
@@ -36,15 +45,60 @@ def copy_name(size: int) -> str:
 def workload(name: str, threads: int) -> tuple[Callable[[], Any], dict[str, Any]]:
     """The call to time for a ceiling, and what one call does (bytes moved or FLOPs)."""
     torch.set_num_threads(threads)
-    if name == "gemm":
+    gemm_flops = 2 * GEMM_ORDER**3
+    conv_flops = 2 * CONV_CHANNELS**2 * 9 * CONV_SIZE**2
+    if name == "gemm-torch":
         a = torch.rand(GEMM_ORDER, GEMM_ORDER)
         b = torch.rand(GEMM_ORDER, GEMM_ORDER)
         out = torch.empty(GEMM_ORDER, GEMM_ORDER)
-        return (lambda: torch.mm(a, b, out=out)), {"flops": 2 * GEMM_ORDER**3}
+        return (lambda: torch.mm(a, b, out=out)), {"flops": gemm_flops}
+    if name == "conv-torch":
+        x = torch.rand(1, CONV_CHANNELS, CONV_SIZE, CONV_SIZE)
+        w = torch.rand(CONV_CHANNELS, CONV_CHANNELS, 3, 3)
+
+        def conv() -> None:
+            with torch.no_grad():
+                torch.nn.functional.conv2d(x, w, padding=1)
+
+        return conv, {"flops": conv_flops}
+    if name == "gemm-ort":
+        return _ort_probe(threads, "MatMul"), {"flops": gemm_flops}
+    if name == "conv-ort":
+        return _ort_probe(threads, "Conv"), {"flops": conv_flops}
     size = next(s for s in COPY_SIZES if copy_name(s) == name)
     source = torch.ones(size // 2 // BYTES_PER_ELEMENT)
     target = torch.empty_like(source)
     return (lambda: target.copy_(source)), {"bytes": size}
+
+
+def _ort_probe(threads: int, op: str) -> Callable[[], Any]:
+    """A MatMul or a 3×3 Conv in onnxruntime, with the session options of the ort-cpu runtime."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    if op == "MatMul":
+        shapes = {"a": [GEMM_ORDER, GEMM_ORDER], "b": [GEMM_ORDER, GEMM_ORDER]}
+        node = helper.make_node("MatMul", ["a", "b"], ["y"])
+        weights = []
+    else:
+        shapes = {"a": [1, CONV_CHANNELS, CONV_SIZE, CONV_SIZE]}
+        node = helper.make_node("Conv", ["a", "w"], ["y"], pads=[1, 1, 1, 1])
+        kernel = rng.random((CONV_CHANNELS, CONV_CHANNELS, 3, 3), dtype=np.float32)
+        weights = [numpy_helper.from_array(kernel, "w")]
+    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in shapes.items()]
+    output = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph([node], op, inputs, [output], initializer=weights)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    feeds = {n: rng.random(s, dtype=np.float32) for n, s in shapes.items()}
+    return lambda: session.run(None, feeds)
 
 
 def rate(name: str, work: dict[str, Any], median_s: float) -> float:
@@ -56,7 +110,12 @@ def summarise(per_process: list[dict[str, float]]) -> dict[str, Any] | None:
     """The run's ceilings: per probe, the median over the timing processes, with the range."""
     if not per_process:
         return None
-    names = [n for n in ceiling_names() if all(n in p for p in per_process)]
+    # each process's compute ceiling: its best probe's
+    per_process = [
+        {**p, "compute": max(p[c] for c in COMPUTE if c in p)} if set(COMPUTE) & set(p) else p
+        for p in per_process
+    ]
+    names = [n for n in [*ceiling_names(), "compute"] if all(n in p for p in per_process)]
     table = {
         name: {
             "median": float(np.median([p[name] for p in per_process])),
@@ -69,7 +128,8 @@ def summarise(per_process: list[dict[str, float]]) -> dict[str, Any] | None:
         "copy_gbs": {
             str(size): table[copy_name(size)] for size in COPY_SIZES if copy_name(size) in table
         },
-        "gemm_gflops": table.get("gemm"),
+        "compute_gflops": table.get("compute"),
+        "compute_by_probe": {name: table[name] for name in COMPUTE if name in table},
         "processes": len(per_process),
     }
 
@@ -100,7 +160,7 @@ def roofline(cost: dict[str, Any], median_s: float, ceilings: dict[str, Any] | N
     if not ceilings:
         return achieved
     bandwidth = bandwidth_at(ceilings, bytes_moved)
-    peak = (ceilings.get("gemm_gflops") or {}).get("max")
+    peak = (ceilings.get("compute_gflops") or {}).get("max")
     memory_s = bytes_moved / (bandwidth * 1e9) if bandwidth else 0.0
     compute_s = flops / (peak * 1e9) if peak else 0.0
     if memory_s or compute_s:
