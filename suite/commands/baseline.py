@@ -11,8 +11,6 @@ import argparse
 import re
 from pathlib import Path
 
-from rich.console import Console
-
 from ..errors import UsageError
 from ..gate.baseline import BASELINES_DIR, from_runs, write_baseline
 from ..results import load_run
@@ -48,9 +46,8 @@ def main(args: argparse.Namespace) -> int:
     baseline = from_runs(runs)
     path = args.out or BASELINES_DIR / default_name(runs[0][1])
     write_baseline(path, baseline)
-    console = Console(highlight=False)
-    console.print(noise.table(baseline))
-    console.print(
+    noise.console.print(noise.table(baseline))
+    noise.console.print(
         f"wrote {path}: {len(baseline['cases'])} cases from {baseline['runs']} runs, machine "
         f"class {baseline['machine_class']}",
         markup=False,

@@ -84,6 +84,10 @@ def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+#: Logs and CI: wide enough for the table's eight columns.
+console = Console(highlight=False, width=None if Console().is_terminal else 160)
+
+
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
@@ -107,6 +111,5 @@ def table(baseline: dict[str, Any], per_case: bool = False) -> Table:
 
 def main(args: argparse.Namespace) -> int:
     baseline = from_runs([(str(d), load_run(d)) for d in args.run_dirs])
-    console = Console(highlight=False)
     console.print(table(baseline, per_case=args.cases))
     return 0
