@@ -24,7 +24,7 @@ def test_quick_run_writes_valid_results_for_every_case(quick_run):
     assert quick_run["code"] == 0
     results = quick_run["results"]
     validate(results)
-    assert results["schema_version"] == 1
+    assert results["schema_version"] == 2
     assert [c["id"] for c in results["cases"]] == [
         "small[method=transposed]",
         "small[method=resize_conv]",
@@ -279,9 +279,7 @@ def test_a_timing_process_that_fails_cuts_the_timing_short(
 ):
     """A child that dies: the run keeps what finished, says so, exits 1, and neither baseline
     nor gate accepts it (one line, exit 2)."""
-    path = write_cases(
-        '[[case]]\nid = "x"\nmethod = "factory"\nfactory = "factories:dies_when_timed"\nsize = 16\n'
-    )
+    path = write_cases('[[case]]\nid = "x"\nfactory = "factories:dies_when_timed"\nsize = 16\n')
     out = tmp_path / "run"
     args = ["--out", str(out), "--processes", "2", "--runtimes", "ort-cpu"]
     assert run_suite(str(path), *args, "--cache", str(export_cache)) == 1
