@@ -266,8 +266,8 @@ def test_bad_input_is_one_line_and_exit_2(baseline, tmp_path, capsys):
 
 def _row(base_runs: list[float], new_run: float, min_effect: float = 0.25):
     """The latency check on run figures (÷ yardstick): a baseline of these runs, one new run."""
-    old = {"latency": {"ort-cpu": {"median_s": 1e-3, "runs": {"relative": base_runs}}}}
-    new = {"latency": {"ort-cpu": {"median_s": 1e-3, "runs": {"relative": [new_run]}}}}
+    old = {"latency": {"ort-cpu": {"runs": {"relative": base_runs, "rounds_s": base_runs}}}}
+    new = {"latency": {"ort-cpu": {"runs": {"relative": [new_run], "rounds_s": [new_run]}}}}
     check = Latency("latency", min_effect=min_effect, alpha=0.01, calibration="yardstick")
     (row,) = check.rows("c", old, new, Context(True, ""))
     return row
@@ -290,8 +290,8 @@ def test_runs_timed_in_fewer_than_five_processes_gate_latency_as_advisory_only()
     note = gateable({"processes": 1})
     assert note.startswith("timed in 1 process: a slow spell can cover them all")
     assert gateable({"processes": 5}) == ""
-    old = {"latency": {"ort-cpu": {"median_s": 1e-3, "runs": {"relative": STEADY}}}}
-    new = {"latency": {"ort-cpu": {"median_s": 1e-3, "runs": {"relative": [1.4]}}}}
+    old = {"latency": {"ort-cpu": {"runs": {"relative": STEADY, "rounds_s": STEADY}}}}
+    new = {"latency": {"ort-cpu": {"runs": {"relative": [1.4], "rounds_s": [1.4]}}}}
     check = Latency("latency", min_effect=0.25, alpha=0.01, calibration="yardstick")
     (row,) = check.rows("c", old, new, Context(True, "", note))
     assert row.verdict == "regressed (advisory)" and not row.failed and note in row.message

@@ -32,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="cases missing from the run were removed on purpose",
     )
-    parser.add_argument("--all", action="store_true", help="print passing rows too")
+    parser.add_argument(
+        "--all", action="store_true", help="print every row (latency rows are always printed)"
+    )
     parser.add_argument(
         "--latency-advisory",
         action="store_true",
@@ -88,7 +90,8 @@ def main(args: argparse.Namespace) -> int:
         with open(summary, "a", encoding="utf-8") as out:
             out.write(text)
 
-    shown = rows if args.all else [r for r in rows if r.verdict != "pass"]
+    # Latency rows always: each says what it can detect; other rows where they did not pass.
+    shown = rows if args.all else [r for r in rows if r.verdict != "pass" or r.detectable]
     title = header.replace("**", "").replace("`", "")
     console = Console(highlight=False, width=None if Console().is_terminal else 160)
     if shown:
