@@ -38,7 +38,7 @@ MIN_RUNS = 3
 POWER = 0.8
 #: The fewest timing processes per run whose latency the gate fails on. Measured here (README,
 #: "How the gate times, measured"): runs of 5 processes raised no latency alarm in 23 unchanged
-#: reruns; runs of 1 (``--quick``) raised one in 2 of 22, a slow spell covering the whole run.
+#: reruns; runs of 1 (``--quick``) raised one in 2 of 22, where a slow spell covered the run.
 MIN_GATED_PROCESSES = 5
 
 
@@ -52,7 +52,7 @@ def gateable(timing: dict[str, Any]) -> str:
     )
 
 
-#: What a round is divided by before any median: the yardstick's time around it, or nothing.
+#: The run figure's two series: the fastest session over the yardstick's fastest, or as measured.
 SERIES = {"relative": "÷ yardstick", "rounds_s": "as measured"}
 
 
