@@ -53,6 +53,8 @@ def timing_of(name: str, run: dict[str, Any]) -> dict[str, Any]:
     timing = run.get("timing")
     if not timing:
         raise UsageError(f"{name}: the run records no timing processes (made by an older suite)")
+    if timing["processes_done"] == 0 and not timing.get("cut_short"):
+        raise UsageError(f"{name}: the run timed nothing (no timed runtime ran a case)")
     if timing.get("cut_short") or timing["processes_done"] != timing["processes"]:
         why = timing.get("cut_short") or (
             f"{timing['processes_done']} of {timing['processes']} timing processes finished"
