@@ -7,7 +7,7 @@ import math
 import os
 import time
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -52,13 +52,7 @@ class Timing:
     warmup_rounds: int
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "rounds": self.rounds,
-            "sessions": self.sessions,
-            "processes": self.processes,
-            "min_round_s": self.min_round_s,
-            "warmup_rounds": self.warmup_rounds,
-        }
+        return asdict(self)
 
 
 TIMINGS = {
@@ -380,11 +374,11 @@ class BenchSession:
         """The case's rounds, each between two rounds of the yardstick on the same runtime."""
         benchmark.group = case.id
         benchmark.extra_info.update({"case": case.id, "runtime": runtime})
+        step = slowed(step, (case.gate or {}).get("slowdown", 1.0))
         yardstick = self._load_yardstick(case, runtime)
         if yardstick is None:
-            return self._time_plain(benchmark, slowed(step, (case.gate or {}).get("slowdown", 1.0)))
+            return self._time_plain(benchmark, step)
         timing = self.timing
-        step = slowed(step, (case.gate or {}).get("slowdown", 1.0))
         calls = _calls_per_round(step, timing.min_round_s)
         yardstick_calls = _calls_per_round(yardstick, timing.min_round_s)
         yardstick_rounds: list[float] = []
