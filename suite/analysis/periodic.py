@@ -97,6 +97,10 @@ def family_masks(periods: list[int]) -> tuple[int, dict[int, np.ndarray]]:
     return tile, masks
 
 
+#: Detail below this fraction of the output's largest value is the blur's rounding, not content.
+ROUNDING_RESIDUE = 1e-12
+
+
 def detail(stack: np.ndarray, sigma: float) -> np.ndarray:
     """Each image minus its Gaussian blur (reflected edges): the smooth part removed, every
     checkerboard frequency kept."""
@@ -133,7 +137,10 @@ def phase_tiles(
     energy = (blocks**2).sum(axis=1).mean(axis=(2, 5))  # (N, by, L, bx, L)
     energy = energy.transpose(0, 1, 3, 2, 4).reshape(n, by * bx, 1, tile, tile)
     level = energy.mean(axis=(-2, -1), keepdims=True)
-    if not (level > 0).all():
+    # A flat block's detail is rounding residue of the blur (scipy's kernels leave ~1e-16 of the
+    # field's value), not zero: below this floor there is nothing to compare.
+    floor = (ROUNDING_RESIDUE * float(np.abs(stack).max(initial=0.0))) ** 2
+    if not (level > floor).all():
         raise MetricError("the output has no detail in a block: the phases cannot be compared")
     return PhaseTiles(
         _grams(scipy.fft.fft2(pattern), masks, groups),
