@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from types import ModuleType
 
-from .commands import COMMANDS
+from .commands import baseline, gate, list_cases, noise, report, run
 from .errors import UsageError
+
+COMMANDS: dict[str, ModuleType] = {
+    module.NAME: module for module in (list_cases, run, report, baseline, gate, noise)
+}
 
 
 class _Parser(argparse.ArgumentParser):

@@ -18,3 +18,9 @@ class ParamError(ValueError):
         self.key = key
         self.message = message
         super().__init__(f"{key}: {message}")
+
+
+def first_line(exc: BaseException) -> str:
+    """What a one-line report says of an exception: its message's first line, or its type."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -14,7 +13,9 @@ import onnx
 import torch
 from torch import nn
 
+from .atomic import atomic_path
 from .case import Case
+from .errors import first_line
 from .quiet import captured_output
 
 #: The opset every model is exported at (torch 2.13's native one: no version conversion).
@@ -98,7 +99,7 @@ def export_case(case: Case, model: nn.Module, example: torch.Tensor, cache_dir: 
         onnx.checker.check_model(proto, full_check=True)
         inferred = onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
-        raise ExportError(f"onnx checker: {_first_line(exc)}") from exc
+        raise ExportError(f"onnx checker: {first_line(exc)}") from exc
     return Exported(
         path=path,
         cached=cached,
@@ -109,10 +110,10 @@ def export_case(case: Case, model: nn.Module, example: torch.Tensor, cache_dir: 
     )
 
 
-def _export_to(path: Path, model: nn.Module, example: torch.Tensor) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.partial")
-    with captured_output() as captured:
+def _export_to(path: Path, model: nn.Module, example: torch.Tensor) -> None:
+    """Export with the exporter's chatter held back (it prints pages; the suite's own output
+    stays clean), written atomically: a reader never sees a half-written model."""
+    with atomic_path(path, ".onnx") as partial, captured_output():
         try:
             program = torch.onnx.export(
                 model,
@@ -126,10 +127,7 @@ def _export_to(path: Path, model: nn.Module, example: torch.Tensor) -> str:
             )
             onnx.save(program.model_proto, partial)
         except Exception as exc:
-            partial.unlink(missing_ok=True)
-            raise ExportError(f"torch.onnx.export: {_first_line(exc)}") from exc
-    os.replace(partial, path)  # atomic: a reader never sees a half-written model
-    return captured.text
+            raise ExportError(f"torch.onnx.export: {first_line(exc)}") from exc
 
 
 def op_inventory(proto: onnx.ModelProto) -> dict[str, int]:
@@ -180,8 +178,3 @@ def _opset(proto: onnx.ModelProto) -> int:
 def _output_shape(proto: onnx.ModelProto) -> list[int]:
     dims = proto.graph.output[0].type.tensor_type.shape.dim
     return [d.dim_value if d.HasField("dim_value") else -1 for d in dims]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

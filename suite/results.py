@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -11,9 +10,10 @@ from typing import Any
 
 import jsonschema
 
+from .atomic import write_json_atomic
 from .errors import UsageError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RESULTS_FILE = "results.json"
 #: pytest-benchmark's JSON of each timing process, in the run folder
 TIMING_DIR = "timing"
@@ -33,17 +33,6 @@ def schema() -> dict[str, Any]:
 def validate(results: dict[str, Any]) -> None:
     """Raise ``jsonschema.ValidationError`` if ``results`` does not follow the schema."""
     jsonschema.validate(results, schema(), format_checker=jsonschema.FormatChecker())
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write to a temporary file beside ``path`` and rename it: readers see all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        partial.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n", encoding="utf-8")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def write_results(out_dir: Path, results: dict[str, Any]) -> Path:

@@ -14,10 +14,9 @@ from rich.text import Text
 
 from .analysis.registry import list_metrics
 from .analysis.verdict import VERDICTS
+from .records import STATUSES, reference_of
 from .results import TIMING_DIR
-from .runtimes import REFERENCE
 
-STATUSES = ("ok", "mismatch", "failed", "skipped")
 MAX_PROBLEM_LINES = 8
 
 
@@ -36,15 +35,16 @@ def _median(case: dict, runtime: str) -> float | None:
 
 
 def method_table(results: dict[str, Any]) -> Table:
-    runtimes = [r for r in results["run"]["options"]["runtimes"] if r != REFERENCE]
+    reference = reference_of(results["run"])
+    runtimes = [r for r in results["run"]["runtimes"] if r != reference]
     timed_others = [r for r in runtimes if any(_median(c, r) for c in results["cases"])]
     table = Table(title="per method (latency: geometric mean over its cases)", title_justify="left")
     table.add_column("method")
     table.add_column("cases", justify="right")
     table.add_column("ok/mis/fail/skip", justify="right")
-    table.add_column(f"{REFERENCE}", justify="right")
+    table.add_column(reference, justify="right")
     for runtime in timed_others:
-        table.add_column(f"{runtime} ÷ {REFERENCE}", justify="right")
+        table.add_column(f"{runtime} ÷ {reference}", justify="right")
     table.add_column("worst parity (rel)", justify="right")
     table.add_column("roofline", justify="right")
     table.add_column("free/undecided/artifacts", justify="right")
@@ -60,20 +60,20 @@ def method_table(results: dict[str, Any]) -> Table:
             Text(method),
             str(len(cases)),
             counts,
-            _ms(_geomean([_median(c, REFERENCE) for c in cases])),
+            _ms(_geomean([_median(c, reference) for c in cases])),
         ]
         for runtime in timed_others:
             ratios = [
-                _median(c, runtime) / _median(c, REFERENCE)
+                _median(c, runtime) / _median(c, reference)
                 for c in cases
-                if _median(c, runtime) and _median(c, REFERENCE)
+                if _median(c, runtime) and _median(c, reference)
             ]
             row.append(f"{_geomean(ratios):.2f}×" if ratios else "–")
         errors = [
             r["max_rel_err"]
             for c in cases
             for name, r in c["runtimes"].items()
-            if name != REFERENCE and r.get("max_rel_err") is not None
+            if name != reference and r.get("max_rel_err") is not None
         ]
         row.append(f"{max(errors):.1e}" if errors else "–")
         fractions = [
@@ -93,11 +93,12 @@ def method_table(results: dict[str, Any]) -> Table:
 
 
 def largest_errors(results: dict[str, Any], count: int = 3) -> list[tuple[str, str, dict]]:
+    reference = reference_of(results["run"])
     found = [
         (case["id"], name, r)
         for case in results["cases"]
         for name, r in case["runtimes"].items()
-        if name != REFERENCE and r.get("max_rel_err") is not None
+        if name != reference and r.get("max_rel_err") is not None
     ]
     return sorted(found, key=lambda item: item[2]["max_rel_err"], reverse=True)[:count]
 
@@ -153,7 +154,7 @@ def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
         )
     errors = largest_errors(results)
     if errors:
-        lines = ["largest parity errors against torch-cpu:"]
+        lines = [f"largest parity errors against {reference_of(run)}:"]
         for case_id, runtime, r in errors:
             lines.append(
                 f"  {case_id} · {runtime}: max abs {r['max_abs_err']:.2e}, "

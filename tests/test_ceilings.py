@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from suite.bench.ceilings import COPY_SIZES, bandwidth_at, copy_name, roofline, summarise
-from suite.bench.session import slowed
+from suite.bench.timing import slowed
 
 # A machine whose copies run at 100 GB/s in cache (up to 4 MiB) and 25 GB/s beyond.
 PROCESS = {

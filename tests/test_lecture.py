@@ -53,20 +53,19 @@ def test_bilinear_2x2_to_4x4_gives_the_lecture_values():
 
 
 def test_lecture_target_point():
-    """The slide's worked point (x, y) = (0.6, 0.7) on the unit square of Q (image convention:
-    rows are y, columns x), by the slide's formula and by the suite's bilinear upsampler."""
+    """The slide's worked point (x, y) = (0.6, 0.7) on the unit square of Q (rows are y, columns
+    x), sampled by the suite's bilinear upsampler itself. With align_corners, output pixel i of
+    an n-pixel side scaled by s sits at i·(n - 1)/(n·s - 1); n = s = 9 makes that i/10, so output
+    pixel (7, 6) is exactly (y, x) = (0.7, 0.6) with Q in the input's top-left corner."""
     q = np.array([[10.0, 20.0], [30.0, 40.0]])
-    wx, wy = 0.6, 0.7
-    by_formula = np.array([1 - wy, wy]) @ q @ np.array([1 - wx, wx])
-    assert by_formula == pytest.approx(10 + 10 * wx + 20 * wy)  # = 30 for this Q
-    model, _ = create_upsampler("interpolate", mode="bilinear", align_corners=True, scale=10)
-    # A 2x2 input scaled to 20x20 with align_corners: output pixel i sits at i/19, so use
-    # scale 10 on 2 pixels = 20 outputs and compare at the exact coordinates instead.
-    out = model(torch.tensor(q, dtype=torch.float32)[None, None])[0, 0].numpy()
-    coords = np.arange(20) / 19
-    for i, j in [(13, 11), (7, 5)]:
-        expected = np.array([1 - coords[i], coords[i]]) @ q @ np.array([1 - coords[j], coords[j]])
-        assert out[i, j] == pytest.approx(expected, abs=1e-5)
+    image = np.zeros((9, 9))
+    image[:2, :2] = q
+    model, _ = create_upsampler("interpolate", mode="bilinear", align_corners=True, scale=9)
+    out = model(torch.tensor(image, dtype=torch.float32)[None, None])[0, 0].numpy()
+    # The slide: f = [1 - w_y, w_y] Q [1 - w_x, w_x]^T = 0.3·0.4·10 + 0.3·0.6·20 + 0.7·0.4·30
+    # + 0.7·0.6·40 = 1.2 + 3.6 + 8.4 + 16.8 = 30.
+    assert out[7, 6] == pytest.approx(30.0, abs=1e-4)
+    assert out[0, 0] == 10.0 and out[0, 10] == 20.0 and out[10, 0] == 30.0 and out[10, 10] == 40.0
 
 
 def test_bilinear_mix_1_to_64_to_1_on_224_gives_448():

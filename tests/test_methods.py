@@ -15,20 +15,12 @@ from suite.parity import DEFAULT, compare
 from suite.runtimes import Prepared, get_runtime
 
 METHODS = list_methods()
-#: Keys a method needs beyond its defaults, to be built in these tests.
-REQUIRED_KEYS = {
-    "factory": {"factory": "factories:repeated_resize_conv"},
-    # small_case has 3 channels: groups and reductions must divide them
-    "bilinear_additive": {"reduction": 3},
-    "dysample": {"groups": 3},
-}
-#: Methods whose papers' layers carry a bias (every other learned layer here has none).
-BIASED = {"carafe", "dysample"}
 METHOD_INITS = [(m, init) for m in METHODS for init in get_method(m).inits or (None,)]
 
 
 def small_case(method: str, channels: int = 3, size: int = 7, seed: int = 0, **params) -> Case:
-    stage = Stage(method, get_method(method).resolve({**REQUIRED_KEYS.get(method, {}), **params}))
+    spec = get_method(method)
+    stage = Stage(method, spec.resolve({**spec.example, **params}))
     return Case(
         id=f"t-{method}",
         file="test",
@@ -90,15 +82,43 @@ def test_duplicate_registration_is_refused():
         register(Again)
 
 
-def test_interpolation_has_no_weights_and_learned_layers_no_bias():
+def test_interpolation_has_no_weights():
     assert list(small_case("interpolate").build().parameters()) == []
-    for method in set(METHODS) - BIASED:
-        for module in small_case(method).build().modules():
-            assert getattr(module, "bias", None) is None
-    for method in BIASED:
-        assert any(
-            getattr(m, "bias", None) is not None for m in small_case(method).build().modules()
-        )
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_learned_layer_has_a_bias_exactly_where_its_method_declares_one(method):
+    """``Method.has_bias`` is what the paper's reference code has; a method without weights has
+    nothing to declare, and says so by having no parameters at all."""
+    modules = list(small_case(method).build().modules())
+    learned = [m for m in modules if any(p.numel() for p in m.parameters(recurse=False))]
+    if not learned:
+        assert not get_method(method).has_bias
+        assert not list(small_case(method).build().parameters())
+        return
+    biases = [getattr(m, "bias", None) is not None for m in learned]
+    if get_method(method).has_bias:
+        assert any(biases), f"{method} declares a bias, none of its layers has one"
+    else:
+        assert not any(biases), f"{method} declares no bias, a layer has one"
+
+
+def test_every_method_declares_a_distinct_colour_and_an_order():
+    colours = {name: get_method(name).colour for name in METHODS}
+    assert all(isinstance(c, str) and len(c) == 7 and c.startswith("#") for c in colours.values())
+    assert len(set(colours.values())) == len(colours), colours
+    assert all(isinstance(get_method(name).order, int) for name in METHODS)
+
+
+def test_every_module_of_the_methods_package_is_registered():
+    """Discovery, not a list: each module beside ``base`` registers at least one method."""
+    import pkgutil
+
+    import suite.methods
+
+    modules = {m.name for m in pkgutil.iter_modules(suite.methods.__path__)} - {"base"}
+    registering = {get_method(name).__module__.rsplit(".", 1)[-1] for name in METHODS}
+    assert modules == registering
 
 
 @pytest.mark.parametrize("method", ["resize_conv", "bilinear_mix"])

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 
-from suite.analysis.samples import SAMPLES_FILE, load_samples
 from suite.cli import main as cli_main
 from suite.report.plots import PLOTS, pareto_front
 from suite.report.publish import FRONT_PAGE_PLOTS, publish
@@ -24,6 +23,7 @@ from suite.report.verdict import (
     claim_comparisons,
     claim_summary,
 )
+from suite.samplefile import SAMPLES_FILE, load_samples
 
 # The lecture's cases (every lecture figure) plus a small like-for-like comparison set and an
 # Odena grid, at sizes that keep the run short.
@@ -210,12 +210,17 @@ def test_artifact_free_follows_the_recorded_verdicts():
 
 
 def test_the_claim_pairs_only_transposed_kernels_at_least_their_stride():
+    # the claim's two sides come from the methods' declared lecture_claim, not their names
+    claims = {"transposed": "questioned", "bilinear_mix": "proposed"}
+
     def row(index, family, kernel, stride):
         return {
             "index": index,
             "id": f"{family}{kernel}x{stride}",
             "stages": 1,
             "family": family,
+            "lecture_claim": claims[family],
+            "init": "random",
             "variant": f"{family} · random",
             "kernel": kernel,
             "stride": stride,
@@ -317,10 +322,37 @@ def test_page_opens_in_headless_chromium_with_every_image_and_no_console_error(
 
 
 def test_samples_round_trip_float16(tmp_path: Path):
-    from suite.analysis.samples import write_samples
+    from suite.samplefile import write_samples
 
     write_samples(tmp_path, {"c000.flat": np.linspace(0, 1, 16, dtype=np.float16).reshape(4, 4)})
     loaded = load_samples(tmp_path)
     assert loaded["c000.flat"].dtype == np.float32
     np.testing.assert_allclose(loaded["c000.flat"][-1, -1], 1.0)
     assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_latency_tick_labels_stay_distinct_when_long_ids_share_a_prefix():
+    """Cut at 34 characters, these four all read ``interpolate-bilinear[align_corner…``."""
+    from suite.report.plots import tick_labels
+
+    ids = [f"interpolate-bilinear[align_corners=true,scale={s}]" for s in (2, 3, 4, 8)]
+    labels = tick_labels(ids)
+    assert len(set(labels)) == 4
+    assert all(len(line) <= 34 for label in labels for line in label.splitlines())
+    assert [label.replace("\n", "") for label in labels] == ids  # folded, nothing cut
+    assert tick_labels(["short", "other"]) == ["short", "other"]
+
+
+def test_the_report_summary_and_gate_import_neither_torch_nor_onnxruntime():
+    """They read the reference, the timed and gated runtimes and each method's look from the
+    run's results.json (run.runtimes, run.methods), not from the registries."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import suite.report.render, suite.summary, suite.commands.gate, "
+        "suite.commands.baseline, suite.commands.noise; "
+        "print(sorted(m for m in ('torch', 'onnxruntime', 'onnx') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -10,14 +10,19 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from suite.atomic import write_json_atomic
 from suite.errors import UsageError
-from suite.results import load_results, load_run, validate, write_json_atomic
+from suite.results import SCHEMA_VERSION, load_results, load_run, validate
 
-COMMITTED = sorted(Path("results").rglob("results.json"))
+#: Resolved from this file, not the working directory: from anywhere else the set would be empty
+#: and the test below would "pass" by running no case.
+REPO = Path(__file__).resolve().parents[1]
+COMMITTED = sorted((REPO / "results").rglob("results.json"))
 
 
 def test_schema_refuses_a_wrong_version_and_status(quick_run):
-    for version in (1, 3):  # 1: rounds pooled in one process, before the timing processes
+    # 1: rounds pooled in one process; 2: before runs recorded their registries' entries
+    for version in (1, 2, SCHEMA_VERSION + 1):
         results = copy.deepcopy(quick_run["results"])
         results["schema_version"] = version
         with pytest.raises(jsonschema.ValidationError):
@@ -41,7 +46,11 @@ def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
 
 
-@pytest.mark.parametrize("path", COMMITTED, ids=str)
+def test_the_committed_reference_run_is_among_the_files_checked():
+    assert REPO / "results" / "reference" / "run" / "results.json" in COMMITTED
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda path: str(path.relative_to(REPO)))
 def test_committed_results_follow_the_schema(path):
     load_results(path)
 
@@ -53,6 +62,6 @@ def test_a_results_file_of_another_version_is_one_line(quick_run, tmp_path):
     with pytest.raises(UsageError) as err:
         load_run(tmp_path)
     assert err.value.lines == [
-        f"{tmp_path / 'results.json'}: schema_version 1, this suite reads 2: run the cases again "
+        f"{tmp_path / 'results.json'}: schema_version 1, this suite reads 3: run the cases again "
         "with this suite"
     ]

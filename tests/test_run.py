@@ -15,7 +15,7 @@ from suite.cli import main as cli
 from suite.layers import Interpolate
 from suite.methods import _REGISTRY
 from suite.methods.base import SCALE, Method
-from suite.results import validate
+from suite.results import SCHEMA_VERSION, validate
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def test_quick_run_writes_valid_results_for_every_case(quick_run):
     assert quick_run["code"] == 0
     results = quick_run["results"]
     validate(results)
-    assert results["schema_version"] == 2
+    assert results["schema_version"] == SCHEMA_VERSION
     assert [c["id"] for c in results["cases"]] == [
         "small[method=transposed]",
         "small[method=resize_conv]",
@@ -261,7 +261,7 @@ def test_without_a_yardstick_cases_are_timed_alone_and_the_log_says_why(
     args = ["--out", str(out), "--quick", "--runtimes", "ort-cpu", "--cache", str(export_cache)]
     assert run_suite(str(path), *args) == 0
     # The timing process again, in this process, where the yardstick can be broken.
-    monkeypatch.setattr("suite.bench.session.yardstick_case", _BrokenYardstick)
+    monkeypatch.setattr("suite.bench.yardstick.yardstick_case", _BrokenYardstick)
     spec = json.loads((out / "timing" / "process1.spec.json").read_text())
     spec["result"] = str(tmp_path / "again.json")
     (tmp_path / "again.spec.json").write_text(json.dumps(spec))

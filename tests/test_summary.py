@@ -9,6 +9,15 @@ from rich.console import Console
 from suite import summary
 from suite.analysis.registry import get_metric
 
+#: A reference runtime as a run records it: the summary reads its name from the run.
+REFERENCE_INFO = {
+    "reference": True,
+    "timed": True,
+    "gated": True,
+    "marker": "o",
+    "colour": "#000000",
+}
+
 
 def test_the_run_summary_shows_the_registered_figures_worst_by_their_direction():
     psnr, pattern = get_metric("hypercolumn_psnr_db"), get_metric("checkerboard_pct")
@@ -36,7 +45,7 @@ def test_the_run_summary_shows_the_registered_figures_worst_by_their_direction()
             "wall_s": 1.0,
             "timing": {"processes": 5, "processes_done": 5},
             "ceilings": None,
-            "options": {"runtimes": ["torch-cpu"]},
+            "runtimes": {"ref-rt": REFERENCE_INFO},
         },
         "cases": [case("a", 0.2, 30.0, "artifact_free"), case("a", 7.5, 21.0, "artifacts")],
     }
@@ -45,3 +54,6 @@ def test_the_run_summary_shows_the_registered_figures_worst_by_their_direction()
     text = console.export_text()
     assert "worst checkerboard %" in text and "7.50" in text and "21.0" in text
     assert "1/0/1" in text  # free / undecided / artifacts
+    # Without machine ceilings the headline still names the run, its counts and its time.
+    assert "run r: 2 cases: 2 ok, 0 mismatch, 0 failed, 0 skipped; 1 s; timed in 5" in text
+    assert "machine ceilings not measured" in text

@@ -7,17 +7,12 @@ Every sample is one channel (channel 0) of a torch output, stored as float16 in 
 
 from __future__ import annotations
 
-import os
-import zipfile
-from pathlib import Path
-
 import numpy as np
 import torch
 from skimage.transform import resize
 from torch import nn
 
 from ..case import Case
-from ..errors import UsageError
 from ..layers import Interpolate
 from .probes import area_downsample, photo, to_channels
 
@@ -128,32 +123,3 @@ def hypercolumn_samples(case: Case, pictures: dict[str, np.ndarray]) -> Arrays:
     if case.channels != 1:
         return {}
     return {f"hypercolumn_{name}": _keep(image) for name, image in pictures.items()}
-
-
-SAMPLES_FILE = "samples.npz"
-
-
-def write_samples(out_dir: Path, arrays: Arrays) -> Path:
-    """All the run's samples in one compressed file, written beside results.json atomically."""
-    path = Path(out_dir) / SAMPLES_FILE
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial.npz")
-    try:
-        np.savez_compressed(partial, **arrays)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
-
-
-def load_samples(run_dir: Path, keys: set[str] | None = None, dtype=np.float32) -> Arrays:
-    """The run's samples by key (only ``keys`` when given: each is decompressed on its own);
-    empty when the run kept none (an older run, or none written)."""
-    path = Path(run_dir) / SAMPLES_FILE
-    if not path.exists():
-        return {}
-    try:
-        with path.open("rb") as handle, np.load(handle) as data:
-            wanted = data.files if keys is None else [k for k in data.files if k in keys]
-            return {key: data[key].astype(dtype) for key in wanted}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise UsageError(f"{path}: not a readable samples file: {exc}") from None

@@ -26,11 +26,14 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from ..atomic import write_json_atomic
 from ..casefile import load_cases
-from ..results import TIMING_DIR, write_json_atomic
+from ..results import TIMING_DIR
+from .errorlog import ErrorLog
+from .latency import Latency
 from .plugin import BenchPlugin
 from .progress import Progress
-from .session import BenchSession, Options, merge_latencies
+from .session import BenchSession, Options
 
 #: A timing process that runs longer than this is stopped (and the run's timing is cut short).
 PROCESS_TIMEOUT_S = 1800.0
@@ -56,9 +59,9 @@ class TimingResult:
         parts = [process.get(case_id, {}).get(runtime) for process in self.latencies]
         if not parts or any(part is None for part in parts):
             return None
-        merged = merge_latencies(parts, "processes")
-        merged["process_starts_s"] = self.starts_s[: len(parts)]
-        return merged
+        merged = Latency.merge([Latency.from_dict(part) for part in parts], "processes")
+        merged.process_starts_s = self.starts_s[: len(parts)]
+        return merged.to_dict()
 
     def describe(self, timing: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -91,7 +94,7 @@ def run_timing_processes(
     """Start the run's timing processes one after another; stop at the first that fails."""
     planned = session.timing.processes
     result = TimingResult(planned)
-    if not session.timed_runtimes or not any(s.error is None for s in session.states.values()):
+    if not session.timed_runtimes or not any(w.error is None for w in session.work.values()):
         return result
     folder = session.options.out_dir / TIMING_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -103,7 +106,7 @@ def run_timing_processes(
         spec_path = folder / f"process{index + 1}.spec.json"
         write_json_atomic(spec_path, spec)
         result.starts_s.append(time.monotonic() - session.started)
-        problem = _run_child(spec_path, env, session.log_path)
+        problem = _run_child(spec_path, env, session.log)
         if problem is None:
             data = json.loads(Path(spec["result"]).read_text(encoding="utf-8"))
             result.latencies.append(data["latencies"])
@@ -116,7 +119,7 @@ def run_timing_processes(
     return result
 
 
-def _run_child(spec_path: Path, env: dict[str, str], log_path: Path) -> str | None:
+def _run_child(spec_path: Path, env: dict[str, str], log: ErrorLog) -> str | None:
     command = [sys.executable, "-m", "suite.bench.worker", str(spec_path)]
     try:
         done = subprocess.run(
@@ -126,8 +129,7 @@ def _run_child(spec_path: Path, env: dict[str, str], log_path: Path) -> str | No
         return f"overran {PROCESS_TIMEOUT_S:g} s and was stopped"
     if done.returncode == 0:
         return None
-    with log_path.open("a", encoding="utf-8") as log:
-        log.write(f"== timing process {spec_path.name}: exit {done.returncode}\n{done.stderr}\n")
+    log.append(f"== timing process {spec_path.name}: exit {done.returncode}\n{done.stderr}\n")
     last = (done.stderr.strip().splitlines() or ["no output"])[-1]
     return f"exited with {done.returncode} ({last}; errors.log has the rest)"
 
@@ -157,12 +159,8 @@ def main(argv: list[str]) -> int:
         print(f"the timing session ended with {code!r}: {session.crashes}", file=sys.stderr)
         return 1
     latencies = {
-        state.case.id: {
-            name: result["latency"]
-            for name, result in state.runtimes.items()
-            if result.get("latency") is not None
-        }
-        for state in session.states.values()
+        case_id: {name: r.latency for name, r in results.items() if r.latency is not None}
+        for case_id, results in session.results.items()
     }
     write_json_atomic(Path(spec["result"]), {"latencies": latencies, "ceilings": session.ceilings})
     return 0

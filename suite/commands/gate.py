@@ -17,6 +17,7 @@ from rich.text import Text
 from ..gate.baseline import describe_timing, figures, load_baseline, machine_class, timing_of
 from ..gate.checks import Context, Row, compare
 from ..gate.latency import gateable
+from ..records import gated_runtimes
 from ..results import load_run
 
 NAME = "gate"
@@ -73,7 +74,7 @@ def main(args: argparse.Namespace) -> int:
         )
     rows = compare(
         baseline,
-        {case["id"]: figures(case) for case in results["cases"]},
+        {case["id"]: figures(case, gated_runtimes(results["run"])) for case in results["cases"]},
         Context(not note, note, gateable(baseline["timing"])),
         allow_removed=args.allow_removed,
     )

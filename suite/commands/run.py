@@ -18,17 +18,19 @@ import pytest
 from rich.console import Console
 
 from .. import summary
-from ..analysis.samples import SAMPLES_FILE, write_samples
 from ..bench.plugin import BenchPlugin
 from ..bench.progress import Progress
-from ..bench.session import DEBUG_ENV, TIMINGS, BenchSession, Options
+from ..bench.session import DEBUG_ENV, BenchSession, Options
+from ..bench.timing import TIMINGS
 from ..bench.worker import run_timing_processes
 from ..bench.yardstick import yardstick_case
 from ..casefile import case_files, load_cases
 from ..environment import git_commit, machine, versions
 from ..errors import UsageError
+from ..methods import get_method
 from ..results import RESULTS_FILE, SCHEMA_VERSION, validate, write_results
 from ..runtimes import REFERENCE, get_runtime, list_runtimes
+from ..samplefile import SAMPLES_FILE, write_samples
 from . import report as report_command
 
 NAME = "run"
@@ -159,6 +161,8 @@ def main(args: argparse.Namespace) -> int:
                 "runtimes": runtimes,
                 "threads": args.threads,
             },
+            "runtimes": {name: get_runtime(name).describe() for name in runtimes},
+            "methods": methods_used(cases),
             "timing": timing.describe(session.timing.describe()),
             "ceilings": session.run_ceilings,
             "files": [str(p) for p in case_files(args.paths)],
@@ -184,6 +188,12 @@ def main(args: argparse.Namespace) -> int:
     )
     report_failed = args.report and args.analyse and report_command.render(out) != 0
     return 1 if failed or report_failed else 0
+
+
+def methods_used(cases) -> dict[str, dict]:
+    """Each method the cases use, as its registry entry declares it (``Method.describe``)."""
+    names = sorted({stage.method for case in cases for stage in case.stages})
+    return {name: get_method(name).describe() for name in names}
 
 
 def calibration_table() -> list[dict]:

@@ -20,14 +20,13 @@ import jsonschema
 import numpy as np
 
 from ..analysis.registry import gated_figures
+from ..atomic import write_json_atomic
 from ..errors import UsageError
-from ..results import write_json_atomic
+from ..records import gated_runtimes
 from .latency import MIN_RUNS, runtime_figures
 
 BASELINE_VERSION = 2
 BASELINES_DIR = Path("results/baselines")
-#: Runtimes whose latency is gated (the rest are reported in results.json only).
-GATED_RUNTIMES = ("torch-cpu", "ort-cpu", "torch-cuda", "ort-cuda", "ort-tensorrt")
 #: What must match between the runs of a baseline, and between a baseline and a run, for their
 #: latencies to be compared: the same timing makes run figures draws of the same distribution.
 TIMING_KEYS = ("rounds", "sessions", "processes", "min_round_s", "warmup_rounds")
@@ -63,8 +62,9 @@ def timing_of(name: str, run: dict[str, Any]) -> dict[str, Any]:
     return {key: timing[key] for key in TIMING_KEYS}
 
 
-def figures(case: dict[str, Any]) -> dict[str, Any]:
-    """The gated figures of one case of a results.json."""
+def figures(case: dict[str, Any], gated: list[str]) -> dict[str, Any]:
+    """The gated figures of one case of a results.json; latency on the ``gated`` runtimes
+    (``records.gated_runtimes`` of its run: what each runtime's registry entry declares)."""
     metrics = case.get("metrics") or {}
     runtimes = case["runtimes"]
     return {
@@ -83,7 +83,7 @@ def figures(case: dict[str, Any]) -> dict[str, Any]:
         "latency": {
             name: runtime_figures(r["latency"])
             for name, r in runtimes.items()
-            if name in GATED_RUNTIMES and r.get("latency")
+            if name in gated and r.get("latency")
         },
         "min_effect": (case.get("gate") or {}).get("min_effect"),
         "min_effect_reason": (case.get("gate") or {}).get("reason"),
@@ -166,7 +166,7 @@ def from_run(name: str, results: dict[str, Any]) -> dict[str, Any]:
         "versions": run["versions"],
         "timing": timing_of(name, run),
         "ceilings": [run.get("ceilings")],
-        "cases": {case["id"]: figures(case) for case in results["cases"]},
+        "cases": {case["id"]: figures(case, gated_runtimes(run)) for case in results["cases"]},
     }
 
 

@@ -1,11 +1,17 @@
 """The registry of upsampling methods, keyed by the name a case file uses.
 
-Add a method by writing a module with a ``Method`` subclass decorated by ``@register`` and
-importing it below; every test parametrized from ``list_methods()`` then covers it.
+Add a method by writing a module in this package with a ``Method`` subclass decorated by
+``@register``: the package imports every module in it, and every test parametrized from
+``list_methods()`` then covers it. What the rest of the suite knows of a method (its place and
+colour in the report, its reach, its bias, its variant keys, a small example) is declared on the
+class (``base.Method``); nothing else lists methods (CONTRIBUTING.md).
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+import pkgutil
 from typing import Any, TypeVar
 
 import torch
@@ -50,18 +56,25 @@ def create_upsampler(
     return stage.build(channels, torch.Generator().manual_seed(seed)), stage
 
 
-# Importing a method module registers it.
-from . import (  # noqa: E402
-    bilinear_additive,  # noqa: F401
-    bilinear_mix,  # noqa: F401
-    carafe,  # noqa: F401
-    dysample,  # noqa: F401
-    factory,  # noqa: F401
-    interpolate,  # noqa: F401
-    pixel_shuffle,  # noqa: F401
-    resize_conv,  # noqa: F401
-    transposed,  # noqa: F401
-    zoh_transposed,  # noqa: F401
-)
+#: Modules (comma-separated import names) holding a team's own methods, imported after the
+#: suite's: they register like the suite's own, in every process of a run (timing processes
+#: inherit the variable), without a file of the suite edited.
+EXTRA_METHODS_ENV = "UPSAMPLING_BENCH_METHODS"
+
+
+def _import_method_modules() -> None:
+    """Import every module of this package, then the modules ``EXTRA_METHODS_ENV`` names:
+    importing a method module registers it."""
+    for module in pkgutil.iter_modules(__path__):
+        if module.name != "base":
+            importlib.import_module(f"{__name__}.{module.name}")
+    for name in filter(None, (n.strip() for n in os.environ.get(EXTRA_METHODS_ENV, "").split(","))):
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ImportError(f"{EXTRA_METHODS_ENV}: cannot import {name!r}: {exc}") from exc
+
+
+_import_method_modules()
 
 __all__ = ["Method", "Param", "Stage", "all_method_keys", "create_upsampler", "get_method"]

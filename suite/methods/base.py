@@ -106,6 +106,39 @@ class Method:
     inits: ClassVar[tuple[str, ...]] = ()
     #: the method takes keys beyond ``keys()`` (a factory passes them on)
     open_keys: ClassVar[bool] = False
+    #: where the method stands in every table and plot: the lecture's story, from the
+    #: artifact-prone classic to the alternatives (lower first; equal orders sort by name)
+    order: ClassVar[int] = 1000
+    #: its colour in every plot ("#rrggbb"), distinct from every other method's
+    colour: ClassVar[str | None] = None
+    #: its learned layers carry a bias (as its paper's reference code has them)
+    has_bias: ClassVar[bool] = False
+    #: the keys that tell its variants apart in a label (``interpolate bilinear · random``);
+    #: by default its init, where it has weights
+    variant_keys: ClassVar[tuple[str, ...] | None] = None
+    #: keys beyond the defaults that a small example (3 channels) needs to be built
+    example: ClassVar[dict[str, Any]] = {}
+    #: its side in the lecture's summary claim, which the report checks in numbers
+    #: (``report.verdict``): ``"questioned"`` (the layer the claim says to replace),
+    #: ``"proposed"`` (its replacement) or ``None``
+    lecture_claim: ClassVar[str | None] = None
+
+    @classmethod
+    def label_keys(cls) -> tuple[str, ...]:
+        if cls.variant_keys is not None:
+            return cls.variant_keys
+        return (INIT,) if cls.inits else ()
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """What a run records of the method, so that the report never imports the registry."""
+        return {
+            "order": cls.order,
+            "colour": cls.colour,
+            "variant_keys": list(cls.label_keys()),
+            "summary": cls.summary,
+            "lecture_claim": cls.lecture_claim,
+        }
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:

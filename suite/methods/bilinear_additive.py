@@ -3,7 +3,7 @@ Regression and GANs", IJCV 2019)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -38,6 +38,10 @@ class BilinearAdditive(Method):
 
     name = "bilinear_additive"
     summary = "bilinear upsampling, then every `reduction` consecutive channels summed (no weights)"
+    order = 50
+    colour = "#9467bd"
+    #: 3 channels: the reduction must divide them
+    example: ClassVar[dict[str, Any]] = {"reduction": 3}
     params = (
         SCALE,
         Param("reduction", "int", 4, "consecutive channels summed into one; must divide C"),

@@ -69,6 +69,9 @@ class CarafeMethod(Method):
     summary = (
         "content-aware reassembly: predicted, softmax-normalised k_up² kernels per output pixel"
     )
+    order = 80
+    colour = "#7f7f7f"
+    has_bias = True
     params = (
         SCALE,
         Param("up_kernel", "int", 5, "reassembly kernel size k_up (odd)"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -64,6 +64,11 @@ class DySampleMethod(Method):
 
     name = "dysample"
     summary = "learned offsets from a 1x1 conv, bilinear grid_sample (the static-scope lp style)"
+    order = 90
+    colour = "#bcbd22"
+    has_bias = True
+    #: 3 channels: the groups must divide them
+    example: ClassVar[dict[str, Any]] = {"groups": 3}
     params = (SCALE, Param("groups", "int", 4, "channel groups, each with its own offsets"))
     inits = ("random", "trained")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -44,6 +44,9 @@ class Factory(Method):
 
     name = FACTORY
     summary = "a torch module from the case's own factory function"
+    order = 1000
+    colour = "#222222"
+    example: ClassVar[dict[str, Any]] = {"factory": "suite.methods.factory:nearest_then_conv"}
     params = (SCALE,)
     open_keys = True
 
@@ -95,3 +98,12 @@ def _output_size(items: tuple, size: Size) -> Size:
     with torch.no_grad():
         out = module(torch.zeros(1, 1, *size))
     return int(out.shape[-2]), int(out.shape[-1])
+
+
+def nearest_then_conv(channels: int, scale: int, kernel: int = 3) -> nn.Module:
+    """A factory as a case file names one (``factory = "suite.methods.factory:nearest_then_conv"``):
+    nearest ×scale, then a ``kernel``×``kernel`` convolution without bias. The method's example."""
+    return nn.Sequential(
+        nn.Upsample(scale_factor=scale, mode="nearest"),
+        nn.Conv2d(channels, channels, kernel, padding=kernel // 2, bias=False),
+    )

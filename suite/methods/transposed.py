@@ -27,6 +27,9 @@ class Transposed(Method):
 
     name = "transposed"
     summary = "ConvTranspose2d (checkerboard-prone when kernel is not a multiple of stride)"
+    order = 10
+    colour = "#1f77b4"
+    lecture_claim = "questioned"
     params = (
         KERNEL,
         Param("stride", "int", None, "stride of the transposed convolution; defaults to scale"),

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..records import RuntimeInfo, runtimes_of
 from .data import cases_frame, runtimes_frame
 from .style import family_order, palette
 
@@ -33,12 +34,17 @@ class ReportContext:
         return runtimes_frame(self.results)
 
     @cached_property
-    def families(self) -> list[str]:
-        return family_order(list(self.cases["family"].unique())) if len(self.cases) else []
+    def runtime_look(self) -> dict[str, RuntimeInfo]:
+        """Each runtime's marker and colour, as the run recorded its registry entry."""
+        return runtimes_of(self.results["run"])
 
     @cached_property
-    def colours(self) -> dict[str, tuple[float, float, float]]:
-        return palette(self.families)
+    def families(self) -> list[str]:
+        return family_order(self.cases)
+
+    @cached_property
+    def colours(self) -> dict[str, Any]:
+        return palette(self.cases)
 
     def sample(self, index: int, name: str) -> np.ndarray | None:
         key = (self.results["cases"][index].get("samples") or {}).get(name)

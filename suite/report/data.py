@@ -8,34 +8,59 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.registry import list_metrics
-from ..runtimes import REFERENCE
+from ..records import MethodInfo, methods_of, reference_of
+
+#: The family of a case of several stages (a decoder): its own colour, and its place after the
+#: registered methods' (``Method.order``) but before a team's own (which default to 1000).
+DECODER = "decoder"
+DECODER_ORDER = 999
+DECODER_COLOUR = "#17becf"
 
 
-def variant(case: dict[str, Any]) -> str:
-    """The method as a reader names it: ``interpolate bicubic``, ``transposed · ones``; a
-    decoder is its stages joined by ``>`` with the shared init."""
+def variant(case: dict[str, Any], methods: dict[str, MethodInfo]) -> str:
+    """The method as a reader names it: ``interpolate bicubic``, ``transposed · ones``, from the
+    keys its method declares (``Method.variant_keys``); a decoder is its stages joined by ``>``
+    with the shared init."""
     stages = case["stages"]
     if len(stages) > 1:
         inits = {s.get("init") for s in stages} - {None}
         return case["method"] + (f" · {inits.pop()}" if len(inits) == 1 else "")
     stage = stages[0]
-    label = stage["method"]
-    if stage.get("mode"):
-        label += f" {stage['mode']}"
-    if stage.get("align_corners"):
-        label += " align_corners"
-    if stage.get("init"):
-        label += f" · {stage['init']}"
-    return label
+    label, init = stage["method"], None
+    for key in methods[stage["method"]].variant_keys:
+        value = stage.get(key)
+        if key == "init":
+            init = value
+        elif value is True:
+            label += f" {key}"
+        elif value not in (None, False):
+            label += f" {value}"
+    return label + (f" · {init}" if init else "")
 
 
 def family(case: dict[str, Any]) -> str:
     """The base method (the palette's key): a decoder of several stages is ``decoder``."""
-    return "decoder" if len(case["stages"]) > 1 else case["stages"][0]["method"]
+    return DECODER if len(case["stages"]) > 1 else case["stages"][0]["method"]
+
+
+def family_look(name: str, methods: dict[str, MethodInfo]) -> dict[str, Any]:
+    """A family's place and colour in every plot, and its side in the lecture's claim: its
+    method's, or the decoder's."""
+    if name == DECODER:
+        return {"order": DECODER_ORDER, "colour": DECODER_COLOUR, "lecture_claim": None}
+    method = methods[name]
+    return {"order": method.order, "colour": method.colour, "lecture_claim": method.lecture_claim}
+
+
+def init(case: dict[str, Any]) -> str | None:
+    """The weight initialisation its stages share, or ``None`` (none, or several)."""
+    inits = {stage.get("init") for stage in case["stages"]}
+    return inits.pop() if len(inits) == 1 else None
 
 
 def cases_frame(results: dict[str, Any]) -> pd.DataFrame:
-    """One row per case: what it is and the torch reference's metrics."""
+    """One row per case: what it is and the reference runtime's metrics."""
+    methods = methods_of(results["run"])
     rows = []
     for index, case in enumerate(results["cases"]):
         metrics = case.get("metrics") or {}
@@ -47,7 +72,9 @@ def cases_frame(results: dict[str, Any]) -> pd.DataFrame:
                 "file": case["file"],
                 "method": case["method"],
                 "family": family(case),
-                "variant": variant(case),
+                **family_look(family(case), methods),
+                "variant": variant(case, methods),
+                "init": init(case),
                 "stages": len(case["stages"]),
                 "kernel": case["kernel"],
                 "stride": case["stride"],
@@ -98,6 +125,7 @@ def _figures(metrics: dict[str, Any]) -> dict[str, Any]:
 
 def runtimes_frame(results: dict[str, Any]) -> pd.DataFrame:
     """One row per case and runtime that ran (skipped runtimes are left out)."""
+    reference = reference_of(results["run"])
     rows = []
     for index, case in enumerate(results["cases"]):
         for name, result in case["runtimes"].items():
@@ -109,7 +137,7 @@ def runtimes_frame(results: dict[str, Any]) -> pd.DataFrame:
                     "index": index,
                     "id": case["id"],
                     "runtime": name,
-                    "reference": name == REFERENCE,
+                    "reference": name == reference,
                     "status": result["status"],
                     "reason": result.get("reason"),
                     "max_abs_err": result.get("max_abs_err"),

@@ -19,7 +19,7 @@ from matplotlib.ticker import NullFormatter
 
 from ..analysis.verdict import THRESHOLDS
 from .context import NoData, ReportContext
-from .style import LINE_STYLES, MISMATCH_COLOUR, RUNTIME_MARKERS
+from .style import LINE_STYLES, MISMATCH_COLOUR
 
 CHECKERBOARD_LIMIT = THRESHOLDS["checkerboard_pct"]
 
@@ -66,6 +66,27 @@ def log_power(image: np.ndarray) -> np.ndarray:
 
 def short(case_id: str, limit: int = 34) -> str:
     return case_id if len(case_id) <= limit else case_id[: limit - 1] + "…"
+
+
+def fold(case_id: str, width: int = 34) -> str:
+    """The whole case id on lines of about ``width``: the base id, then its expansion keys,
+    breaking after commas (nothing cut, so distinct ids stay distinct)."""
+    base, bracket, keys = case_id.partition("[")
+    lines = [base]
+    for token in (bracket + keys).split(","):
+        if len(lines) > 1 and len(lines[-1]) + len(token) + 1 <= width:
+            lines[-1] += "," + token
+        else:
+            lines.append(("," if len(lines) > 1 else "") + token)
+    return "\n".join(line for line in lines if line)
+
+
+def tick_labels(case_ids: list[str], limit: int = 34) -> list[str]:
+    """One line per case where the cut ids stay distinct; else every id folded whole."""
+    labels = [short(case_id, limit) for case_id in case_ids]
+    if len(set(labels)) == len(set(case_ids)):
+        return labels
+    return [fold(case_id, limit) for case_id in case_ids]
 
 
 def wrapped(case_id: str, width: int = 24) -> str:
@@ -317,7 +338,7 @@ def psnr_vs_latency(ctx: ReportContext) -> plt.Figure:
                 row["median_s"] * 1e3,
                 row["hypercolumn_psnr_db"],
                 color=ctx.colours[row["family"]],
-                marker=RUNTIME_MARKERS.get(row["runtime"], "P"),
+                marker=ctx.runtime_look[row["runtime"]].marker,
                 s=46,
                 edgecolor="black",
                 linewidth=0.4,
@@ -344,7 +365,7 @@ def psnr_vs_latency(ctx: ReportContext) -> plt.Figure:
         Line2D(
             [],
             [],
-            marker=RUNTIME_MARKERS.get(r, "P"),
+            marker=ctx.runtime_look[r].marker,
             linestyle="",
             label=r,
             markerfacecolor="none",
@@ -381,8 +402,8 @@ def latency(ctx: ReportContext) -> plt.Figure:
         1, 2, figsize=(11, height), sharey=True, gridspec_kw={"width_ratios": [3, 2]}
     )
     offsets = np.linspace(-0.2, 0.2, len(runtimes)) if len(runtimes) > 1 else [0.0]
-    palette = sns.color_palette("dark", len(runtimes))
     for k, runtime in enumerate(runtimes):
+        look = ctx.runtime_look[runtime]
         rows = (
             timed[timed["runtime"] == runtime]
             .set_index("id")
@@ -401,8 +422,8 @@ def latency(ctx: ReportContext) -> plt.Figure:
             median,
             y,
             xerr=np.clip(error, 0, None),
-            fmt=RUNTIME_MARKERS.get(runtime, "P"),
-            color=palette[k],
+            fmt=look.marker,
+            color=look.colour,
             label=runtime,
             capsize=2,
             markersize=4,
@@ -411,10 +432,10 @@ def latency(ctx: ReportContext) -> plt.Figure:
             y,
             rows["roofline_fraction"].to_numpy() * 100,
             height=0.38 / len(runtimes) * 2,
-            color=palette[k],
+            color=look.colour,
             hatch=["//" if bound == "compute" else "" for bound in rows["roofline_bound"]],
         )
-    left.set_yticks(range(len(order)), [short(i) for i in order], fontsize=7)
+    left.set_yticks(range(len(order)), tick_labels(order), fontsize=7)
     for label, case_id in zip(left.get_yticklabels(), order, strict=True):
         family = ctx.comparison.set_index("id").loc[case_id, "family"]
         label.set_color(ctx.colours[family])
@@ -442,19 +463,19 @@ EXACT_FLOOR = 1e-10
 def parity(ctx: ReportContext) -> plt.Figure:
     rows = ctx.runtimes[~ctx.runtimes["reference"]].dropna(subset=["max_rel_err"])
     if rows.empty:
-        raise NoData("no runtime other than torch ran")
+        raise NoData("no runtime other than the reference ran")
     rows = rows.merge(ctx.cases[["index", "family", "variant"]], on="index")
     rows["error"] = rows["max_rel_err"].clip(lower=EXACT_FLOOR)
     order = [v for f in ctx.families for v in sorted(rows[rows["family"] == f]["variant"].unique())]
     figure, ax = plt.subplots(figsize=(9, 0.32 * len(order) + 1.6))
     ax.set_xscale("log")
     runtimes = list(dict.fromkeys(rows["runtime"]))
-    colours = sns.color_palette("dark", len(runtimes))
     offsets = np.linspace(-0.22, 0.22, len(runtimes)) if len(runtimes) > 1 else [0.0]
     for k, runtime in enumerate(runtimes):
         subset = rows[rows["runtime"] == runtime]
         y = np.array([order.index(v) for v in subset["variant"]], dtype=float) + offsets[k]
-        ax.scatter(subset["error"], y, s=18, color=colours[k], label=runtime, zorder=3)
+        colour = ctx.runtime_look[runtime].colour
+        ax.scatter(subset["error"], y, s=18, color=colour, label=runtime, zorder=3)
     ax.set_yticks(range(len(order)), order)
     ax.set_ylim(len(order) - 0.5, -0.5)
     bad = rows[rows["status"] == "mismatch"]

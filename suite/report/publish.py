@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.samples import load_samples, write_samples
-from ..results import RESULTS_FILE, write_json_atomic
+from ..atomic import write_json_atomic
+from ..results import RESULTS_FILE
+from ..samplefile import load_samples, write_samples
 from .render import Report, fmt, summary_markdown
 
 PUBLISH_DIR = Path("results")

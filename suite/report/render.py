@@ -16,8 +16,8 @@ import jinja2
 import pandas as pd
 
 from ..analysis.registry import Metric, list_metrics
-from ..analysis.samples import load_samples
 from ..results import load_run
+from ..samplefile import load_samples
 from . import lecture  # noqa: F401  (registers the lecture's figures)
 from .context import NoData, ReportContext
 from .data import skipped_runtimes

@@ -1,51 +1,43 @@
-"""One palette and one method order for every plot, and how a figure becomes a PNG."""
+"""The report's look: each family's colour and place as the run's methods declare them, the
+theme, and how a figure becomes a PNG."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # headless: the report is written on machines without a display
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
 
-#: The order methods appear in everywhere: the lecture's story, from the artifact-prone classic
-#: to the alternatives; anything not named here (a team's factory) follows, alphabetically.
-FAMILY_ORDER = (
-    "transposed",
-    "zoh_transposed",
-    "resize_conv",
-    "interpolate",
-    "bilinear_additive",
-    "pixel_shuffle",
-    "bilinear_mix",
-    "carafe",
-    "dysample",
-    "decoder",
-    "factory",
-)
 DPI = 110
 #: Within one family, variants differ by line style (colour is the family's).
 LINE_STYLES = ("-", "--", "-.", ":")
-RUNTIME_MARKERS = {"torch-cpu": "o", "ort-cpu": "s", "torch-cuda": "^", "ort-cuda": "D"}
 MISMATCH_COLOUR = "#d62728"
 
 
-def family_order(families: list[str]) -> list[str]:
-    known = [f for f in FAMILY_ORDER if f in families]
-    return known + sorted(set(families) - set(known))
+def family_order(cases: pd.DataFrame) -> list[str]:
+    """The families of ``cases`` (``data.cases_frame``) in their declared order, then by name."""
+    if cases.empty:
+        return []
+    firsts = cases.drop_duplicates("family")
+    return list(firsts.sort_values(["order", "family"])["family"])
 
 
-def palette(families: list[str]) -> dict[str, tuple[float, float, float]]:
-    """A fixed colour per method family: the same family has the same colour in every plot,
-    whichever families a run has (the colour follows the position in ``FAMILY_ORDER``)."""
-    ordered = list(FAMILY_ORDER) + sorted(set(families) - set(FAMILY_ORDER))
-    # tab10's ten hues are the most distinct; a team's own families beyond them get Set2's.
-    colours = [*sns.color_palette("tab10", 10), (0.5, 0.5, 0.5), *sns.color_palette("Set2", 8)]
-    return {name: colours[i % len(colours)] for i, name in enumerate(ordered)}
+def palette(cases: pd.DataFrame) -> dict[str, Any]:
+    """Each family's colour: the one its method declares (``Method.colour``), so the same family
+    has the same colour in every plot of every run; a family that declares none gets one of
+    Set2's, in order."""
+    spare = iter(sns.color_palette("Set2", 8) * 4)
+    return {
+        row.family: row.colour if isinstance(row.colour, str) else next(spare)
+        for row in cases.drop_duplicates("family").sort_values(["order", "family"]).itertuples()
+    }
 
 
 def apply_theme() -> None:

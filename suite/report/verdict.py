@@ -69,7 +69,7 @@ def verdict_table(cases: pd.DataFrame, runtimes: pd.DataFrame) -> pd.DataFrame:
     relative = relative_latency(cases, runtimes)
     checked = runtimes[~runtimes["reference"]]
     rows = []
-    order = {name: i for i, name in enumerate(family_order(list(cases["family"].unique())))}
+    order = {name: i for i, name in enumerate(family_order(cases))}
     for (variant, scale), group in cases.groupby(["variant", "scale"], sort=False):
         indices = list(group["index"])
         parity = checked[checked["index"].isin(indices)]
@@ -128,13 +128,12 @@ def claim_comparisons(cases: pd.DataFrame, runtimes: pd.DataFrame) -> list[Claim
     """Every pair of a randomly initialised transposed convolution with kernel ≥ stride and a
     randomly initialised bilinear + 1x1 mixing block of the same geometry (like for like:
     neither trained, every output pixel covered)."""
-    single = cases[cases["stages"] == 1]
+    single = cases[(cases["stages"] == 1) & (cases["init"] == "random")]
     transposed = single[
-        (single["family"] == "transposed")
-        & single["variant"].str.endswith("random")
+        (single["lecture_claim"] == "questioned")
         & (single["kernel"].fillna(0) >= single["stride"].fillna(np.inf))
     ]
-    mixing = single[(single["family"] == "bilinear_mix") & single["variant"].str.endswith("random")]
+    mixing = single[single["lecture_claim"] == "proposed"]
     medians = runtimes.dropna(subset=["median_s"]).set_index(["index", "runtime"])["median_s"]
     found = []
     for _, t in transposed.iterrows():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -51,9 +51,30 @@ class Runtime:
     evaluator is an oracle, not a contender, and is not timed)."""
 
     name: ClassVar[str]
+    #: where it stands in results.json and every table (lower first)
+    order: ClassVar[int] = 1000
+    #: the one runtime parity is measured against (exactly one registered runtime is)
+    reference: ClassVar[bool] = False
     timed: ClassVar[bool] = True
+    #: the regression gate compares its latency (``None``: gated exactly when it is timed)
+    gated: ClassVar[bool | None] = None
     #: the artifact metrics are computed on this runtime's outputs too
     analysed: ClassVar[bool] = True
+    #: its matplotlib marker and colour in every plot
+    marker: ClassVar[str] = "P"
+    colour: ClassVar[str] = "#555555"
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """What a run records of the runtime, so that the report and the gate never import
+        torch or onnxruntime to learn it."""
+        return {
+            "reference": cls.reference,
+            "timed": cls.timed,
+            "gated": cls.timed if cls.gated is None else cls.gated,
+            "marker": cls.marker,
+            "colour": cls.colour,
+        }
 
     def unavailable(self) -> str | None:
         """Why this runtime cannot run on this machine at all, or ``None`` if it can."""

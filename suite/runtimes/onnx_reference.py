@@ -21,6 +21,9 @@ MAX_OUTPUT_ELEMENTS = 1 << 19
 @register
 class OnnxReference(Runtime):
     name = "onnx-reference"
+    order = 5
+    marker = "x"
+    colour = "#592f0d"
     timed = False
     analysed = False
 

@@ -81,16 +81,25 @@ class OrtRuntime(Runtime):
 @register
 class OrtCPU(OrtRuntime):
     name = "ort-cpu"
+    order = 2
+    marker = "s"
+    colour = "#b1400d"
     provider = "CPUExecutionProvider"
 
 
 @register
 class OrtCUDA(OrtRuntime):
     name = "ort-cuda"
+    order = 3
+    marker = "D"
+    colour = "#8c0800"
     provider = "CUDAExecutionProvider"
 
 
 @register
 class OrtTensorRT(OrtRuntime):
     name = "ort-tensorrt"
+    order = 4
+    marker = "v"
+    colour = "#591e71"
     provider = "TensorrtExecutionProvider"

@@ -16,6 +16,10 @@ class TorchCPU(Runtime):
     """The reference every other runtime is compared with."""
 
     name = "torch-cpu"
+    order = 0
+    reference = True
+    marker = "o"
+    colour = "#001c7f"
 
     def load(self, prepared: Prepared) -> Loaded:
         torch.set_num_threads(prepared.threads)
@@ -37,6 +41,9 @@ class TorchCUDA(Runtime):
     """Eager on the GPU; every call synchronises so that a host clock measures the kernels."""
 
     name = "torch-cuda"
+    order = 1
+    marker = "^"
+    colour = "#12711c"
 
     def unavailable(self) -> str | None:
         if not torch.cuda.is_available():

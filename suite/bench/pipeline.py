@@ -1,0 +1,155 @@
+"""Preparing a case: everything before timing, as an ordered list of named stages.
+
+build → cost → export → reference are the case's own: a failure there fails the case, recorded as
+``<stage>: <first line>`` (the traceback in errors.log), and the other cases go on. analysis and
+samples run only in the run's own process and only where figures are asked for: a failure there
+is a note in the case's metrics (``notes.<stage>``), never a lost case.
+
+``prepare_case`` takes a case and plain settings and returns a ``PreparedCase``: it needs no
+session, so any process (or machine) can run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from ..analysis.analyse import reference_metrics
+from ..analysis.samples import case_samples, hypercolumn_samples
+from ..case import Case
+from ..cost import count_bytes, count_flops
+from ..errors import first_line
+from ..export import export_case
+from ..parity import check_finite
+from ..runtimes import REFERENCE, Loaded, Prepared, get_runtime
+from .errorlog import ErrorLog
+
+
+@dataclass(frozen=True)
+class Settings:
+    cache_dir: Path
+    threads: int
+    #: compute the artifact figures and the report's samples (the run's own process)
+    analyse: bool
+
+
+@dataclass
+class PreparedCase:
+    """What preparing a case produced: its record's parts, the model made ready for the
+    runtimes, the reference output, and the pictures and probe outputs of the analysis."""
+
+    case: Case
+    record: dict[str, Any] = field(default_factory=dict)
+    model: nn.Module | None = None
+    prepared: Prepared | None = None
+    reference: np.ndarray | None = None
+    #: the reference runtime as loaded, reused when that runtime is checked
+    reference_loaded: Loaded | None = None
+    #: the reference's outputs for the analysis probes, to check each runtime's metrics against
+    probe_outputs: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the hypercolumn pictures the analysis made, for the samples
+    pictures: dict[str, np.ndarray] = field(default_factory=dict)
+    #: pictures for the report (``analysis.samples``), by name
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
+    #: ``<stage>: <first line>`` of the stage that failed the case, or None
+    error: str | None = None
+
+
+def build(work: PreparedCase, settings: Settings) -> None:
+    work.model = work.case.build()
+    example = work.case.make_input()
+    work.prepared = Prepared(work.model, example, None, work.case.output_shape, settings.threads)
+
+
+def cost(work: PreparedCase, settings: Settings) -> None:
+    case, model = work.case, work.model
+    moved = count_bytes(model, case.input_shape, case.output_shape)
+    work.record["cost"] = {
+        "flops": count_flops(model, work.prepared.example),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "bytes": {**moved, "total": sum(moved.values())},
+    }
+
+
+def export(work: PreparedCase, settings: Settings) -> None:
+    case = work.case
+    exported = export_case(case, work.model, work.prepared.example, settings.cache_dir)
+    work.record["onnx"] = exported.describe()
+    if exported.output_shape != list(case.output_shape):
+        raise ValueError(
+            f"ONNX shape inference gives {exported.output_shape}, "
+            f"the case's geometry {list(case.output_shape)}"
+        )
+    work.prepared.onnx_path = exported.path
+
+
+def reference(work: PreparedCase, settings: Settings) -> None:
+    loaded = get_runtime(REFERENCE).load(work.prepared)
+    output = loaded.output()
+    check_finite(output, REFERENCE)
+    if list(output.shape) != list(work.case.output_shape):
+        raise ValueError(
+            f"{REFERENCE} output {list(output.shape)} != geometry {list(work.case.output_shape)}"
+        )
+    work.reference, work.reference_loaded = output, loaded
+
+
+def analysis(work: PreparedCase, settings: Settings) -> None:
+    metrics, work.probe_outputs, work.pictures = reference_metrics(
+        work.case, work.model, work.reference_loaded.infer
+    )
+    work.record["metrics"] = metrics
+
+
+def samples(work: PreparedCase, settings: Settings) -> None:
+    flat = work.probe_outputs.get("flat")
+    work.samples = {
+        **case_samples(work.case, work.model, flat),
+        **hypercolumn_samples(work.case, work.pictures),
+    }
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: Callable[[PreparedCase, Settings], None]
+    #: a failure fails the case (else it is a note in its metrics)
+    fatal: bool = True
+    #: runs only where figures are asked for
+    analysis: bool = False
+
+
+STAGES = (
+    Stage("build", build),
+    Stage("cost", cost),
+    Stage("export", export),
+    Stage("reference", reference),
+    Stage("analysis", analysis, fatal=False, analysis=True),
+    Stage("samples", samples, fatal=False, analysis=True),
+)
+
+
+def prepare_case(
+    case: Case, settings: Settings, log: ErrorLog, on_stage: Callable[[str], None] = print
+) -> PreparedCase:
+    """Run the stages in order; stop at the first fatal failure."""
+    work = PreparedCase(case)
+    for stage in STAGES:
+        if stage.analysis and not settings.analyse:
+            continue
+        on_stage(stage.name)
+        try:
+            stage.run(work, settings)
+        except Exception as exc:  # any failure of a case is data, not a crash of the run
+            log.case(case, stage.name, exc)
+            if stage.fatal:
+                work.error = f"{stage.name}: {first_line(exc)}"
+                return work
+            notes = work.record.setdefault("metrics", {}).setdefault("notes", {})
+            notes[stage.name] = f"failed: {first_line(exc)}"
+    return work

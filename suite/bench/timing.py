@@ -1,0 +1,116 @@
+"""The timing policy: how many rounds, sessions and processes, how long a round lasts, and how
+one session's rounds are taken (pytest-benchmark's pedantic mode, each round bracketed by the
+yardstick on the same runtime)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from itertools import pairwise
+from typing import Any
+
+from .latency import Latency
+
+Step = Callable[[], object]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """pytest-benchmark in pedantic mode: ``rounds`` rounds per session, each repeating the call
+    enough times to last ``min_round_s`` (so that the timer's resolution never matters), after
+    warm-up rounds that are not recorded (allocator, thread pools, oneDNN primitive caches).
+
+    The rounds are taken in ``processes`` fresh timing processes, one after another, each loading
+    ``sessions`` fresh sessions per case and runtime in turn. Rounds inside one process are not
+    independent: a slow spell of a shared machine (10 s to a minute or more, at up to twice the
+    time, on this project's 2-core machines) shifts whole sessions and processes together. The
+    gate therefore compares whole runs, each summarised by its fastest session, which the spells
+    spread over a minute of fresh processes almost never all reach (``gate/latency.py``)."""
+
+    rounds: int
+    sessions: int
+    processes: int
+    min_round_s: float
+    warmup_rounds: int
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+TIMINGS = {
+    "default": Timing(rounds=5, sessions=2, processes=5, min_round_s=5e-3, warmup_rounds=3),
+    "quick": Timing(rounds=5, sessions=1, processes=1, min_round_s=1e-3, warmup_rounds=1),
+}
+
+
+def slowed(step: Step, factor: float) -> Step:
+    """``step`` called ``factor`` times per call on average (``gate.slowdown`` of a case): a known
+    slowdown, exact over a round, on every runtime alike."""
+    if factor == 1.0:
+        return step
+    owed = 0.0
+
+    def call() -> None:
+        nonlocal owed
+        owed += factor
+        while owed >= 1.0:
+            step()
+            owed -= 1.0
+
+    return call
+
+
+def calls_per_round(step: Step, min_round_s: float) -> int:
+    """Calls that make a round last ``min_round_s``, so the timer's resolution never matters;
+    from the second of two calls (the first warms up a freshly loaded session)."""
+    step()
+    started = time.perf_counter()
+    step()
+    return max(1, math.ceil(min_round_s / max(time.perf_counter() - started, 1e-9)))
+
+
+def time_session(benchmark, step: Step, timing: Timing, yardstick: Step | None) -> Latency:
+    """One session's rounds; each between two rounds of ``yardstick`` where there is one."""
+    if yardstick is None:
+        return time_plain(benchmark, step, timing)
+    calls = calls_per_round(step, timing.min_round_s)
+    yardstick_calls = calls_per_round(yardstick, timing.min_round_s)
+    yardstick_rounds: list[float] = []
+
+    def time_yardstick() -> None:  # pytest-benchmark's setup: before each round, untimed
+        started = time.perf_counter()
+        for _ in range(yardstick_calls):
+            yardstick()
+        yardstick_rounds.append((time.perf_counter() - started) / yardstick_calls)
+
+    def round_of_calls() -> None:
+        for _ in range(calls):
+            step()
+
+    # A setup function rules out pytest-benchmark's own iterations: one round is one call of
+    # round_of_calls, and the timing process's benchmark JSON says how many calls that is.
+    benchmark.extra_info["calls_per_round"] = calls
+    benchmark.pedantic(
+        round_of_calls,
+        setup=time_yardstick,
+        rounds=timing.rounds,
+        warmup_rounds=timing.warmup_rounds,
+    )
+    time_yardstick()  # closes the bracket around the last round
+    around = yardstick_rounds[timing.warmup_rounds :]
+    return Latency(
+        [t / calls for t in benchmark.stats.stats.data],
+        calls,
+        yardstick_s=[(a + b) / 2 for a, b in pairwise(around)],
+    )
+
+
+def time_plain(benchmark, step: Step, timing: Timing) -> Latency:
+    """One session's rounds, the step alone (a ceiling, or a case whose yardstick failed)."""
+    iterations = calls_per_round(step, timing.min_round_s)
+    benchmark.pedantic(
+        step, rounds=timing.rounds, iterations=iterations, warmup_rounds=timing.warmup_rounds
+    )
+    return Latency([float(x) for x in benchmark.stats.stats.data], iterations)

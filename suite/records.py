@@ -1,0 +1,128 @@
+"""Typed records of a run, and what a run says of its registries.
+
+results.json records each runtime and method as its registry entry declares it (``run.runtimes``,
+``run.methods``), so that the summary, the report and the gate read the reference runtime, the
+timed and gated ones, and each method's order and colour from the run itself: none of them
+imports torch or onnxruntime, and none keeps a second table of names. This module imports
+neither either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: A case's outcome, best to worst: a case is as bad as its worst runtime.
+STATUSES = ("ok", "mismatch", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    """A runtime as the run recorded it (``runtimes.base.Runtime.describe``)."""
+
+    name: str
+    reference: bool
+    timed: bool
+    gated: bool
+    marker: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """A method as the run recorded it (``methods.base.Method.describe``)."""
+
+    name: str
+    order: int
+    colour: str | None
+    variant_keys: tuple[str, ...]
+    summary: str
+    lecture_claim: str | None = None
+
+
+def runtimes_of(run: dict[str, Any]) -> dict[str, RuntimeInfo]:
+    """The run's runtimes in the order it ran them."""
+    return {name: RuntimeInfo(name, **info) for name, info in run["runtimes"].items()}
+
+
+def reference_of(run: dict[str, Any]) -> str:
+    """The runtime parity was measured against."""
+    return next(info.name for info in runtimes_of(run).values() if info.reference)
+
+
+def gated_runtimes(run: dict[str, Any]) -> list[str]:
+    return [info.name for info in runtimes_of(run).values() if info.gated]
+
+
+def methods_of(run: dict[str, Any]) -> dict[str, MethodInfo]:
+    return {
+        name: MethodInfo(name, **{**info, "variant_keys": tuple(info["variant_keys"])})
+        for name, info in run["methods"].items()
+    }
+
+
+@dataclass
+class RuntimeResult:
+    """One runtime's outcome for one case: its status, parity against the reference, its
+    latency (timed runtimes) and the artifact metrics on its own outputs (analysed ones)."""
+
+    status: str
+    reason: str | None = None
+    max_abs_err: float | None = None
+    max_rel_err: float | None = None
+    latency: dict[str, Any] | None = None
+    #: the bound parity was checked against: atol, rtol, tolerance_reason
+    bound: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] | None = None
+    #: the roofline's bound and fraction (``bench.ceilings.roofline``), once the run is timed
+    roofline: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def skipped(cls, reason: str) -> RuntimeResult:
+        return cls("skipped", reason)
+
+    @classmethod
+    def failed(cls, reason: str) -> RuntimeResult:
+        return cls("failed", reason)
+
+    @classmethod
+    def from_parity(cls, parity: dict[str, Any]) -> RuntimeResult:
+        """From ``parity.compare``'s answer: ``ok`` within the bound, else ``mismatch``."""
+        return cls(
+            "ok" if parity["within_tolerance"] else "mismatch",
+            parity.get("error"),
+            parity["max_abs_err"],
+            parity["max_rel_err"],
+            bound={k: parity[k] for k in ("atol", "rtol", "tolerance_reason") if k in parity},
+        )
+
+    @property
+    def ran(self) -> bool:
+        return self.status in ("ok", "mismatch")
+
+    def to_dict(self) -> dict[str, Any]:
+        """As results.json records it (``$defs/runtime`` of the schema)."""
+        record = asdict(self)
+        bound, roofline, metrics = record.pop("bound"), record.pop("roofline"), record["metrics"]
+        record.update(bound)
+        record.update(roofline)
+        if metrics is None:
+            del record["metrics"]
+        return record
+
+
+def case_status(runtimes: dict[str, RuntimeResult], error: str | None) -> tuple[str, str | None]:
+    """A case's status and error from its runtimes': a case that failed before any runtime ran
+    (``error``) or on one of them is ``failed``, naming the first failure; else a mismatch
+    anywhere makes it ``mismatch``; else ``ok`` if any runtime ran, ``skipped`` if none did."""
+    if error is not None:
+        return "failed", error
+    for name, result in runtimes.items():
+        if result.status == "failed":
+            reason = result.reason or ""
+            return "failed", reason if reason.startswith(name) else f"{name}: {reason}"
+    statuses = {result.status for result in runtimes.values()}
+    for status in ("mismatch", "ok"):
+        if status in statuses:
+            return status, None
+    return "skipped", None
