@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .case import Tolerance
+from .finite import nonfinite
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,8 @@ def bound_for(runtime: str, override: Tolerance | None) -> Bound:
 
 
 def check_finite(output: np.ndarray, where: str) -> None:
-    nan, inf = int(np.isnan(output).sum()), int(np.isinf(output).sum())
-    if nan or inf:
-        raise NonFiniteOutput(f"{where} output holds {nan} NaN and {inf} Inf values")
+    if problem := nonfinite(output):
+        raise NonFiniteOutput(f"{where} output {problem}")
 
 
 def compare(output: np.ndarray, reference: np.ndarray, bound: Bound) -> dict:

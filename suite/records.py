@@ -111,6 +111,35 @@ class RuntimeResult:
         return record
 
 
+@dataclass
+class CaseRecord:
+    """One case as results.json records it (``$defs/case``): its resolved keys, what preparing
+    it produced, each runtime's result, and its status, derived from those (``case_status``)."""
+
+    keys: dict[str, Any]
+    runtimes: dict[str, RuntimeResult]
+    #: ``<stage>: <first line>`` of the stage that failed the case before any runtime ran
+    error: str | None = None
+    onnx: dict[str, Any] | None = None
+    cost: dict[str, Any] | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    #: picture name -> key in samples.npz
+    samples: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        status, error = case_status(self.runtimes, self.error)
+        return {
+            **self.keys,
+            "onnx": self.onnx,
+            "cost": self.cost,
+            "metrics": self.metrics,
+            "status": status,
+            "error": error,
+            "runtimes": {name: result.to_dict() for name, result in self.runtimes.items()},
+            "samples": self.samples,
+        }
+
+
 def case_status(runtimes: dict[str, RuntimeResult], error: str | None) -> tuple[str, str | None]:
     """A case's status and error from its runtimes': a case that failed before any runtime ran
     (``error``) or on one of them is ``failed``, naming the first failure; else a mismatch
@@ -126,3 +155,47 @@ def case_status(runtimes: dict[str, RuntimeResult], error: str | None) -> tuple[
         if status in statuses:
             return status, None
     return "skipped", None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A case that needs a look: failed, or a runtime outside its parity tolerance."""
+
+    file: str
+    case: str
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What both the terminal summary and the report's summary.md say of a run."""
+
+    counts: dict[str, int]
+    problems: list[Problem]
+
+    @classmethod
+    def of(cls, results: dict[str, Any]) -> RunSummary:
+        cases = results["cases"]
+        counts = {status: sum(c["status"] == status for c in cases) for status in STATUSES}
+        return cls(counts, [_problem(c) for c in cases if c["status"] in ("failed", "mismatch")])
+
+    @property
+    def cases(self) -> int:
+        return sum(self.counts.values())
+
+    def counts_text(self, *, zeros: bool = True) -> str:
+        """``"6 cases: 5 ok, 1 failed"`` (with ``zeros``, every status, ``0 mismatch`` too)."""
+        parts = [f"{n} {status}" for status, n in self.counts.items() if n or zeros]
+        return f"{self.cases} cases: " + ", ".join(parts)
+
+
+def _problem(case: dict[str, Any]) -> Problem:
+    mismatches = [
+        f"{name} rel {r['max_rel_err']:.1e} > tolerance"
+        if r.get("max_rel_err") is not None
+        else f"{name}: {r.get('reason')}"  # a wrong shape: no error to measure
+        for name, r in case["runtimes"].items()
+        if r["status"] == "mismatch"
+    ]
+    return Problem(case["file"], case["id"], case["status"], case["error"] or ", ".join(mismatches))

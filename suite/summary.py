@@ -14,7 +14,7 @@ from rich.text import Text
 
 from .analysis.registry import list_metrics
 from .analysis.verdict import VERDICTS
-from .records import STATUSES, reference_of
+from .records import STATUSES, Problem, RunSummary, reference_of
 from .results import TIMING_DIR
 
 MAX_PROBLEM_LINES = 8
@@ -34,61 +34,59 @@ def _median(case: dict, runtime: str) -> float | None:
     return latency["median_s"] if latency else None
 
 
+def _method_columns(table: Table, reference: str, timed_others: list[str]) -> None:
+    for name in ("method", "cases", "ok/mis/fail/skip", reference):
+        table.add_column(name, justify="left" if name == "method" else "right")
+    for runtime in timed_others:
+        table.add_column(f"{runtime} ÷ {reference}", justify="right")
+    for name in ("worst parity (rel)", "roofline", "free/undecided/artifacts"):
+        table.add_column(name, justify="right")
+    for metric in _shown():
+        table.add_column(f"worst {metric.label}", justify="right")
+
+
+def _shown():
+    return [metric for metric in list_metrics() if metric.summary]
+
+
+def _method_row(
+    method: str, cases: list[dict], reference: str, timed_others: list[str]
+) -> list[Any]:
+    counts = "/".join(str(sum(c["status"] == s for c in cases)) for s in STATUSES)
+    row = [Text(method), str(len(cases)), counts]
+    row.append(_ms(_geomean([_median(c, reference) for c in cases])))
+    for runtime in timed_others:
+        ratios = [
+            _median(c, runtime) / _median(c, reference)
+            for c in cases
+            if _median(c, runtime) and _median(c, reference)
+        ]
+        row.append(f"{_geomean(ratios):.2f}×" if ratios else "–")
+    results = [(name, r) for c in cases for name, r in c["runtimes"].items()]
+    errors = [r["max_rel_err"] for name, r in results if name != reference]
+    errors = [e for e in errors if e is not None]
+    row.append(f"{max(errors):.1e}" if errors else "–")
+    fractions = [r["roofline_fraction"] for _, r in results if r.get("roofline_fraction")]
+    row.append(f"{_geomean(fractions):.1%}" if fractions else "–")
+    verdicts = [((c.get("metrics") or {}).get("verdict") or {}).get("verdict") for c in cases]
+    row.append("/".join(str(verdicts.count(v)) for v in VERDICTS))
+    for metric in _shown():
+        values = [metric.value(c.get("metrics") or {}) for c in cases]
+        row.append(metric.format(metric.worst([v for v in values if v is not None])))
+    return row
+
+
 def method_table(results: dict[str, Any]) -> Table:
     reference = reference_of(results["run"])
     runtimes = [r for r in results["run"]["runtimes"] if r != reference]
     timed_others = [r for r in runtimes if any(_median(c, r) for c in results["cases"])]
     table = Table(title="per method (latency: geometric mean over its cases)", title_justify="left")
-    table.add_column("method")
-    table.add_column("cases", justify="right")
-    table.add_column("ok/mis/fail/skip", justify="right")
-    table.add_column(reference, justify="right")
-    for runtime in timed_others:
-        table.add_column(f"{runtime} ÷ {reference}", justify="right")
-    table.add_column("worst parity (rel)", justify="right")
-    table.add_column("roofline", justify="right")
-    table.add_column("free/undecided/artifacts", justify="right")
-    shown = [metric for metric in list_metrics() if metric.summary]
-    for metric in shown:
-        table.add_column(f"worst {metric.label}", justify="right")
+    _method_columns(table, reference, timed_others)
     groups: dict[str, list[dict]] = defaultdict(list)
     for case in results["cases"]:
         groups[case["method"]].append(case)
     for method, cases in groups.items():
-        counts = "/".join(str(sum(c["status"] == s for c in cases)) for s in STATUSES)
-        row = [
-            Text(method),
-            str(len(cases)),
-            counts,
-            _ms(_geomean([_median(c, reference) for c in cases])),
-        ]
-        for runtime in timed_others:
-            ratios = [
-                _median(c, runtime) / _median(c, reference)
-                for c in cases
-                if _median(c, runtime) and _median(c, reference)
-            ]
-            row.append(f"{_geomean(ratios):.2f}×" if ratios else "–")
-        errors = [
-            r["max_rel_err"]
-            for c in cases
-            for name, r in c["runtimes"].items()
-            if name != reference and r.get("max_rel_err") is not None
-        ]
-        row.append(f"{max(errors):.1e}" if errors else "–")
-        fractions = [
-            r["roofline_fraction"]
-            for c in cases
-            for r in c["runtimes"].values()
-            if r.get("roofline_fraction")
-        ]
-        row.append(f"{_geomean(fractions):.1%}" if fractions else "–")
-        verdicts = [((c.get("metrics") or {}).get("verdict") or {}).get("verdict") for c in cases]
-        row.append("/".join(str(verdicts.count(v)) for v in VERDICTS))
-        for metric in shown:
-            values = [metric.value(c.get("metrics") or {}) for c in cases]
-            row.append(metric.format(metric.worst([v for v in values if v is not None])))
-        table.add_row(*row)
+        table.add_row(*_method_row(method, cases, reference, timed_others))
     return table
 
 
@@ -130,53 +128,67 @@ def over_the_roofline(results: dict[str, Any]) -> list[str]:
     ]
 
 
-def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
-    cases = results["cases"]
-    counts = ", ".join(f"{sum(c['status'] == s for c in cases)} {s}" for s in STATUSES)
-    run = results["run"]
-    head = Text(
-        f"run {run['id']}: {len(cases)} cases: {counts}; {run['wall_s']:.0f} s; "
-        f"{timing_line(run)}; {ceilings_line(run.get('ceilings'))}"
-    )
-    parts: list[Any] = [head, method_table(results)]
-    battery = run.get("calibration") or []
-    if battery:
-        passed = sum(row["passed"] for row in battery)
-        parts.append(
-            Text(f"calibration: {passed} of {len(battery)} known answers within tolerance")
-        )
-    if over := over_the_roofline(results):
-        parts.append(
-            Text(
-                "over 100% of the roofline (the bound is wrong there): " + ", ".join(over),
-                style="yellow",
-            )
-        )
+def _errors_text(results: dict[str, Any]) -> Text | None:
     errors = largest_errors(results)
-    if errors:
-        lines = [f"largest parity errors against {reference_of(run)}:"]
-        for case_id, runtime, r in errors:
-            lines.append(
-                f"  {case_id} · {runtime}: max abs {r['max_abs_err']:.2e}, "
-                f"rel {r['max_rel_err']:.2e} ({r['status']})"
-            )
-        parts.append(Text("\n".join(lines)))
-    problems = [c for c in cases if c["status"] in ("failed", "mismatch")]
-    if problems or crashes:
-        lines = [f"{len(problems)} case(s) need a look:"]
-        for case in problems[:MAX_PROBLEM_LINES]:
-            detail = case["error"] or ", ".join(
-                f"{name} rel {r['max_rel_err']:.1e} > tolerance"
-                for name, r in case["runtimes"].items()
-                if r["status"] == "mismatch"
-            )
-            lines.append(f"  {case['file']}: {case['id']}: {case['status']}: {detail}")
-        if len(problems) > MAX_PROBLEM_LINES:
-            lines.append(f"  ... and {len(problems) - MAX_PROBLEM_LINES} more in results.json")
-        lines.extend(f"  internal error: {crash}" for crash in crashes)
-        parts.append(Text("\n".join(lines)))
+    if not errors:
+        return None
+    lines = [f"largest parity errors against {reference_of(results['run'])}:"]
+    lines += [
+        f"  {case_id} · {runtime}: max abs {r['max_abs_err']:.2e}, "
+        f"rel {r['max_rel_err']:.2e} ({r['status']})"
+        for case_id, runtime, r in errors
+    ]
+    return Text("\n".join(lines))
+
+
+def _problems_text(problems: list[Problem], crashes: list[str]) -> Text | None:
+    if not problems and not crashes:
+        return None
+    lines = [f"{len(problems)} case(s) need a look:"]
+    lines += [f"  {p.file}: {p.case}: {p.status}: {p.detail}" for p in problems[:MAX_PROBLEM_LINES]]
+    if len(problems) > MAX_PROBLEM_LINES:
+        lines.append(f"  ... and {len(problems) - MAX_PROBLEM_LINES} more in results.json")
+    lines.extend(f"  internal error: {crash}" for crash in crashes)
+    return Text("\n".join(lines))
+
+
+def _calibration_text(run: dict[str, Any]) -> Text | None:
+    battery = run.get("calibration") or []
+    if not battery:
+        return None
+    passed = sum(row["passed"] for row in battery)
+    return Text(f"calibration: {passed} of {len(battery)} known answers within tolerance")
+
+
+def _roofline_text(results: dict[str, Any]) -> Text | None:
+    over = over_the_roofline(results)
+    if not over:
+        return None
+    text = "over 100% of the roofline (the bound is wrong there): " + ", ".join(over)
+    return Text(text, style="yellow")
+
+
+def _written(path: Path) -> Text:
     written = [str(path), str(path.with_name(TIMING_DIR)) + "/"]
     if path.with_name("errors.log").exists():
         written.append(str(path.with_name("errors.log")))
-    parts.append(Text("wrote " + ", ".join(written)))
-    return Group(*parts)
+    return Text("wrote " + ", ".join(written))
+
+
+def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
+    """The terminal summary, from the same ``RunSummary`` as the report's summary.md."""
+    run, summary = results["run"], RunSummary.of(results)
+    head = Text(
+        f"run {run['id']}: {summary.counts_text()}; {run['wall_s']:.0f} s; "
+        f"{timing_line(run)}; {ceilings_line(run.get('ceilings'))}"
+    )
+    parts = [
+        head,
+        method_table(results),
+        _calibration_text(run),
+        _roofline_text(results),
+        _errors_text(results),
+        _problems_text(summary.problems, crashes),
+        _written(path),
+    ]
+    return Group(*(part for part in parts if part is not None))

@@ -9,13 +9,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .analysis.probes import FIT_PHOTOS, area_downsample, probe, to_channels
+from .photos import FIT_PHOTOS, area_downsample, probe, to_channels
 
 STEPS = 150
 BATCH = 4
 PATCH = 16  # low-resolution patch side, pixels
 LEARNING_RATE = 2e-3
-PROBES = FIT_PHOTOS  # never a probe of any figure (analysis/probes.py)
+PROBES = FIT_PHOTOS  # never a probe of any figure (photos.py)
 SOURCE_SIZE = 256
 
 

@@ -11,10 +11,10 @@ from suite.analysis.analyse import border, image_metrics, periods, reference_met
 from suite.analysis.errors import MetricError
 from suite.analysis.metrics import flat_ripple, spectral_bands
 from suite.analysis.periodic import pattern_percent, phase_tiles
-from suite.analysis.probes import area_downsample, list_probes, probe, to_channels
 from suite.case import Case
 from suite.casefile import load_cases
 from suite.methods import Stage, create_upsampler, get_method, list_methods
+from suite.photos import area_downsample, list_probes, probe, to_channels
 
 
 def single(method: str, size: int = 32, channels: int = 2, **params) -> Case:
@@ -151,7 +151,7 @@ def test_bad_probe_is_recorded_not_raised():
     case = single("interpolate")
     metrics, _ = image_metrics(case, torch_infer(case.build()), probes=("nope",))
     note = metrics["notes"]["checkerboard_families"]
-    assert note.startswith("failed: unknown probe 'nope'; known: constant, zone_plate")
+    assert note.startswith("failed: unknown probe 'nope'; known: astronaut, coffee")
     assert metrics["checkerboard_pct"] is None and metrics["flat_ripple"] == pytest.approx(0.0)
 
 

@@ -14,13 +14,24 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from suite.analysis.analyse import border, image_metrics, reference_metrics
-from suite.analysis.battery import battery, case_of, factory_case, torch_infer
+from suite.analysis.battery import SIZE, battery, torch_infer
 from suite.analysis.linear import effective_filter, linear_analysis
-from suite.analysis.probes import ARTIFACT_PHOTOS, HELD_OUT_PHOTOS
 from suite.analysis.verdict import THRESHOLDS, case_verdict
 from suite.case import Case
 from suite.casefile import load_cases
 from suite.errors import UsageError
+from suite.methods import Stage, get_method
+from suite.photos import ARTIFACT_PHOTOS, HELD_OUT_PHOTOS
+
+
+def case_of(method: str, size: int = SIZE, channels: int = 1, **params) -> Case:
+    stage = Stage(method, get_method(method).resolve(params))
+    return Case(id=method, file="test", stages=(stage,), size=(size, size), channels=channels)
+
+
+def factory_case(function: str, size: int = SIZE, **keys) -> Case:
+    return case_of("factory", size=size, factory=f"suite.calibration:{function}", **keys)
+
 
 #: The README's stated tolerance for a pattern's size: 10% of it, and at least 0.1 pp.
 REL, ABS = 0.10, 0.1

@@ -4,13 +4,14 @@ has none; never an exception out of here for a metric that cannot be computed.""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from torch import nn
 
 from ..case import Case
+from ..photos import ARTIFACT_PHOTOS, ProbeError, area_downsample, probe, to_channels
 from .errors import MetricError, MetricSkipped
 from .hypercolumn import hypercolumn_metrics
 from .linear import linear_analysis
@@ -23,11 +24,10 @@ from .periodic import (
     phase_energy_percent,
     phase_tiles,
 )
-from .probes import ARTIFACT_PHOTOS, area_downsample, probe, to_channels
 from .verdict import case_verdict
 
 #: Photographs the checkerboard and spectral figures probe (disjoint from the ones anything is
-#: fitted on and from the hypercolumns' held-out ones: ``probes.py``).
+#: fitted on and from the hypercolumns' held-out ones: ``photos.py``).
 SPECTRAL_PROBES = ARTIFACT_PHOTOS
 #: Pixels each upsampling stage's edge handling (zero padding, clamped taps) may reach into its
 #: output, beyond the stage's own window (``Method.reach``): cut before every image figure.
@@ -79,7 +79,7 @@ def _record(notes: dict, name: str, compute: Callable[[], Any]) -> Any:
         return value
     except MetricSkipped as exc:
         notes[name] = f"skipped: {exc}"
-    except MetricError as exc:
+    except (MetricError, ProbeError) as exc:
         notes[name] = f"failed: {exc}"
     return None
 
@@ -101,6 +101,21 @@ def _rounded(values: dict[int, float]) -> dict[str, float]:
     return {str(p): round(float(v), 4) for p, v in values.items()}
 
 
+@dataclass
+class _Measure:
+    """One call of ``image_metrics``: the case, what runs it, and what it has found so far."""
+
+    case: Case
+    infer: Infer
+    more_seeds: Sequence[Infer]
+    intervals: bool
+    cut: int
+    periods: list[int]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
+
+
 def image_metrics(
     case: Case,
     infer: Infer,
@@ -113,56 +128,59 @@ def image_metrics(
     bootstrap interval beside each (units: the probes, under each of the weight seeds whose
     models ``more_seeds`` run). Returns the metrics and the outputs they came from (for
     cross-runtime parity)."""
-    metrics: dict[str, Any] = {"probes": {"flat": "constant", "artifact": list(probes)}}
-    notes: dict[str, str] = {}
-    outputs: dict[str, np.ndarray] = {}
-    cut = border(case)
-    family_periods = periods(case)
-
-    def flat() -> float:
-        ones = np.ones(case.input_shape, dtype=np.float32)
-        outputs["flat"] = infer(ones)
-        if not more_seeds:
-            return flat_ripple(outputs["flat"][0], cut, family_periods)
-        # pooled over the seeds (variances and mean squares summed), its interval over them
-        parts = np.array(
-            [
-                ripple_parts(out[0], cut, family_periods)
-                for out in (outputs["flat"], *(other(ones) for other in more_seeds))
-            ]
-        )
-        if intervals:
-            rng = np.random.default_rng(case.seed)
-            draws = (
-                rng.multinomial(
-                    len(parts), np.full(len(parts), 1 / len(parts)), size=BOOTSTRAP_REPLICATES
-                )
-                @ parts
-            )
-            metrics["flat_ripple_ci"] = percentile_interval(np.sqrt(draws[:, 0] / draws[:, 1]))
-        return float(np.sqrt(parts[:, 0].sum() / parts[:, 1].sum()))
-
-    metrics["flat_ripple"] = _record(notes, "flat_ripple", flat)
-
-    try:
-        inputs, originals = probe_inputs(case, probes)
-        outputs["probes"] = np.stack([infer(inputs[i : i + 1])[0] for i in range(len(probes))])
-        units = [outputs["probes"]]
-        for other in more_seeds:
-            units.append(np.stack([other(inputs[i : i + 1])[0] for i in range(len(probes))]))
-        stack = np.concatenate(units)
-        probe_problem = None
-    except MetricError as exc:
-        originals, stack, probe_problem = None, None, str(exc)
+    run = _Measure(case, infer, more_seeds, intervals, border(case), periods(case))
+    run.metrics["probes"] = {"flat": "constant", "artifact": list(probes)}
+    run.metrics["flat_ripple"] = _record(run.notes, "flat_ripple", lambda: _flat_ripple(run))
+    originals, stack, problem = _probe_stack(run, probes)
 
     def tiles():
-        if not family_periods:
+        if not run.periods:
             raise MetricSkipped("no stage upsamples (stride 1): no checkerboard period")
-        if probe_problem:
-            raise MetricError(probe_problem)
-        return phase_tiles(stack, family_periods, cut, groups=1 + len(more_seeds))
+        if problem:
+            raise MetricError(problem)
+        return phase_tiles(stack, run.periods, run.cut, groups=1 + len(more_seeds))
 
-    found = _record(notes, "checkerboard_families", tiles)
+    _phase_figures(run, _record(run.notes, "checkerboard_families", tiles))
+    _spectral_figures(run, originals, stack, problem)
+    run.metrics["seeds"] = 1 + len(more_seeds)
+    run.metrics["notes"] = run.notes
+    return run.metrics, run.outputs
+
+
+def _flat_ripple(run: _Measure) -> float:
+    ones = np.ones(run.case.input_shape, dtype=np.float32)
+    run.outputs["flat"] = run.infer(ones)
+    if not run.more_seeds:
+        return flat_ripple(run.outputs["flat"][0], run.cut, run.periods)
+    # pooled over the seeds (variances and mean squares summed), its interval over them
+    outs = (run.outputs["flat"], *(other(ones) for other in run.more_seeds))
+    parts = np.array([ripple_parts(out[0], run.cut, run.periods) for out in outs])
+    if run.intervals:
+        rng = np.random.default_rng(run.case.seed)
+        weights = np.full(len(parts), 1 / len(parts))
+        draws = rng.multinomial(len(parts), weights, size=BOOTSTRAP_REPLICATES) @ parts
+        run.metrics["flat_ripple_ci"] = percentile_interval(np.sqrt(draws[:, 0] / draws[:, 1]))
+    return float(np.sqrt(parts[:, 0].sum() / parts[:, 1].sum()))
+
+
+def _probe_stack(run: _Measure, probes: Sequence[str]):
+    """(originals, the probe outputs of every seed stacked, None), or (None, None, why not)."""
+    try:
+        inputs, originals = probe_inputs(run.case, probes)
+        count = len(probes)
+        run.outputs["probes"] = np.stack([run.infer(inputs[i : i + 1])[0] for i in range(count)])
+        units = [run.outputs["probes"]]
+        for other in run.more_seeds:
+            units.append(np.stack([other(inputs[i : i + 1])[0] for i in range(count)]))
+        return originals, np.concatenate(units), None
+    except (MetricError, ProbeError) as exc:
+        return None, None, str(exc)
+
+
+def _phase_figures(run: _Measure, found) -> None:
+    """The phase-locked pattern and the phase energies, per period family and worst, with
+    their intervals; null (with the reason in the notes) where the tiles could not be had."""
+    metrics = run.metrics
     for name, statistic in (
         ("checkerboard", pattern_percent),
         ("phase_energy", phase_energy_percent),
@@ -173,39 +191,40 @@ def image_metrics(
         families = statistic(found)
         metrics[f"{name}_families"] = _rounded(families)
         metrics[f"{name}_pct"] = round(float(max(families.values())), 4)
-        if intervals:
-            draws = bootstrap_draws(found, statistic, seed=case.seed)
+        if run.intervals:
+            draws = bootstrap_draws(found, statistic, seed=run.case.seed)
             metrics[f"{name}_pct_ci"] = percentile_interval(np.max(list(draws.values()), axis=0))
             metrics[f"{name}_families_ci"] = {
                 str(p): percentile_interval(d) for p, d in draws.items()
             }
-    if found is None and "checkerboard_families" in notes:
-        notes["phase_energy_families"] = notes["checkerboard_families"]
+    if found is None and "checkerboard_families" in run.notes:
+        run.notes["phase_energy_families"] = run.notes["checkerboard_families"]
+
+
+def _spectral_figures(run: _Measure, originals, stack, problem: str | None) -> None:
+    case = run.case
 
     def spectral() -> dict:
-        if probe_problem:
-            raise MetricError(probe_problem)
+        if problem:
+            raise MetricError(problem)
         if case.scale < 2:
             raise MetricSkipped("the case does not upsample: no band above the input's Nyquist")
-        seeds = 1 + len(more_seeds)
+        seeds = 1 + len(run.more_seeds)
         reference = np.concatenate([np.concatenate(originals)] * seeds)
         return spectral_bands(
             np.concatenate(list(stack)),
             reference,
             case.scale,
             units=len(stack),
-            replicates=BOOTSTRAP_REPLICATES if intervals else 0,
+            replicates=BOOTSTRAP_REPLICATES if run.intervals else 0,
         )
 
-    bands = _record(notes, "spectral", spectral) or {}
+    bands = _record(run.notes, "spectral", spectral) or {}
     for name in ("fidelity", "leakage"):
-        metrics[f"spectral_{name}_db"] = bands.get(f"{name}_db")
-        if intervals:
-            metrics[f"spectral_{name}_db_ci"] = bands.get(f"{name}_ci")
-    metrics["spectral_curves"] = bands.get("curves")
-    metrics["seeds"] = 1 + len(more_seeds)
-    metrics["notes"] = notes
-    return metrics, outputs
+        run.metrics[f"spectral_{name}_db"] = bands.get(f"{name}_db")
+        if run.intervals:
+            run.metrics[f"spectral_{name}_db_ci"] = bands.get(f"{name}_ci")
+    run.metrics["spectral_curves"] = bands.get("curves")
 
 
 def _other_seeds(case: Case) -> list[tuple[Case, nn.Module]]:

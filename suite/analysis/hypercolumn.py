@@ -13,7 +13,7 @@ Gain-invariant by construction: every hypercolumn feature is standardised on the
 gain reconstructs exactly the same image (only the small ridge on the standardised weights is
 left, and it is the same for every gain). A border that zero padding can reach is cut before
 fitting and scoring. The held-out photographs are never used to fit anything: not the readout,
-not a ``trained`` case, and not as a checkerboard or spectral probe (``probes.py``). SSIM uses
+not a ``trained`` case, and not as a checkerboard or spectral probe (``photos.py``). SSIM uses
 Wang et al.'s settings: an 11x11 Gaussian window of σ = 1.5, population covariances.
 """
 
@@ -25,9 +25,9 @@ import torch.nn.functional as F  # noqa: N812
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 from torch import nn
 
+from ..photos import FIT_PHOTOS, HELD_OUT_PHOTOS, LUMA, area_downsample, probe, to_channels
 from .errors import MetricSkipped
 from .metrics import checkerboard_energy_fraction
-from .probes import FIT_PHOTOS, HELD_OUT_PHOTOS, LUMA, area_downsample, probe, to_channels
 
 TRAIN_PROBES = FIT_PHOTOS
 TEST_PROBES = HELD_OUT_PHOTOS
@@ -74,6 +74,32 @@ def _hypercolumns(
     return np.concatenate(stacked)
 
 
+def pyramid_levels(size: tuple[int, int], scale: int, repeatable: bool) -> list[int]:
+    """The levels whose input is a whole, large enough image: level l goes through the
+    upsampler l times; one that changes the channel count gets level 1 only."""
+    height, width = size
+    return [
+        level
+        for level in range(1, MAX_LEVELS + 1)
+        if height % scale**level == 0
+        and width % scale**level == 0
+        and min(height, width) // scale**level >= MIN_LEVEL_SIZE
+        and (repeatable or level == 1)
+    ]
+
+
+def _levels_or_skip(size: tuple[int, int], scale: int, repeatable: bool, border: int) -> list[int]:
+    height, width = size
+    levels = pyramid_levels(size, scale, repeatable)
+    if scale < 2 or not levels:
+        raise MetricSkipped(f"no pyramid level fits {height}x{width} at scale {scale}")
+    if min(height, width) - 2 * border < 8:
+        raise MetricSkipped(
+            f"output {height}x{width} has no interior once a border of {border} is cut"
+        )
+    return levels
+
+
 def hypercolumn_metrics(
     model: nn.Module,
     channels: int,
@@ -89,28 +115,11 @@ def hypercolumn_metrics(
     interval), and the share of the residual's energy on the checkerboard bins (lower is
     better). ``size`` is the full (output) resolution; ``border`` pixels are cut on each side.
     ``pictures`` holds the first held-out probe's target, its reconstruction and channel 0 of
-    every level before and after upsampling, for the report's illustration. Level l goes
-    through the upsampler l times; one that changes the channel count (``repeatable=False``)
-    is given level 1 only."""
+    every level before and after upsampling, for the report's illustration."""
     height, width = size
-    levels = [
-        level
-        for level in range(1, MAX_LEVELS + 1)
-        if height % scale**level == 0
-        and width % scale**level == 0
-        and min(height, width) // scale**level >= MIN_LEVEL_SIZE
-        and (repeatable or level == 1)
-    ]
-    if scale < 2 or not levels:
-        raise MetricSkipped(f"no pyramid level fits {height}x{width} at scale {scale}")
-    if min(height, width) - 2 * border < 8:
-        raise MetricSkipped(
-            f"output {height}x{width} has no interior once a border of {border} is cut"
-        )
+    levels = _levels_or_skip(size, scale, repeatable, border)
     filters = _filters(channels, levels, seed)
     inner = np.s_[..., border : height - border, border : width - border]
-
-    pictures: dict[str, np.ndarray] = {}
 
     def sample(name: str, keep: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         rgb = probe(name, height, width)
@@ -121,9 +130,22 @@ def hypercolumn_metrics(
     train = [sample(name) for name in TRAIN_PROBES]
     x = np.hstack([columns[inner].reshape(len(columns), -1) for columns, _ in train]).T
     y = np.concatenate([target[inner].ravel() for _, target in train])
-    readout = _fit(x, y)
+    figures, pictures = _score(_fit(x, y), sample, size, inner, periods)
+    return {
+        **{key: float(np.mean(values)) for key, values in figures.items()},
+        "per_probe": {key: [float(v) for v in values] for key, values in figures.items()},
+        "levels": levels,
+        "train_probes": list(TRAIN_PROBES),
+        "test_probes": list(TEST_PROBES),
+        "pictures": pictures,
+    }
 
-    figures = {"mse": [], "psnr_db": [], "ssim": [], "checkerboard_energy": []}
+
+def _score(readout, sample, size, inner, periods) -> tuple[dict[str, list], dict]:
+    """Each held-out probe's figures under ``readout``; the first one's pictures."""
+    height, width = size
+    pictures: dict[str, np.ndarray] = {}
+    figures: dict[str, list] = {"mse": [], "psnr_db": [], "ssim": [], "checkerboard_energy": []}
     for index, name in enumerate(TEST_PROBES):
         keep = pictures if index == 0 else None  # the report's illustration: the first probe
         columns, target = sample(name, keep)
@@ -139,17 +161,7 @@ def hypercolumn_metrics(
         figures["checkerboard_energy"].append(
             checkerboard_energy_fraction((prediction - target)[None], periods)
         )
-    result = {key: float(np.mean(values)) for key, values in figures.items()}
-    result.update(
-        {
-            "per_probe": {key: [float(v) for v in values] for key, values in figures.items()},
-            "levels": levels,
-            "train_probes": list(TRAIN_PROBES),
-            "test_probes": list(TEST_PROBES),
-            "pictures": pictures,
-        }
-    )
-    return result
+    return figures, pictures
 
 
 def _fit(x: np.ndarray, y: np.ndarray):

@@ -133,6 +133,23 @@ def effective_filter(model: nn.Module, case: Case, reach: int | None = None) -> 
         return {"linear": False, "why": f"f(0) is not 0 (|f(0)| / |f(x)| = {offset:.2g})"}
     if error > tolerance:
         return {"linear": False, "why": f"superposition fails (relative error {error:.2g})"}
+    return _impulse_filter(double, case, dtype, tolerance, error)
+
+
+def _nearly(drift: float, s: int) -> dict[str, Any]:
+    """align_corners-style resampling: the phase drifts slowly across the image, so the layer
+    is a transposed convolution locally, not exactly; the figures are the centre's."""
+    return {
+        "exact": False,
+        "why": f"nearly shift-equivariant (moving the input by 1 px moves the output by {s} px "
+        f"to within {drift:.2g} of the peak, as align_corners resampling does): the figures "
+        "are those of the filter at the image's centre",
+    }
+
+
+def _impulse_filter(double, case: Case, dtype, tolerance: float, error: float) -> dict[str, Any]:
+    """The filter of a linear layer from its impulse responses, and whether it is exact
+    (the same at every position: a transposed convolution)."""
     s = case.scale
     height, width = case.size
     centre = (height // 2, width // 2)
@@ -157,14 +174,7 @@ def effective_filter(model: nn.Module, case: Case, reach: int | None = None) -> 
             f"{s} px (difference {drift:.2g} of the peak)",
         }
     if drift > max(tolerance, 1e-6):
-        # align_corners-style resampling: the phase drifts slowly across the image, so the
-        # layer is a transposed convolution locally, not exactly; the figures are the centre's.
-        result["exact"] = False
-        result["why"] = (
-            f"nearly shift-equivariant (moving the input by 1 px moves the output by {s} px to "
-            f"within {drift:.2g} of the peak, as align_corners resampling does): the figures "
-            "are those of the filter at the image's centre"
-        )
+        result.update(_nearly(drift, s))
     g = first.transpose(1, 0, 2, 3)  # (C_out, C_in, H', W')
     support = np.abs(g).max(axis=(0, 1)) > SUPPORT_FRACTION * peak
     rows, cols = np.flatnonzero(support.any(axis=1)), np.flatnonzero(support.any(axis=0))
@@ -199,16 +209,7 @@ def exact_figures(found: dict[str, Any], case: Case) -> dict[str, Any]:
     checker = (np.abs(np.fft.fft2(folded)) ** 2).sum(axis=(0, 1))
     dc = checker[0, 0]
     checker[0, 0] = 0.0
-    lags, autocorrelation = summed_autocorrelation(g)
-    # ∫ Σ|G|² over the square below the input's Nyquist a = 1/(2s), in closed form:
-    # ∫_{-a}^{a} e^{-2πi f m} df = 2a·sinc(2a·m); over the whole band it is R(0)
-    edge = 1 / (2 * s)
-    window_y, window_x = (
-        2 * edge * np.sinc(2 * edge * lags[0]),
-        2 * edge * np.sinc(2 * edge * lags[1]),
-    )
-    low = float(window_y @ autocorrelation @ window_x)
-    total = float(autocorrelation[np.ix_(lags[0] == 0, lags[1] == 0)].sum())
+    low, total = _band_energies(g, s)
     figures["checkerboard_gain"] = float(np.sqrt(max(0.0, checker.max()) / dc)) if dc > 0 else None
     figures["imaging_ratio"] = (total - low) / low if low > 0 else None
     figures["flat_ripple"] = _flat_ripple(g, s, origin)
@@ -216,6 +217,20 @@ def exact_figures(found: dict[str, Any], case: Case) -> dict[str, Any]:
     if dc <= 0:
         figures["why"] = "zero gain at DC: the checkerboard gain is undefined"
     return figures
+
+
+def _band_energies(g: np.ndarray, s: int) -> tuple[float, float]:
+    """∫ Σ|G|² over the square below the input's Nyquist a = 1/(2s), and over the whole band,
+    in closed form: ∫_{-a}^{a} e^{-2πi f m} df = 2a·sinc(2a·m); over the whole band it is R(0)."""
+    lags, autocorrelation = summed_autocorrelation(g)
+    edge = 1 / (2 * s)
+    window_y, window_x = (
+        2 * edge * np.sinc(2 * edge * lags[0]),
+        2 * edge * np.sinc(2 * edge * lags[1]),
+    )
+    low = float(window_y @ autocorrelation @ window_x)
+    total = float(autocorrelation[np.ix_(lags[0] == 0, lags[1] == 0)].sum())
+    return low, total
 
 
 def summed_autocorrelation(g: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:

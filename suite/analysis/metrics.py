@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..finite import nonfinite
 from .errors import MetricError
 from .spectrum import power_spectrum
 
@@ -18,9 +20,8 @@ CURVE_POINTS = 64
 
 
 def _finite(output: np.ndarray) -> None:
-    nan, inf = int(np.isnan(output).sum()), int(np.isinf(output).sum())
-    if nan or inf:
-        raise MetricError(f"the output holds {nan} NaN and {inf} Inf values")
+    if problem := nonfinite(output):
+        raise MetricError(f"the output {problem}")
 
 
 def flat_ripple(output: np.ndarray, border: int, periods: list[int] | None = None) -> float:
@@ -89,44 +90,69 @@ def spectral_bands(
     freq, _ = square_rings(power_spectrum(out_parts[0]))
     out_rings = np.stack([square_rings(power_spectrum(part))[1] for part in out_parts])
     ref_rings = np.stack([square_rings(power_spectrum(part))[1] for part in ref_parts])
-    anchor = freq <= 1 / (4 * scale)
-    upper = (freq > 1 / (4 * scale)) & (freq <= 1 / (2 * scale))
-    above = freq > 1 / (2 * scale)
-    if not (anchor.any() and upper.any() and above.any()):
+    bands = _Bands(
+        freq <= 1 / (4 * scale),
+        (freq > 1 / (4 * scale)) & (freq <= 1 / (2 * scale)),
+        freq > 1 / (2 * scale),
+    )
+    if not (bands.anchor.any() and bands.upper.any() and bands.above.any()):
         raise MetricError(f"output {h}x{w} is too small to split its spectrum at scale {scale}")
+    fidelity, leakage, out_db, ref_db = bands.figures(out_rings.sum(axis=0), ref_rings.sum(axis=0))
+    intervals = _band_intervals(bands, out_rings, ref_rings, units, replicates)
+    curves = _curves(freq, out_db, ref_db, scale)
+    return {"fidelity_db": fidelity, "leakage_db": leakage, **intervals, "curves": curves}
 
-    def figures(
-        out_power: np.ndarray, ref_power: np.ndarray
-    ) -> tuple[float, float, np.ndarray, np.ndarray]:
-        if not (out_power[anchor] > 0).all() or not (ref_power > 0).all():
-            raise MetricError("a spectrum has no power in a ring: the log ratio is undefined")
-        out_db = 10 * np.log10(np.maximum(out_power, 1e-30) / out_power[anchor].mean())
-        ref_db = 10 * np.log10(ref_power / ref_power[anchor].mean())
-        difference = np.maximum(out_db - ref_db, FLOOR_DB)
-        return float(difference[upper].mean()), float(difference[above].mean()), out_db, ref_db
 
-    fidelity, leakage, out_db, ref_db = figures(out_rings.sum(axis=0), ref_rings.sum(axis=0))
-    intervals = {}
-    if replicates:
-        rng = np.random.default_rng(0)
-        weights = rng.multinomial(units, np.full(units, 1 / units), size=replicates)
-        draws = np.array([figures(w @ out_rings, w @ ref_rings)[:2] for w in weights])
-        tail = 2.5
-        intervals = {
-            f"{name}_ci": [float(np.percentile(d, tail)), float(np.percentile(d, 100 - tail))]
-            for name, d in zip(("fidelity", "leakage"), draws.T, strict=True)
-        }
+def _curves(freq: np.ndarray, out_db: np.ndarray, ref_db: np.ndarray, scale: int) -> dict:
+    """Both spectra in dB over their anchors, thinned to about CURVE_POINTS, for the plots."""
     step = max(1, len(freq) // CURVE_POINTS)
     return {
-        "fidelity_db": fidelity,
-        "leakage_db": leakage,
-        **intervals,
-        "curves": {
-            "frequency": [round(float(f), 5) for f in freq[::step]],
-            "output_db": [round(float(v), 3) for v in np.maximum(out_db, -300)[::step]],
-            "reference_db": [round(float(v), 3) for v in ref_db[::step]],
-            "input_nyquist": 1 / (2 * scale),
-        },
+        "frequency": [round(float(f), 5) for f in freq[::step]],
+        "output_db": [round(float(v), 3) for v in np.maximum(out_db, -300)[::step]],
+        "reference_db": [round(float(v), 3) for v in ref_db[::step]],
+        "input_nyquist": 1 / (2 * scale),
+    }
+
+
+@dataclass(frozen=True)
+class _Bands:
+    """The rings each figure reads: the gain anchor, the input band's upper half, and above the
+    input's Nyquist (``spectral_bands``)."""
+
+    anchor: np.ndarray
+    upper: np.ndarray
+    above: np.ndarray
+
+    def figures(
+        self, out_power: np.ndarray, ref_power: np.ndarray
+    ) -> tuple[float, float, np.ndarray, np.ndarray]:
+        """fidelity dB, leakage dB, and both curves in dB over their anchors."""
+        if not (out_power[self.anchor] > 0).all() or not (ref_power > 0).all():
+            raise MetricError("a spectrum has no power in a ring: the log ratio is undefined")
+        out_db = 10 * np.log10(np.maximum(out_power, 1e-30) / out_power[self.anchor].mean())
+        ref_db = 10 * np.log10(ref_power / ref_power[self.anchor].mean())
+        difference = np.maximum(out_db - ref_db, FLOOR_DB)
+        return (
+            float(difference[self.upper].mean()),
+            float(difference[self.above].mean()),
+            out_db,
+            ref_db,
+        )
+
+
+def _band_intervals(
+    bands: _Bands, out_rings: np.ndarray, ref_rings: np.ndarray, units: int, replicates: int
+) -> dict[str, list[float]]:
+    """95% percentile intervals of both figures, the units resampled with replacement."""
+    if not replicates:
+        return {}
+    rng = np.random.default_rng(0)
+    weights = rng.multinomial(units, np.full(units, 1 / units), size=replicates)
+    draws = np.array([bands.figures(w @ out_rings, w @ ref_rings)[:2] for w in weights])
+    tail = 2.5
+    return {
+        f"{name}_ci": [float(np.percentile(d, tail)), float(np.percentile(d, 100 - tail))]
+        for name, d in zip(("fidelity", "leakage"), draws.T, strict=True)
     }
 
 

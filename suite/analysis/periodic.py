@@ -45,6 +45,7 @@ import numpy as np
 import scipy.fft
 import scipy.ndimage
 
+from ..finite import nonfinite
 from .errors import MetricError
 
 #: Blocks per side at most: 16 blocks give the spread between blocks 15 degrees of freedom.
@@ -113,8 +114,8 @@ def phase_tiles(
 ) -> PhaseTiles:
     """``outputs`` is (G·P, C, H, W): P probe outputs for each of G groups, group by group. The
     border is cut after the detail is taken, the interior split into blocks of whole periods."""
-    if not np.isfinite(outputs).all():
-        raise MetricError("the output holds NaN or Inf values")
+    if problem := nonfinite(outputs):
+        raise MetricError(f"the output {problem}")
     tile, masks = family_masks(periods)
     stack = outputs.astype(np.float64)
     high = detail(stack, float(tile))

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..case import Case
 from ..layers import Interpolate
-from .probes import area_downsample, photo, to_channels
+from ..photos import area_downsample, photo, to_channels
 
 #: The gallery's photograph and crop: the astronaut's face, the same pixels for every case.
 GALLERY_PHOTO = "astronaut"

@@ -13,6 +13,7 @@ import os
 import numpy as np
 import scipy.fft
 
+from ..finite import nonfinite
 from .errors import MetricError
 
 WORKERS = max(1, len(os.sched_getaffinity(0)))
@@ -40,8 +41,8 @@ def periodic_component(image: np.ndarray) -> np.ndarray:
 
 def power_spectrum(image: np.ndarray) -> np.ndarray:
     """Summed over channels, mean removed, periodic component: shape (H, W), DC at [0, 0]."""
-    if not np.isfinite(image).all():
-        raise MetricError("the output holds NaN or Inf values")
+    if problem := nonfinite(image):
+        raise MetricError(f"the output {problem}")
     centred = image - image.mean(axis=(-2, -1), keepdims=True)
     spectrum = scipy.fft.fft2(periodic_component(centred), workers=WORKERS)
     return (np.abs(spectrum) ** 2).reshape(-1, *image.shape[-2:]).sum(axis=0)

@@ -72,7 +72,7 @@ def workload(name: str, threads: int) -> tuple[Callable[[], Any], dict[str, Any]
 
 
 def _ort_probe(threads: int, op: str) -> Callable[[], Any]:
-    """A MatMul or a 3×3 Conv in onnxruntime, with the session options of the ort-cpu runtime."""
+    """A MatMul or a 3×3 Conv in onnxruntime, with the session options its CPU runtime uses."""
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 

@@ -7,31 +7,27 @@ from __future__ import annotations
 from typing import Any
 
 from ..analysis.analyse import image_metrics
-from ..parity import Bound, NonFiniteOutput, bound_for, check_finite, compare
+from ..parity import Bound, bound_for, check_finite, compare
 from ..records import RuntimeResult
-from ..runtimes import REFERENCE, Loaded, RuntimeSkipped, get_runtime
+from ..runtimes import REFERENCE, Loaded, get_runtime
 from .pipeline import PreparedCase
 
 
 def load_and_check(work: PreparedCase, name: str) -> tuple[RuntimeResult, Loaded | None]:
-    """The runtime's parity result and the runtime as loaded (``None`` where it did not load).
-    Raises what the runtime raised, but for a skip or a non-finite output (recorded here)."""
+    """The runtime's parity result and the runtime as loaded (``None`` where it was skipped
+    before loading). Raises what loading or running raised: ``RuntimeSkipped`` (a skip),
+    ``NonFiniteOutput`` (a failure), anything else (a failure, logged)."""
     runtime = get_runtime(name)
     if work.error is not None:
         return RuntimeResult.skipped(f"case failed at {work.error}"), None
     if reason := runtime.unavailable():
         return RuntimeResult.skipped(reason), None
-    try:
-        if name == REFERENCE:
-            loaded, output = work.reference_loaded, work.reference
-        else:
-            loaded = runtime.load(work.prepared)
-            output = loaded.output()
-        check_finite(output, name)
-    except RuntimeSkipped as exc:
-        return RuntimeResult.skipped(str(exc)), None
-    except NonFiniteOutput as exc:
-        return RuntimeResult.failed(str(exc)), None
+    if name == REFERENCE:
+        loaded, output = work.reference_loaded, work.reference
+    else:
+        loaded = runtime.load(work.prepared)
+        output = loaded.output()
+    check_finite(output, name)
     parity = compare(output, work.reference, bound_for(name, work.case.tolerance))
     return RuntimeResult.from_parity(parity), loaded
 

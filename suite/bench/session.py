@@ -15,7 +15,7 @@ import numpy as np
 from ..case import Case
 from ..errors import first_line
 from ..parity import NonFiniteOutput, bound_for
-from ..records import RuntimeResult, case_status
+from ..records import CaseRecord, RuntimeResult
 from ..runtimes import REFERENCE, RuntimeSkipped, get_runtime
 from . import ceilings
 from .check import load_and_check, runtime_metrics
@@ -134,9 +134,8 @@ class BenchSession:
             result.reason = f"{name}: a later session could not load: {first_line(exc)}"
             self.log.case(case, name, exc)
             return
-        more = self._time(benchmark, step, case, name)
-        result.latency = Latency.merge([Latency.from_dict(result.latency), more], "sessions")
-        result.latency = result.latency.to_dict()
+        parts = [Latency.from_dict(result.latency), self._time(benchmark, step, case, name)]
+        result.latency = Latency.merge(parts, "sessions").to_dict()
 
     def _time(self, benchmark, step: Step, case: Case, runtime: str) -> Latency:
         """One session's rounds, bracketed by the yardstick, with when they began."""
@@ -204,18 +203,19 @@ class BenchSession:
         return arrays
 
     def _record(self, index: int, case: Case) -> dict[str, Any]:
-        work = self.work.get(case.id) or PreparedCase(case, error="never prepared")
-        record = {"onnx": None, "cost": None, **case.describe(), **work.record}
-        record.setdefault("metrics", {})
-        runtimes = {
-            n: self.results[case.id][n] for n in self.runtimes if n in self.results[case.id]
-        }
-        for result in runtimes.values():
-            if result.latency and record["cost"]:
+        work = self.work.get(case.id) or PreparedCase(case)  # no runtime ran it: skipped
+        record = CaseRecord(
+            case.describe(),
+            {n: self.results[case.id][n] for n in self.runtimes if n in self.results[case.id]},
+            work.error,
+            work.record.get("onnx"),
+            work.record.get("cost"),
+            work.record.get("metrics", {}),
+            sample_keys(index, list(work.samples)),
+        )
+        for result in record.runtimes.values():
+            if result.latency and record.cost:
                 # The run's stable figure: its median moves with the machine's slow spells.
                 fastest = result.latency["fastest_session_s"]
-                result.roofline = ceilings.roofline(record["cost"], fastest, self.run_ceilings)
-        record["status"], record["error"] = case_status(runtimes, work.error)
-        record["runtimes"] = {name: result.to_dict() for name, result in runtimes.items()}
-        record["samples"] = sample_keys(index, list(work.samples))
-        return record
+                result.roofline = ceilings.roofline(record.cost, fastest, self.run_ceilings)
+        return record.to_dict()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..gate.baseline import BASELINES_DIR, from_runs, write_baseline
+from ..gate.noise_table import console, table
 from ..results import load_run
-from . import noise
 
 NAME = "baseline"
 HELP = "write a gate baseline (results/baselines/...) from 3 or more run folders"
@@ -46,8 +46,8 @@ def main(args: argparse.Namespace) -> int:
     baseline = from_runs(runs)
     path = args.out or BASELINES_DIR / default_name(runs[0][1])
     write_baseline(path, baseline)
-    noise.console.print(noise.table(baseline))
-    noise.console.print(
+    console.print(table(baseline))
+    console.print(
         f"wrote {path}: {len(baseline['cases'])} cases from {baseline['runs']} runs, machine "
         f"class {baseline['machine_class']}",
         markup=False,

@@ -59,41 +59,28 @@ def markdown(rows: list[Row], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(args: argparse.Namespace) -> int:
-    baseline = load_baseline(args.baseline)
-    results = load_run(args.run_dir)
-    timing = timing_of(str(args.run_dir), results["run"])
-    new_class = machine_class(results["run"])
-    note = ""
+def comparability(baseline: dict, run: dict, name: str) -> str:
+    """Why the run's latency cannot be compared with the baseline's, or ``""``."""
+    timing = timing_of(name, run)
+    new_class = machine_class(run)
     if new_class != baseline["machine_class"]:
-        note = f"baseline ran on {baseline['machine_class']}, this run on {new_class}"
-    elif timing != baseline["timing"]:
-        note = (
+        return f"baseline ran on {baseline['machine_class']}, this run on {new_class}"
+    if timing != baseline["timing"]:
+        return (
             f"baseline timed as {describe_timing(baseline['timing'])}, this run as "
             f"{describe_timing(timing)}"
         )
-    rows = compare(
-        baseline,
-        {case["id"]: figures(case, gated_runtimes(results["run"])) for case in results["cases"]},
-        Context(not note, note, gateable(baseline["timing"])),
-        allow_removed=args.allow_removed,
-    )
-    if args.latency_advisory:
-        rows = [advisory(r) for r in rows]
-    failed = [r for r in rows if r.failed]
-    header = (
-        f"**upsampling-bench gate**: {len(failed)} of {len(rows)} checks failed "
-        f"against `{args.baseline}`" + (f" (latency not comparable: {note})" if note else "")
-    )
-    text = markdown(rows, header)
-    (Path(args.run_dir) / "gate.md").write_text(text, encoding="utf-8")
+    return ""
+
+
+def _write_markdown(text: str, run_dir: Path) -> None:
+    (run_dir / "gate.md").write_text(text, encoding="utf-8")
     if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(summary, "a", encoding="utf-8") as out:
             out.write(text)
 
-    # Latency rows always: each says what it can detect; other rows where they did not pass.
-    shown = rows if args.all else [r for r in rows if r.verdict != "pass" or r.detectable]
-    title = header.replace("**", "").replace("`", "")
+
+def _print(rows: list[Row], shown: list[Row], title: str, note: str) -> None:
     console = Console(highlight=False, width=None if Console().is_terminal else 160)
     if shown:
         table = Table(title=title, title_justify="left")
@@ -105,12 +92,38 @@ def main(args: argparse.Namespace) -> int:
         console.print(table)
     else:  # every row passed: an empty table would only squeeze the title
         console.print(title + " (--all shows every row)", markup=False)
-    passed = len(rows) - len(failed)
-    console.print(f"{passed} passed, {len(failed)} failed" + (f"; {note}" if note else ""))
+    failed = [r for r in rows if r.failed]
+    console.print(
+        f"{len(rows) - len(failed)} passed, {len(failed)} failed" + (f"; {note}" if note else "")
+    )
     for row in failed:
         console.print(
             f"FAIL {row.case} {row.figure}: {row.baseline} -> {row.new} ({row.verdict})"
             + (f": {row.message}" if row.message else ""),
             markup=False,
         )
+
+
+def main(args: argparse.Namespace) -> int:
+    baseline = load_baseline(args.baseline)
+    results = load_run(args.run_dir)
+    note = comparability(baseline, results["run"], str(args.run_dir))
+    gated = gated_runtimes(results["run"])
+    rows = compare(
+        baseline,
+        {case["id"]: figures(case, gated) for case in results["cases"]},
+        Context(not note, note, gateable(baseline["timing"])),
+        allow_removed=args.allow_removed,
+    )
+    if args.latency_advisory:
+        rows = [advisory(r) for r in rows]
+    failed = [r for r in rows if r.failed]
+    header = (
+        f"**upsampling-bench gate**: {len(failed)} of {len(rows)} checks failed "
+        f"against `{args.baseline}`" + (f" (latency not comparable: {note})" if note else "")
+    )
+    _write_markdown(markdown(rows, header), Path(args.run_dir))
+    # Latency rows always: each says what it can detect; other rows where they did not pass.
+    shown = rows if args.all else [r for r in rows if r.verdict != "pass" or r.detectable]
+    _print(rows, shown, header.replace("**", "").replace("`", ""), note)
     return 1 if failed else 0

@@ -22,16 +22,17 @@ from ..bench.plugin import BenchPlugin
 from ..bench.progress import Progress
 from ..bench.session import DEBUG_ENV, BenchSession, Options
 from ..bench.timing import TIMINGS
-from ..bench.worker import run_timing_processes
+from ..bench.worker import TimingResult, run_timing_processes
 from ..bench.yardstick import yardstick_case
 from ..casefile import case_files, load_cases
 from ..environment import git_commit, machine, versions
 from ..errors import UsageError
 from ..methods import get_method
+from ..records import RunSummary
+from ..report.run import report_run
 from ..results import RESULTS_FILE, SCHEMA_VERSION, validate, write_results
 from ..runtimes import REFERENCE, get_runtime, list_runtimes
 from ..samplefile import SAMPLES_FILE, write_samples
-from . import report as report_command
 
 NAME = "run"
 HELP = "run cases end to end and write results.json"
@@ -42,6 +43,12 @@ CACHE_DIR = Path("results/cache/onnx")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", help="case files (*.toml) or folders of them")
     parser.add_argument("--out", type=Path, help="run folder (default: a new one in results/runs)")
+    _add_machine_arguments(parser)
+    _add_what_arguments(parser)
+
+
+def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the run uses the machine: threads, runtimes, the export cache, the timing."""
     parser.add_argument("--quick", action="store_true", help="few timing rounds (tests, CI)")
     parser.add_argument(
         "--threads",
@@ -68,6 +75,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"{TIMINGS['default'].processes}, {TIMINGS['quick'].processes} with --quick): the "
         "process, not the round, is what a run replicates",
     )
+
+
+def _add_what_arguments(parser: argparse.ArgumentParser) -> None:
+    """What the run writes."""
     parser.add_argument(
         "--force", action="store_true", help="replace an existing results.json in --out"
     )
@@ -113,11 +124,66 @@ def _out_dir(args: argparse.Namespace, run_id: str) -> Path:
     return out
 
 
-def main(args: argparse.Namespace) -> int:
+def _check(args: argparse.Namespace) -> None:
     if args.threads < 1:
         raise UsageError(f"--threads: must be >= 1, got {args.threads}")
     if args.processes is not None and not 1 <= args.processes <= 100:
         raise UsageError(f"--processes: must be between 1 and 100, got {args.processes}")
+
+
+def _bench(session: BenchSession, paths: list[str], progress: Progress) -> TimingResult:
+    """The run's own pytest session (build, export, check, analyse), then the timing
+    processes."""
+    exit_code = pytest.main(session.pytest_args(None), plugins=[BenchPlugin(session)])
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise RuntimeError(
+            f"the bench's pytest session ended with {exit_code!r}; set {DEBUG_ENV}=1 to see "
+            "its own output"
+        )
+    timing = run_timing_processes(session, paths, progress)
+    session.apply_timing(timing)
+    return timing
+
+
+def run_record(args, run_id: str, started: datetime, clock: float, session, timing) -> dict:
+    """results.json's ``run``: where, how and on what it ran, as it finished."""
+    runtimes = session.runtimes
+    return {
+        "id": run_id,
+        "started": started.isoformat(),
+        "finished": datetime.now(UTC).isoformat(),
+        "wall_s": time.perf_counter() - clock,
+        "git": git_commit(Path.cwd()),
+        "machine": machine(args.threads),
+        "versions": versions(),
+        "options": {
+            "quick": args.quick,
+            "analyse": args.analyse,
+            "runtimes": runtimes,
+            "threads": args.threads,
+        },
+        "runtimes": {name: get_runtime(name).describe() for name in runtimes},
+        "methods": methods_used(session.cases),
+        "timing": timing.describe(session.timing.describe()),
+        "ceilings": session.run_ceilings,
+        "files": [str(p) for p in case_files(args.paths)],
+        "samples": SAMPLES_FILE,
+        "yardstick": {k: v for k, v in yardstick_case().describe().items() if k != "file"},
+        "calibration": calibration_table() if args.analyse else [],
+    }
+
+
+def _say(results: dict, path: Path, session: BenchSession, timing: TimingResult) -> None:
+    report = Console(highlight=False)
+    if not report.is_terminal:
+        report = Console(highlight=False, width=120)  # logs: wide enough for the method table
+    report.print(summary.render(results, path, session.crashes), soft_wrap=True)
+    if timing.cut_short:
+        report.print(f"timing cut short: {timing.cut_short}", markup=False, style="bold red")
+
+
+def main(args: argparse.Namespace) -> int:
+    _check(args)
     cases = load_cases(args.paths)
     runtimes = _runtimes(args.runtimes)
     started = datetime.now(UTC)
@@ -128,65 +194,20 @@ def main(args: argparse.Namespace) -> int:
     options = Options(
         args.quick, args.threads, runtimes, args.cache, out, args.processes, analyse=args.analyse
     )
-
-    console = Console(stderr=True, highlight=False)
     clock = time.perf_counter()
-    with Progress(0, len(cases), console) as progress:
+    with Progress(0, len(cases), Console(stderr=True, highlight=False)) as progress:
         session = BenchSession(cases, options, progress)
         progress.set_total(len(cases) * len(runtimes) + session.timing.processes)
-        exit_code = pytest.main(session.pytest_args(None), plugins=[BenchPlugin(session)])
-        if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-            raise RuntimeError(
-                f"the bench's pytest session ended with {exit_code!r}; set {DEBUG_ENV}=1 to see "
-                "its own output"
-            )
-        timing = run_timing_processes(session, args.paths, progress)
-    session.apply_timing(timing)
-
-    samples = session.samples()  # also names each case's sample keys in its record
-    cases_done = session.case_records()
-    results = {
-        "schema_version": SCHEMA_VERSION,
-        "run": {
-            "id": out.name if args.out else run_id,
-            "started": started.isoformat(),
-            "finished": datetime.now(UTC).isoformat(),
-            "wall_s": time.perf_counter() - clock,
-            "git": git_commit(Path.cwd()),
-            "machine": machine(args.threads),
-            "versions": versions(),
-            "options": {
-                "quick": args.quick,
-                "analyse": args.analyse,
-                "runtimes": runtimes,
-                "threads": args.threads,
-            },
-            "runtimes": {name: get_runtime(name).describe() for name in runtimes},
-            "methods": methods_used(cases),
-            "timing": timing.describe(session.timing.describe()),
-            "ceilings": session.run_ceilings,
-            "files": [str(p) for p in case_files(args.paths)],
-            "samples": SAMPLES_FILE,
-            "yardstick": {k: v for k, v in yardstick_case().describe().items() if k != "file"},
-            "calibration": calibration_table() if args.analyse else [],
-        },
-        "cases": cases_done,
-    }
+        timing = _bench(session, args.paths, progress)
+    run_id = out.name if args.out else run_id
+    run = run_record(args, run_id, started, clock, session, timing)
+    results = {"schema_version": SCHEMA_VERSION, "run": run, "cases": session.case_records()}
     validate(results)  # before anything is written: a run writes all of its files or none
-    write_samples(out, samples)
+    write_samples(out, session.samples())
     path = write_results(out, results)
-    report = Console(highlight=False)
-    if not report.is_terminal:
-        report = Console(highlight=False, width=120)  # logs: wide enough for the method table
-    report.print(summary.render(results, path, session.crashes), soft_wrap=True)
-    if timing.cut_short:
-        report.print(f"timing cut short: {timing.cut_short}", markup=False, style="bold red")
-    failed = (
-        any(c["status"] == "failed" for c in results["cases"])
-        or session.crashes
-        or timing.cut_short
-    )
-    report_failed = args.report and args.analyse and report_command.render(out) != 0
+    _say(results, path, session, timing)
+    failed = RunSummary.of(results).counts["failed"] or session.crashes or timing.cut_short
+    report_failed = args.report and args.analyse and report_run(out) != 0
     return 1 if failed or report_failed else 0
 
 

@@ -103,40 +103,9 @@ def from_runs(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     baseline = from_run(first_name, first)
     for name, results in others:
         other = from_run(name, results)
-        if other["machine_class"] != baseline["machine_class"]:
-            raise UsageError(
-                f"{name}: ran on {other['machine_class']}, {first_name} on "
-                f"{baseline['machine_class']}: latencies of two machine classes cannot be pooled"
-            )
-        if other["timing"] != baseline["timing"]:
-            raise UsageError(
-                f"{name}: timed as {describe_timing(other['timing'])}, {first_name} as "
-                f"{describe_timing(baseline['timing'])}: run figures of two timings differ in "
-                "spread and cannot be pooled"
-            )
-        if set(other["cases"]) != set(baseline["cases"]):
-            raise UsageError(f"{name}: holds other cases than {first_name}")
+        _check_poolable(baseline, first_name, other, name)
         for case, figs in other["cases"].items():
-            mine = baseline["cases"][case]
-            for key in ("status", "output_shape", "onnx_ops", "onnx_numerics", "metrics"):
-                if figs[key] != mine[key]:
-                    raise UsageError(
-                        f"{name}: case {case!r}: {key} differs from {first_name} "
-                        f"({mine[key]} vs {figs[key]}): the run is not deterministic"
-                    )
-            if set(figs["latency"]) != set(mine["latency"]):
-                raise UsageError(
-                    f"{name}: case {case!r}: timed on {sorted(figs['latency'])}, "
-                    f"{first_name} on {sorted(mine['latency'])}"
-                )
-            for runtime, latency in figs["latency"].items():
-                pooled = mine["latency"][runtime]
-                for part in ("runs", "sessions"):
-                    for series in list(pooled[part]):
-                        if series in latency[part]:
-                            pooled[part][series] += latency[part][series]
-                        else:  # a series one of the runs lacks is kept from none of them
-                            del pooled[part][series]
+            _pool_case(baseline["cases"][case], first_name, figs, f"{name}: case {case!r}")
         baseline["ceilings"] += other["ceilings"]
     for figs in baseline["cases"].values():
         for latency in figs["latency"].values():  # the typical run's, as measured
@@ -144,6 +113,45 @@ def from_runs(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     baseline["source_run"] = "+".join(name for name, _ in runs)
     baseline["runs"] = len(runs)
     return baseline
+
+
+def _check_poolable(baseline: dict, first_name: str, other: dict, name: str) -> None:
+    if other["machine_class"] != baseline["machine_class"]:
+        raise UsageError(
+            f"{name}: ran on {other['machine_class']}, {first_name} on "
+            f"{baseline['machine_class']}: latencies of two machine classes cannot be pooled"
+        )
+    if other["timing"] != baseline["timing"]:
+        raise UsageError(
+            f"{name}: timed as {describe_timing(other['timing'])}, {first_name} as "
+            f"{describe_timing(baseline['timing'])}: run figures of two timings differ in "
+            "spread and cannot be pooled"
+        )
+    if set(other["cases"]) != set(baseline["cases"]):
+        raise UsageError(f"{name}: holds other cases than {first_name}")
+
+
+def _pool_case(mine: dict, first_name: str, figs: dict, where: str) -> None:
+    """Check that the deterministic figures agree; add the run's latency series to ``mine``."""
+    for key in ("status", "output_shape", "onnx_ops", "onnx_numerics", "metrics"):
+        if figs[key] != mine[key]:
+            raise UsageError(
+                f"{where}: {key} differs from {first_name} "
+                f"({mine[key]} vs {figs[key]}): the run is not deterministic"
+            )
+    if set(figs["latency"]) != set(mine["latency"]):
+        raise UsageError(
+            f"{where}: timed on {sorted(figs['latency'])}, "
+            f"{first_name} on {sorted(mine['latency'])}"
+        )
+    for runtime, latency in figs["latency"].items():
+        pooled = mine["latency"][runtime]
+        for part in ("runs", "sessions"):
+            for series in list(pooled[part]):
+                if series in latency[part]:
+                    pooled[part][series] += latency[part][series]
+                else:  # a series one of the runs lacks is kept from none of them
+                    del pooled[part][series]
 
 
 def describe_timing(timing: dict[str, Any]) -> str:

@@ -147,53 +147,47 @@ class Latency(Check):
     def rows(self, case, old, new, context):
         before, after = old.get("latency") or {}, new.get("latency") or {}
         min_effect = new.get("min_effect") or self.options["min_effect"]
+        return [
+            self._row(
+                case, runtime, before[runtime]["runs"], after[runtime]["runs"], min_effect, context
+            )
+            for runtime in sorted(set(before) & set(after))
+        ]
+
+    def _row(self, case, runtime, base, run, min_effect, context) -> Row:
         alpha = self.options["alpha"]
         wanted = CALIBRATIONS[self.options["calibration"]]
-        rows = []
-        for runtime in sorted(set(before) & set(after)):
-            base, run = before[runtime]["runs"], after[runtime]["runs"]
-            # Both sides in one series: the configured one where both have it (a run whose
-            # yardstick could not load has none), else the rounds as measured.
-            series = wanted if wanted in base and wanted in run else "rounds_s"
-            note = (
-                ""
-                if series == wanted
-                else (f"no rounds {SERIES[wanted]} on one side: compared {SERIES[series]}")
-            )
-            figure = f"latency.{runtime}"
-            # The fastest session as measured: the figure compared, before any yardstick.
-            old_ms = f"{statistics.median(base['rounds_s']) * 1e3:.4g} ms"
-            new_ms = f"{run['rounds_s'][0] * 1e3:.4g} ms"
-            if not context.comparable_machines:
-                rows.append(
-                    Row(
-                        case, figure, old_ms, new_ms, "", "", "not comparable", context.machine_note
-                    )
-                )
-                continue
-            decision = decide(base[series], run[series][0], min_effect, alpha)
-            p = decision.p_slower if decision.effect >= 0 else decision.p_faster
-            verdict = decision.verdict
-            if verdict == "regressed" and context.advisory_note:
-                verdict, note = (
-                    "regressed (advisory)",
-                    "; ".join(filter(None, (note, context.advisory_note))),
-                )
-            rows.append(
-                Row(
-                    case,
-                    figure,
-                    old_ms,
-                    new_ms,
-                    f"{decision.effect:+.1%} (p={p:.2g})",
-                    f"+{decision.threshold:.0%} {SERIES[series]}, {len(base[series])} runs, "
-                    f"p<{alpha:g}",
-                    verdict,
-                    "; ".join(filter(None, (note, _noisy_note(decision, min_effect)))),
-                    detectable=f"+{decision.detectable:.0%}",
-                )
-            )
-        return rows
+        # Both sides in one series: the configured one where both have it (a run whose
+        # yardstick could not load has none), else the rounds as measured.
+        series = wanted if wanted in base and wanted in run else "rounds_s"
+        note = (
+            ""
+            if series == wanted
+            else f"no rounds {SERIES[wanted]} on one side: compared {SERIES[series]}"
+        )
+        figure = f"latency.{runtime}"
+        # The fastest session as measured: the figure compared, before any yardstick.
+        old_ms = f"{statistics.median(base['rounds_s']) * 1e3:.4g} ms"
+        new_ms = f"{run['rounds_s'][0] * 1e3:.4g} ms"
+        if not context.comparable_machines:
+            return Row(case, figure, old_ms, new_ms, "", "", "not comparable", context.machine_note)
+        decision = decide(base[series], run[series][0], min_effect, alpha)
+        p = decision.p_slower if decision.effect >= 0 else decision.p_faster
+        verdict = decision.verdict
+        if verdict == "regressed" and context.advisory_note:
+            verdict = "regressed (advisory)"
+            note = "; ".join(filter(None, (note, context.advisory_note)))
+        return Row(
+            case,
+            figure,
+            old_ms,
+            new_ms,
+            f"{decision.effect:+.1%} (p={p:.2g})",
+            f"+{decision.threshold:.0%} {SERIES[series]}, {len(base[series])} runs, p<{alpha:g}",
+            verdict,
+            "; ".join(filter(None, (note, _noisy_note(decision, min_effect)))),
+            detectable=f"+{decision.detectable:.0%}",
+        )
 
 
 def _noisy_note(decision: Decision, min_effect: float) -> str:

@@ -58,41 +58,37 @@ def init(case: dict[str, Any]) -> str | None:
     return inits.pop() if len(inits) == 1 else None
 
 
+def case_row(index: int, case: dict[str, Any], methods: dict[str, MethodInfo]) -> dict[str, Any]:
+    """What the case is, and the reference runtime's figures."""
+    metrics = case.get("metrics") or {}
+    cost = case.get("cost") or {}
+    levels = ((metrics.get("probes") or {}).get("hypercolumn") or {}).get("levels") or []
+    return {
+        "index": index,
+        "id": case["id"],
+        "file": case["file"],
+        "method": case["method"],
+        "family": family(case),
+        **family_look(family(case), methods),
+        "variant": variant(case, methods),
+        "init": init(case),
+        "stages": len(case["stages"]),
+        **{key: case[key] for key in ("kernel", "stride", "scale")},
+        "channels": case.get("channels"),
+        "size": "x".join(map(str, case.get("size") or [])),
+        "status": case["status"],
+        "parameters": cost.get("parameters"),
+        "flops": cost.get("flops"),
+        **_figures(metrics),
+        # pyramid levels behind the PSNR: a channel-changing method gets only level 1
+        "hypercolumn_levels": len(levels) or None,
+    }
+
+
 def cases_frame(results: dict[str, Any]) -> pd.DataFrame:
-    """One row per case: what it is and the reference runtime's metrics."""
+    """One row per case (``case_row``), with its like-for-like comparison set (``geometry``)."""
     methods = methods_of(results["run"])
-    rows = []
-    for index, case in enumerate(results["cases"]):
-        metrics = case.get("metrics") or {}
-        cost = case.get("cost") or {}
-        rows.append(
-            {
-                "index": index,
-                "id": case["id"],
-                "file": case["file"],
-                "method": case["method"],
-                "family": family(case),
-                **family_look(family(case), methods),
-                "variant": variant(case, methods),
-                "init": init(case),
-                "stages": len(case["stages"]),
-                "kernel": case["kernel"],
-                "stride": case["stride"],
-                "scale": case["scale"],
-                "channels": case.get("channels"),
-                "size": "x".join(map(str, case.get("size") or [])),
-                "status": case["status"],
-                "parameters": cost.get("parameters"),
-                "flops": cost.get("flops"),
-                **_figures(metrics),
-                # pyramid levels behind the PSNR: a channel-changing method gets only level 1
-                "hypercolumn_levels": len(
-                    ((metrics.get("probes") or {}).get("hypercolumn") or {}).get("levels") or []
-                )
-                or None,
-            }
-        )
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame([case_row(i, case, methods) for i, case in enumerate(results["cases"])])
     if frame.empty:
         return frame
     # The like-for-like comparison set of a case: same channels, input size and scale.

@@ -122,7 +122,7 @@ def bilinear_2x2(ctx: ReportContext) -> plt.Figure:
     "mix of all 64: no checkerboard.",
     SECTION,
 )
-def bilinear_mix(ctx: ReportContext) -> plt.Figure:
+def mixing_block(ctx: ReportContext) -> plt.Figure:
     _, (source, features, upsampled, output) = _need(
         ctx, MIXING, "input", "features", "features_upsampled", "output"
     )

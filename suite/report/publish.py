@@ -38,22 +38,12 @@ def publish(run_dir: Path, report: Report, root: Path = PUBLISH_DIR) -> Path:
     run_copy = reference / "run"
     shown = [f for f in report.figures if f.name in FRONT_PAGE_PLOTS and f.file]
     if Path(run_dir).resolve() != run_copy.resolve():
-        if (run_copy / RESULTS_FILE).exists():  # the run this one replaces: what moved
-            old = json.loads((run_copy / RESULTS_FILE).read_text())
-            write_json_atomic(reference / PREVIOUS_FILE, verdicts_of(old))
-        # The committed copy keeps only the samples the front page draws from (a full run's
-        # are megabytes), so the page can be regenerated from the repository alone.
-        run_copy.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(run_dir) / RESULTS_FILE, run_copy / RESULTS_FILE)
-        keys = set().union(*(f.sample_keys for f in shown))
-        write_samples(run_copy, load_samples(run_dir, keys, dtype=np.float16))
+        _copy_run(Path(run_dir), run_copy, reference, shown)
     plots = reference / "plots"
     shutil.rmtree(plots, ignore_errors=True)
     plots.mkdir(parents=True)
     for figure in shown:
         shutil.copyfile(report.out_dir / figure.file, plots / Path(figure.file).name)
-
-    values = report.values
     lines = [
         "# Reference results",
         "",
@@ -61,19 +51,41 @@ def publish(run_dir: Path, report: Report, root: Path = PUBLISH_DIR) -> Path:
         "default cases (`tox -e bench`). Every number and plot below is generated; nothing is "
         "typed by hand.",
         "",
-        summary_markdown({**values, "figures": []}).replace("## upsampling-bench", "## Run", 1),
+        summary_markdown({**report.values, "figures": []}).replace(
+            "## upsampling-bench", "## Run", 1
+        ),
+        *changes_section(reference / PREVIOUS_FILE, report),
+        *_figure_sections(shown),
+        *_regenerate_section(run_copy),
     ]
-    lines += changes_section(reference / PREVIOUS_FILE, report)
+    page = root / "README.md"
+    page.write_text("\n".join(lines), encoding="utf-8")
+    return page
+
+
+def _copy_run(run_dir: Path, run_copy: Path, reference: Path, shown: list) -> None:
+    """The run as committed: results.json, and only the samples the front page draws from (a
+    full run's are megabytes), so the page can be regenerated from the repository alone; the
+    verdicts of the run it replaces are kept, to say what moved."""
+    if (run_copy / RESULTS_FILE).exists():
+        old = json.loads((run_copy / RESULTS_FILE).read_text())
+        write_json_atomic(reference / PREVIOUS_FILE, verdicts_of(old))
+    run_copy.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_dir / RESULTS_FILE, run_copy / RESULTS_FILE)
+    keys = set().union(*(f.sample_keys for f in shown))
+    write_samples(run_copy, load_samples(run_dir, keys, dtype=np.float16))
+
+
+def _figure_sections(shown: list) -> list[str]:
+    lines = []
     for figure in shown:
-        lines += [
-            f"### {figure.title}",
-            "",
-            f"![{figure.title}]({REFERENCE}/plots/{Path(figure.file).name})",
-            "",
-            figure.caption,
-            "",
-        ]
-    lines += [
+        image = f"{REFERENCE}/plots/{Path(figure.file).name}"
+        lines += [f"### {figure.title}", "", f"![{figure.title}]({image})", "", figure.caption, ""]
+    return lines
+
+
+def _regenerate_section(run_copy: Path) -> list[str]:
+    return [
         "## Regenerate",
         "",
         "From the committed run (no model is run again):",
@@ -92,9 +104,6 @@ def publish(run_dir: Path, report: Report, root: Path = PUBLISH_DIR) -> Path:
         "```",
         "",
     ]
-    page = root / "README.md"
-    page.write_text("\n".join(lines), encoding="utf-8")
-    return page
 
 
 def verdicts_of(results: dict[str, Any]) -> dict[str, Any]:
@@ -132,28 +141,35 @@ MOVES = {
 }
 
 
+def _moved_row(case: dict[str, Any], before: dict[str, Any]) -> str | None:
+    """The table row of a case whose verdict moved, or ``None`` where it did not."""
+    verdict = (case.get("metrics") or {}).get("verdict") or {}
+    if before["verdict"] == verdict.get("verdict"):
+        return None
+    now = verdicts_of({"run": {"id": ""}, "cases": [case]})["cases"][case["id"]]
+    move = MOVES.get((before["verdict"], verdict.get("verdict")), "")
+    gain = ((case.get("metrics") or {}).get("linear") or {}).get("checkerboard_gain")
+    if gain is not None:
+        move += f" (exact checkerboard gain {gain:.2g})"
+    return (
+        f"| {case['id']} | {before['verdict'] or '–'} ({before['figures']}) | "
+        f"{verdict.get('verdict') or '–'} ({now['figures']}) | {move}: "
+        f"{verdict.get('why', '')} |"
+    )
+
+
 def changes_section(previous: Path, report: Report) -> list[str]:
     """Which verdicts moved against the reference run this one replaced, and why (the new
     verdict's own reason)."""
     if not previous.exists():
         return []
     old = json.loads(previous.read_text())
-    rows = []
-    for case in report.values["results_cases"]:
-        before = old["cases"].get(case["id"])
-        verdict = (case.get("metrics") or {}).get("verdict") or {}
-        if before is None or before["verdict"] == verdict.get("verdict"):
-            continue
-        now = verdicts_of({"run": {"id": ""}, "cases": [case]})["cases"][case["id"]]
-        move = MOVES.get((before["verdict"], verdict.get("verdict")), "")
-        gain = ((case.get("metrics") or {}).get("linear") or {}).get("checkerboard_gain")
-        if gain is not None:
-            move += f" (exact checkerboard gain {gain:.2g})"
-        rows.append(
-            f"| {case['id']} | {before['verdict'] or '–'} ({before['figures']}) | "
-            f"{verdict.get('verdict') or '–'} ({now['figures']}) | {move}: "
-            f"{verdict.get('why', '')} |"
-        )
+    moved = (
+        _moved_row(case, old["cases"][case["id"]])
+        for case in report.values["results_cases"]
+        if case["id"] in old["cases"]
+    )
+    rows = [row for row in moved if row is not None]
     if not rows:
         return [
             "### Verdicts against the previous reference run",

@@ -16,6 +16,7 @@ import jinja2
 import pandas as pd
 
 from ..analysis.registry import Metric, list_metrics
+from ..records import RunSummary
 from ..results import load_run
 from ..samplefile import load_samples
 from . import lecture  # noqa: F401  (registers the lecture's figures)
@@ -296,17 +297,7 @@ def calibration_cells(results: dict[str, Any]) -> list[list[str]]:
 
 
 def problems(results: dict[str, Any]) -> list[str]:
-    return [
-        f"{case['id']}: {case['status']}" + (f": {case['error']}" if case.get("error") else "")
-        for case in results["cases"]
-        if case["status"] in ("failed", "mismatch")
-    ]
-
-
-def _counts(results: dict[str, Any]) -> str:
-    statuses = [c["status"] for c in results["cases"]]
-    parts = [f"{statuses.count(s)} {s}" for s in ("ok", "mismatch", "failed", "skipped")]
-    return f"{len(statuses)} cases: " + ", ".join(p for p in parts if not p.startswith("0 "))
+    return [f"{p.case}: {p.status}: {p.detail}" for p in RunSummary.of(results).problems]
 
 
 def _machine(run: dict[str, Any]) -> str:
@@ -335,7 +326,7 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
             "started": run["started"][:19].replace("T", " ") + " UTC",
             "wall": f"{run.get('wall_s', 0):.0f} s",
         },
-        "counts": _counts(ctx.results),
+        "counts": RunSummary.of(ctx.results).counts_text(zeros=False),
         "machine": _machine(run),
         "versions": _versions(run),
         "commit": (git.get("commit") or "unknown")[:10] + (" (dirty)" if git.get("dirty") else ""),
@@ -387,7 +378,7 @@ def md_table(columns: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def summary_markdown(values: dict[str, Any], image_prefix: str = "") -> str:
+def _md_head(values: dict[str, Any]) -> list[str]:
     run = values["run"]
     parts = [
         f"## upsampling-bench · run `{md_escape(run['id'])}`",
@@ -398,48 +389,54 @@ def summary_markdown(values: dict[str, Any], image_prefix: str = "") -> str:
     ]
     if values["problems"]:
         parts += ["**Problems**", "", *[f"- {md_escape(p)}" for p in values["problems"]], ""]
-    parts += [
-        f"> **The lecture's claim:** “{values['claim']}.”",
-        f"> {values['claim_summary']}",
-        "",
-    ]
+    return parts
+
+
+def _md_claim(values: dict[str, Any]) -> list[str]:
+    parts = [f"> **The lecture's claim:** “{values['claim']}.”", f"> {values['claim_summary']}", ""]
     if values["claim_rows"]:
-        parts += [
-            md_table(values["claim_columns"], values["claim_rows"]),
-            "",
-            values["pairing"] + ".",
-            "",
-        ]
-    parts += [
-        "### Verdict",
-        "",
-        values["thresholds"] + ".",
-        "",
-        md_table(values["verdict_columns"], values["verdict_rows"]),
-        "",
-    ]
+        table = md_table(values["claim_columns"], values["claim_rows"])
+        parts += [table, "", values["pairing"] + ".", ""]
+    return parts
+
+
+def _md_findings(values: dict[str, Any]) -> list[str]:
+    parts = ["### Verdict", "", values["thresholds"] + ".", ""]
+    parts += [md_table(values["verdict_columns"], values["verdict_rows"]), ""]
     if values["linear_findings"]:
-        parts += [
-            "### Linear cases",
-            "",
-            *[f"- {md_escape(f)}" for f in values["linear_findings"]],
-            "",
-        ]
+        findings = [f"- {md_escape(f)}" for f in values["linear_findings"]]
+        parts += ["### Linear cases", "", *findings, ""]
     if values["calibration_rows"]:
         passed = sum(row[-1] == "yes" for row in values["calibration_rows"])
+        total = len(values["calibration_rows"])
         parts += [
             "### Calibration",
             "",
-            f"{passed} of {len(values['calibration_rows'])} known answers read back within "
-            "their tolerance.",
+            f"{passed} of {total} known answers read back within their tolerance.",
             "",
         ]
+    return parts
+
+
+def _md_plots(values: dict[str, Any], image_prefix: str) -> list[str]:
     drawn = [f for f in values["figures"] if f.file]
-    if drawn:
-        parts += ["### Plots", ""]
-        parts += [f"- [{md_escape(f.title)}]({image_prefix}{f.file}): {f.caption}" for f in drawn]
-        parts.append("")
-    return "\n".join(parts)
+    if not drawn:
+        return []
+    links = [f"- [{md_escape(f.title)}]({image_prefix}{f.file}): {f.caption}" for f in drawn]
+    return ["### Plots", "", *links, ""]
+
+
+def summary_markdown(values: dict[str, Any], image_prefix: str = "") -> str:
+    """summary.md (and the front page's run section): the head and problems from the same
+    ``RunSummary`` as the terminal summary, the claim, the verdicts, the findings, the plots."""
+    return "\n".join(
+        [
+            *_md_head(values),
+            *_md_claim(values),
+            *_md_findings(values),
+            *_md_plots(values, image_prefix),
+        ]
+    )
 
 
 def write_report(run_dir: Path, out_dir: Path | None = None, on_plot=None) -> Report:

@@ -1,6 +1,7 @@
-"""Probe images: synthetic fields generated at any size, and photographs shipped inside
-scikit-image's wheel (nothing is downloaded). Every probe is float64 RGB in [0, 1], shape
-(3, H, W); ``to_channels`` maps it onto a case's C channels.
+"""Probe photographs, shipped inside scikit-image's wheel (nothing is downloaded): which picture
+serves which purpose, and how one is cut, resized, mapped onto a case's channels and downsampled.
+Every probe is float64 RGB in [0, 1], shape (3, H, W); ``to_channels`` maps it onto a case's C
+channels. This module sits below ``case``, ``training`` and ``analysis``, which all draw on it.
 
 Channel mapping (documented convention): C = 1 takes the Rec. 601 luminance; C = 3 keeps RGB; any
 other C takes a fixed convex mix of R, G and B per channel, its weights drawn from the case's seed
@@ -9,14 +10,16 @@ other C takes a fixed convex mix of R, G and B per channel, its weights drawn fr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 
 import numpy as np
 import skimage.data
 from skimage.transform import resize
 
-from .errors import MetricError
+
+class ProbeError(ValueError):
+    """A probe that cannot be made: an unknown name, a size the downsampling cannot divide."""
+
 
 LUMA = np.array([0.299, 0.587, 0.114])
 #: Three disjoint sets of photographs, so that no figure is scored on a picture that fitted it:
@@ -26,45 +29,6 @@ FIT_PHOTOS = ("astronaut", "coffee", "chelsea")
 ARTIFACT_PHOTOS = ("camera", "brick", "grass", "moon", "coins", "clock")
 HELD_OUT_PHOTOS = ("rocket", "gravel", "immunohistochemistry", "cell", "page")
 PHOTOS = (*FIT_PHOTOS, *ARTIFACT_PHOTOS, *HELD_OUT_PHOTOS)
-
-
-def constant(height: int, width: int) -> np.ndarray:
-    """A flat mid-grey field."""
-    return np.full((3, height, width), 0.5)
-
-
-def zone_plate(height: int, width: int) -> np.ndarray:
-    """A chirp cos(π r² / (2 r_max)) whose local frequency rises linearly to Nyquist at r_max."""
-    y, x = np.mgrid[:height, :width]
-    r2 = (y - height / 2) ** 2 + (x - width / 2) ** 2
-    radius = max(height, width) / 2
-    image = 0.5 + 0.5 * np.cos(np.pi * r2 / (2 * radius))
-    return np.repeat(image[None], 3, axis=0)
-
-
-def pink_noise(height: int, width: int) -> np.ndarray:
-    """1/f ("natural-like") noise: white noise shaped to an amplitude spectrum 1/f, seeded."""
-    rng = np.random.default_rng(1234)
-    fy = np.fft.fftfreq(height)[:, None]
-    fx = np.fft.fftfreq(width)[None, :]
-    f = np.hypot(fy, fx)
-    f[0, 0] = np.inf
-    channels = []
-    for _ in range(3):
-        spectrum = np.fft.fft2(rng.standard_normal((height, width))) / f
-        field = np.real(np.fft.ifft2(spectrum))
-        channels.append((field - field.min()) / (np.ptp(field) or 1.0))
-    return np.stack(channels)
-
-
-def disk(height: int, width: int) -> np.ndarray:
-    """A bright disk with sharp edges on a dark ground (radius a third of the smaller side)."""
-    y, x = np.mgrid[:height, :width]
-    inside = (y - height / 2 + 0.5) ** 2 + (x - width / 2 + 0.5) ** 2 <= (
-        min(height, width) / 3
-    ) ** 2
-    image = np.where(inside, 0.9, 0.1)
-    return np.repeat(image[None], 3, axis=0)
 
 
 @cache
@@ -93,25 +57,15 @@ def _resized_photo(name: str, height: int, width: int) -> np.ndarray:
     return resize(crop, (3, height, width), order=3, anti_aliasing=True, mode="reflect").clip(0, 1)
 
 
-SYNTHETIC: dict[str, Callable[[int, int], np.ndarray]] = {
-    "constant": constant,
-    "zone_plate": zone_plate,
-    "pink_noise": pink_noise,
-    "disk": disk,
-}
-
-
 def list_probes() -> list[str]:
-    return [*SYNTHETIC, *PHOTOS]
+    return list(PHOTOS)
 
 
 def probe(name: str, height: int, width: int) -> np.ndarray:
     """The probe ``name`` as RGB float64 in [0, 1], shape (3, height, width)."""
-    if name in SYNTHETIC:
-        return SYNTHETIC[name](height, width)
     if name in PHOTOS:
         return photo(name, height, width)
-    raise MetricError(f"unknown probe {name!r}; known: {', '.join(list_probes())}")
+    raise ProbeError(f"unknown probe {name!r}; known: {', '.join(list_probes())}")
 
 
 def channel_mix(channels: int, seed: int) -> np.ndarray:
@@ -132,5 +86,5 @@ def area_downsample(image: np.ndarray, factor: int) -> np.ndarray:
     """Mean over factor×factor blocks (the "area" filter); H and W must be multiples of factor."""
     c, h, w = image.shape
     if h % factor or w % factor:
-        raise MetricError(f"size {h}x{w} is not a multiple of the downsampling factor {factor}")
+        raise ProbeError(f"size {h}x{w} is not a multiple of the downsampling factor {factor}")
     return image.reshape(c, h // factor, factor, w // factor, factor).mean(axis=(2, 4))

@@ -1,0 +1,25 @@
+"""Writing a run's report from the command line: the report, the published page where asked,
+and one line per plot that failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from .publish import publish
+from .render import write_report
+
+
+def report_run(run_dir: Path, out: Path | None = None, published: bool = False) -> int:
+    """Write the report (and the published page); print where; 1 if a plot failed."""
+    console = Console(stderr=True, highlight=False)
+    with console.status("report") as status:
+        report = write_report(run_dir, out, on_plot=lambda title: status.update(f"report: {title}"))
+    console.print(f"report: {report.out_dir / 'index.html'} (and summary.md, plots/)")
+    if published:
+        page = publish(run_dir, report)
+        console.print(f"published: {page}")
+    for figure in report.failed:
+        console.print(f"error: plot {figure.name}: {figure.missing}", style="red")
+    return 1 if report.failed else 0
