@@ -424,3 +424,19 @@ def test_baseline_refuses_runs_that_cannot_be_pooled(baseline, tmp_path, capsys)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "2 runs given: the latency test's unit is the run" in err[0], err
     assert not out.exists()
+
+
+def test_latency_is_gated_without_machine_ceilings_and_on_each_declared_gated_runtime(quick_run):
+    """Gated latency follows each runtime's declared ``gated`` (run.runtimes), never whether the
+    run measured its ceilings: a run without them still has every gated runtime's latency."""
+    from suite.gate.baseline import figures
+    from suite.records import gated_runtimes
+
+    results = json.loads(json.dumps(quick_run["results"]))
+    results["run"]["ceilings"] = None
+    gated = gated_runtimes(results["run"])
+    assert {"torch-cpu", "ort-cpu"} <= set(gated) and "onnx-reference" not in gated
+    case = results["cases"][0]
+    assert set(figures(case, gated)["latency"]) == {"torch-cpu", "ort-cpu"}
+    results["run"]["runtimes"]["ort-cpu"]["gated"] = False  # a runtime declared not gated
+    assert set(figures(case, gated_runtimes(results["run"]))["latency"]) == {"torch-cpu"}
