@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from . import ceilings
@@ -45,3 +48,21 @@ class BenchPlugin:
             self.session.record_crash(report.nodeid, report.longreprtext)
         if report.when == "teardown":
             self.session.item_done()
+
+
+#: Set to 1 to let the bench's pytest sessions print their own report (for debugging the bench).
+DEBUG_ENV = "UPSAMPLING_BENCH_DEBUG"
+
+
+def pytest_args(benchmark_json: str | Path | None) -> list[str]:
+    """The bench's own pytest session: its items, its ini, pytest-benchmark's JSON (a timing
+    process's; the run's own process times nothing)."""
+    here = Path(__file__).resolve().parent
+    quiet = [] if os.environ.get(DEBUG_ENV) == "1" else ["-p", "no:terminal"]
+    return [
+        *(str(here / "items.py"), "-c", str(here / "pytest.ini"), f"--rootdir={here}"),
+        *(*quiet, "-p", "no:cacheprovider", "--noconftest", "--assert=plain", "-W", "ignore"),
+        *([f"--benchmark-json={benchmark_json}"] if benchmark_json else []),
+        *("--benchmark-quiet", "--benchmark-disable-gc", "--benchmark-timer=time.perf_counter"),
+        *("--benchmark-sort=name", "--benchmark-group-by=group"),
+    ]

@@ -4,10 +4,7 @@ fails is recorded as ``failed`` with the error's first line and the other cases 
 
 from __future__ import annotations
 
-import os
 import time
-from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,38 +18,11 @@ from . import ceilings
 from .check import load_and_check, runtime_metrics
 from .errorlog import ErrorLog
 from .latency import Latency
+from .options import Options
 from .pipeline import PreparedCase, Settings, prepare_case
 from .progress import Progress
-from .timing import TIMINGS, Step, Timing, slowed, time_plain, time_session
+from .timing import Step, Timing, slowed, time_plain, time_session
 from .yardstick import YardstickBracket
-
-#: Set to 1 to let the bench's pytest sessions print their own report (for debugging the bench).
-DEBUG_ENV = "UPSAMPLING_BENCH_DEBUG"
-
-
-@dataclass
-class Options:
-    quick: bool
-    threads: int
-    runtimes: list[str]
-    cache_dir: Path
-    out_dir: Path
-    #: overrides the timing's ``processes``
-    processes: int | None = None
-    #: ``analyse``: the run's own process (build, export, parity, metrics; no timing);
-    #: ``time``: a timing process (build, export from the cache, parity, timing; no metrics)
-    role: str = "analyse"
-    #: False: build, export, check and time only (latency studies); no figures, no samples
-    analyse: bool = True
-
-    @property
-    def analyses(self) -> bool:
-        return self.role == "analyse" and self.analyse
-
-    @property
-    def timing(self) -> Timing:
-        timing = TIMINGS["quick" if self.quick else "default"]
-        return timing if self.processes is None else replace(timing, processes=self.processes)
 
 
 def sample_keys(index: int, names: list[str]) -> dict[str, str]:
@@ -169,19 +139,6 @@ class BenchSession:
                 if get_runtime(name).timed and result.ran:
                     result.latency = timing.latency(case_id, name)
         self.run_ceilings = ceilings.summarise(timing.ceilings)
-
-    def pytest_args(self, benchmark_json: str | Path | None) -> list[str]:
-        """The bench's own pytest session: its items, its ini, pytest-benchmark's JSON (a timing
-        process's; the run's own process times nothing)."""
-        here = Path(__file__).resolve().parent
-        quiet = [] if os.environ.get(DEBUG_ENV) == "1" else ["-p", "no:terminal"]
-        return [
-            *(str(here / "items.py"), "-c", str(here / "pytest.ini"), f"--rootdir={here}"),
-            *(*quiet, "-p", "no:cacheprovider", "--noconftest", "--assert=plain", "-W", "ignore"),
-            *([f"--benchmark-json={benchmark_json}"] if benchmark_json else []),
-            *("--benchmark-quiet", "--benchmark-disable-gc", "--benchmark-timer=time.perf_counter"),
-            *("--benchmark-sort=name", "--benchmark-group-by=group"),
-        ]
 
     def record_crash(self, nodeid: str, text: str) -> None:
         self.crashes.append(f"{nodeid}: {text.strip().splitlines()[-1] if text.strip() else ''}")

@@ -31,9 +31,10 @@ from ..casefile import load_cases
 from ..results import TIMING_DIR
 from .errorlog import ErrorLog
 from .latency import Latency
-from .plugin import BenchPlugin
+from .options import Options
+from .plugin import BenchPlugin, pytest_args
 from .progress import Progress
-from .session import BenchSession, Options
+from .session import BenchSession
 
 #: A timing process that runs longer than this is stopped (and the run's timing is cut short).
 PROCESS_TIMEOUT_S = 1800.0
@@ -152,9 +153,7 @@ def main(argv: list[str]) -> int:
     silent = Console(file=io.StringIO())
     with Progress(0, len(cases), silent) as progress:
         session = BenchSession(cases, options, progress)
-        code = pytest.main(
-            session.pytest_args(spec["benchmark_json"]), plugins=[BenchPlugin(session)]
-        )
+        code = pytest.main(pytest_args(spec["benchmark_json"]), plugins=[BenchPlugin(session)])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or session.crashes:
         print(f"the timing session ended with {code!r}: {session.crashes}", file=sys.stderr)
         return 1

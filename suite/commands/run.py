@@ -18,9 +18,10 @@ import pytest
 from rich.console import Console
 
 from .. import summary
-from ..bench.plugin import BenchPlugin
+from ..bench.options import Options
+from ..bench.plugin import DEBUG_ENV, BenchPlugin, pytest_args
 from ..bench.progress import Progress
-from ..bench.session import DEBUG_ENV, BenchSession, Options
+from ..bench.session import BenchSession
 from ..bench.timing import TIMINGS
 from ..bench.worker import TimingResult, run_timing_processes
 from ..bench.yardstick import yardstick_case
@@ -134,7 +135,7 @@ def _check(args: argparse.Namespace) -> None:
 def _bench(session: BenchSession, paths: list[str], progress: Progress) -> TimingResult:
     """The run's own pytest session (build, export, check, analyse), then the timing
     processes."""
-    exit_code = pytest.main(session.pytest_args(None), plugins=[BenchPlugin(session)])
+    exit_code = pytest.main(pytest_args(None), plugins=[BenchPlugin(session)])
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(
             f"the bench's pytest session ended with {exit_code!r}; set {DEBUG_ENV}=1 to see "

@@ -1,0 +1,34 @@
+"""What a bench session is asked to do: which runtimes, how many threads, where the cache and the
+run folder are, how it times, and whether it is the run's own process or a timing process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .timing import TIMINGS, Timing
+
+
+@dataclass
+class Options:
+    quick: bool
+    threads: int
+    runtimes: list[str]
+    cache_dir: Path
+    out_dir: Path
+    #: overrides the timing's ``processes``
+    processes: int | None = None
+    #: ``analyse``: the run's own process (build, export, parity, metrics; no timing);
+    #: ``time``: a timing process (build, export from the cache, parity, timing; no metrics)
+    role: str = "analyse"
+    #: False: build, export, check and time only (latency studies); no figures, no samples
+    analyse: bool = True
+
+    @property
+    def analyses(self) -> bool:
+        return self.role == "analyse" and self.analyse
+
+    @property
+    def timing(self) -> Timing:
+        timing = TIMINGS["quick" if self.quick else "default"]
+        return timing if self.processes is None else replace(timing, processes=self.processes)
