@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-#: A case's outcome, best to worst: a case is as bad as its worst runtime.
+#: A case's (and a runtime's) outcomes, in the order every table lists them.
 STATUSES = ("ok", "mismatch", "failed", "skipped")
 
 

@@ -135,9 +135,13 @@ STAGES = (
 
 
 def prepare_case(
-    case: Case, settings: Settings, log: ErrorLog, on_stage: Callable[[str], None] = print
+    case: Case,
+    settings: Settings,
+    log: ErrorLog,
+    on_stage: Callable[[str], None] = lambda name: None,
 ) -> PreparedCase:
-    """Run the stages in order; stop at the first fatal failure."""
+    """Run the stages in order (``on_stage`` is told each one's name as it starts, for the
+    progress bar); stop at the first fatal failure."""
     work = PreparedCase(case)
     for stage in STAGES:
         if stage.analysis and not settings.analyse:
