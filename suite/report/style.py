@@ -33,6 +33,8 @@ def palette(cases: pd.DataFrame) -> dict[str, Any]:
     """Each family's colour: the one its method declares (``Method.colour``), so the same family
     has the same colour in every plot of every run; a family that declares none gets one of
     Set2's, in order."""
+    if cases.empty:
+        return {}
     spare = iter(sns.color_palette("Set2", 8) * 4)
     return {
         row.family: row.colour if isinstance(row.colour, str) else next(spare)
