@@ -296,10 +296,6 @@ def calibration_cells(results: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-def problems(results: dict[str, Any]) -> list[str]:
-    return [f"{p.case}: {p.status}: {p.detail}" for p in RunSummary.of(results).problems]
-
-
 def _machine(run: dict[str, Any]) -> str:
     machine = run["machine"]
     return (
@@ -316,6 +312,7 @@ def _versions(run: dict[str, Any]) -> str:
 
 def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
     run = ctx.results["run"]
+    summary = RunSummary.of(ctx.results)  # the same counts and problems as the terminal's
     verdict_columns, verdict_rows = verdict_cells(verdict_table(ctx.cases, ctx.runtimes))
     claim_columns, claim_rows, summary_line = claim_cells(ctx)
     linear_rows, linear_findings = linear_cells(ctx)
@@ -326,11 +323,11 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
             "started": run["started"][:19].replace("T", " ") + " UTC",
             "wall": f"{run.get('wall_s', 0):.0f} s",
         },
-        "counts": RunSummary.of(ctx.results).counts_text(zeros=False),
+        "counts": summary.counts_text(zeros=False),
         "machine": _machine(run),
         "versions": _versions(run),
         "commit": (git.get("commit") or "unknown")[:10] + (" (dirty)" if git.get("dirty") else ""),
-        "problems": problems(ctx.results),
+        "problems": [f"{p.case}: {p.status}: {p.detail}" for p in summary.problems],
         "skipped": skipped_runtimes(ctx.results),
         "claim": CLAIM,
         "claim_summary": summary_line,
