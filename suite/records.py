@@ -14,6 +14,15 @@ from typing import Any
 
 #: A case's (and a runtime's) outcomes, in the order every table lists them.
 STATUSES = ("ok", "mismatch", "failed", "skipped")
+#: results.json keeps a runtime's parity bound and roofline figures beside its other fields
+BOUND_KEYS = ("atol", "rtol", "tolerance_reason")
+ROOFLINE_KEYS = ("achieved_gbs", "achieved_gflops", "roofline_fraction", "roofline_bound")
+#: what a case record holds besides its keys (``CaseRecord.to_dict``)
+RECORD_KEYS = ("onnx", "cost", "metrics", "status", "error", "runtimes", "samples")
+
+
+class RecordError(ValueError):
+    """A results.json record that contradicts itself (a status its runtimes do not give)."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,28 @@ class RuntimeResult:
             bound={k: parity[k] for k in ("atol", "rtol", "tolerance_reason") if k in parity},
         )
 
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> RuntimeResult:
+        """The inverse of ``to_dict``: ``from_dict(r.to_dict()).to_dict() == r.to_dict()``."""
+        rest = {k: v for k, v in record.items() if k not in BOUND_KEYS + ROOFLINE_KEYS}
+        return cls(
+            **rest,
+            bound={k: record[k] for k in BOUND_KEYS if k in record},
+            roofline={k: record[k] for k in ROOFLINE_KEYS if k in record},
+        )
+
     @property
     def ran(self) -> bool:
         return self.status in ("ok", "mismatch")
+
+    @property
+    def median_s(self) -> float | None:
+        """The latency's median round, on a timed runtime that ran."""
+        return self.latency["median_s"] if self.latency else None
+
+    @property
+    def roofline_fraction(self) -> float | None:
+        return self.roofline.get("roofline_fraction")
 
     def to_dict(self) -> dict[str, Any]:
         """As results.json records it (``$defs/runtime`` of the schema)."""
@@ -126,6 +154,55 @@ class CaseRecord:
     #: picture name -> key in samples.npz
     samples: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> CaseRecord:
+        """A case of a results.json. Its status and error are derived again from its runtimes
+        and must agree with what it records: a record that contradicts itself is refused."""
+        case = cls(
+            keys={k: v for k, v in record.items() if k not in RECORD_KEYS},
+            runtimes={n: RuntimeResult.from_dict(r) for n, r in record["runtimes"].items()},
+            error=_stage_error(record),
+            onnx=record.get("onnx"),
+            cost=record.get("cost"),
+            metrics=record.get("metrics") or {},
+            samples=record.get("samples") or {},
+        )
+        if (case.status, case.status_error) != (record["status"], record["error"]):
+            raise RecordError(
+                f"case {record.get('id')!r}: records status {record['status']!r} but its "
+                f"runtimes give {case.status!r}"
+            )
+        return case
+
+    @property
+    def id(self) -> str:
+        return self.keys["id"]
+
+    @property
+    def file(self) -> str:
+        return self.keys["file"]
+
+    @property
+    def method(self) -> str:
+        return self.keys["method"]
+
+    @property
+    def status(self) -> str:
+        return case_status(self.runtimes, self.error)[0]
+
+    @property
+    def status_error(self) -> str | None:
+        """The error the record gives: the stage's, or the first failed runtime's."""
+        return case_status(self.runtimes, self.error)[1]
+
+    @property
+    def verdict(self) -> str | None:
+        return (self.metrics.get("verdict") or {}).get("verdict")
+
+    def median_s(self, runtime: str) -> float | None:
+        result = self.runtimes.get(runtime)
+        return result.median_s if result else None
+
     def to_dict(self) -> dict[str, Any]:
         status, error = case_status(self.runtimes, self.error)
         return {
@@ -138,6 +215,17 @@ class CaseRecord:
             "runtimes": {name: result.to_dict() for name, result in self.runtimes.items()},
             "samples": self.samples,
         }
+
+
+def _stage_error(record: dict[str, Any]) -> str | None:
+    """The error of a case that failed before any runtime did: the stage's own."""
+    failed_runtime = any(r["status"] == "failed" for r in record["runtimes"].values())
+    return record["error"] if record["status"] == "failed" and not failed_runtime else None
+
+
+def cases_of(results: dict[str, Any]) -> list[CaseRecord]:
+    """A results.json's cases, typed, in the order it lists them."""
+    return [CaseRecord.from_dict(case) for case in results["cases"]]
 
 
 def case_status(runtimes: dict[str, RuntimeResult], error: str | None) -> tuple[str, str | None]:
@@ -176,9 +264,9 @@ class RunSummary:
 
     @classmethod
     def of(cls, results: dict[str, Any]) -> RunSummary:
-        cases = results["cases"]
-        counts = {status: sum(c["status"] == status for c in cases) for status in STATUSES}
-        return cls(counts, [_problem(c) for c in cases if c["status"] in ("failed", "mismatch")])
+        cases = cases_of(results)
+        counts = {status: sum(c.status == status for c in cases) for status in STATUSES}
+        return cls(counts, [_problem(c) for c in cases if c.status in ("failed", "mismatch")])
 
     @property
     def cases(self) -> int:
@@ -190,12 +278,12 @@ class RunSummary:
         return f"{self.cases} cases: " + ", ".join(parts)
 
 
-def _problem(case: dict[str, Any]) -> Problem:
+def _problem(case: CaseRecord) -> Problem:
     mismatches = [
-        f"{name} rel {r['max_rel_err']:.1e} > tolerance"
-        if r.get("max_rel_err") is not None
-        else f"{name}: {r.get('reason')}"  # a wrong shape: no error to measure
-        for name, r in case["runtimes"].items()
-        if r["status"] == "mismatch"
+        f"{name} rel {r.max_rel_err:.1e} > tolerance"
+        if r.max_rel_err is not None
+        else f"{name}: {r.reason}"  # a wrong shape: no error to measure
+        for name, r in case.runtimes.items()
+        if r.status == "mismatch"
     ]
-    return Problem(case["file"], case["id"], case["status"], case["error"] or ", ".join(mismatches))
+    return Problem(case.file, case.id, case.status, case.status_error or ", ".join(mismatches))

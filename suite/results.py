@@ -12,6 +12,7 @@ import jsonschema
 
 from .atomic import write_json_atomic
 from .errors import UsageError
+from .records import RecordError, cases_of
 
 SCHEMA_VERSION = 3
 RESULTS_FILE = "results.json"
@@ -49,6 +50,7 @@ def load_results(path: Path) -> dict[str, Any]:
         path = path / RESULTS_FILE
     data = json.loads(path.read_text(encoding="utf-8"))
     validate(data)
+    cases_of(data)  # a case whose status its runtimes contradict: RecordError
     return data
 
 
@@ -69,6 +71,8 @@ def load_run(run_dir: Path) -> dict[str, Any]:
                 "run the cases again with this suite"
             ) from None
         raise UsageError(f"{path}: does not follow the results schema: {exc.message}") from None
+    except RecordError as exc:
+        raise UsageError(f"{path}: {exc}") from None
 
 
 def _version(path: Path) -> Any:

@@ -14,7 +14,15 @@ from rich.text import Text
 
 from .analysis.registry import list_metrics
 from .analysis.verdict import VERDICTS
-from .records import STATUSES, Problem, RunSummary, reference_of
+from .records import (
+    STATUSES,
+    CaseRecord,
+    Problem,
+    RunSummary,
+    RuntimeResult,
+    cases_of,
+    reference_of,
+)
 from .results import TIMING_DIR
 
 MAX_PROBLEM_LINES = 8
@@ -27,11 +35,6 @@ def _geomean(values: list[float]) -> float | None:
 
 def _ms(seconds: float | None) -> str:
     return "–" if seconds is None else f"{seconds * 1e3:.3g} ms"
-
-
-def _median(case: dict, runtime: str) -> float | None:
-    latency = (case["runtimes"].get(runtime) or {}).get("latency")
-    return latency["median_s"] if latency else None
 
 
 def _method_columns(table: Table, reference: str, timed_others: list[str]) -> None:
@@ -50,28 +53,28 @@ def _shown():
 
 
 def _method_row(
-    method: str, cases: list[dict], reference: str, timed_others: list[str]
+    method: str, cases: list[CaseRecord], reference: str, timed_others: list[str]
 ) -> list[Any]:
-    counts = "/".join(str(sum(c["status"] == s for c in cases)) for s in STATUSES)
+    counts = "/".join(str(sum(c.status == s for c in cases)) for s in STATUSES)
     row = [Text(method), str(len(cases)), counts]
-    row.append(_ms(_geomean([_median(c, reference) for c in cases])))
+    row.append(_ms(_geomean([c.median_s(reference) for c in cases])))
     for runtime in timed_others:
         ratios = [
-            _median(c, runtime) / _median(c, reference)
+            c.median_s(runtime) / c.median_s(reference)
             for c in cases
-            if _median(c, runtime) and _median(c, reference)
+            if c.median_s(runtime) and c.median_s(reference)
         ]
         row.append(f"{_geomean(ratios):.2f}×" if ratios else "–")
-    results = [(name, r) for c in cases for name, r in c["runtimes"].items()]
-    errors = [r["max_rel_err"] for name, r in results if name != reference]
+    results = [(name, r) for c in cases for name, r in c.runtimes.items()]
+    errors = [r.max_rel_err for name, r in results if name != reference]
     errors = [e for e in errors if e is not None]
     row.append(f"{max(errors):.1e}" if errors else "–")
-    fractions = [r["roofline_fraction"] for _, r in results if r.get("roofline_fraction")]
+    fractions = [r.roofline_fraction for _, r in results if r.roofline_fraction]
     row.append(f"{_geomean(fractions):.1%}" if fractions else "–")
-    verdicts = [((c.get("metrics") or {}).get("verdict") or {}).get("verdict") for c in cases]
+    verdicts = [c.verdict for c in cases]
     row.append("/".join(str(verdicts.count(v)) for v in VERDICTS))
     for metric in _shown():
-        values = [metric.value(c.get("metrics") or {}) for c in cases]
+        values = [metric.value(c.metrics) for c in cases]
         row.append(metric.format(metric.worst([v for v in values if v is not None])))
     return row
 
@@ -79,26 +82,27 @@ def _method_row(
 def method_table(results: dict[str, Any]) -> Table:
     reference = reference_of(results["run"])
     runtimes = [r for r in results["run"]["runtimes"] if r != reference]
-    timed_others = [r for r in runtimes if any(_median(c, r) for c in results["cases"])]
+    cases = cases_of(results)
+    timed_others = [r for r in runtimes if any(c.median_s(r) for c in cases)]
     table = Table(title="per method (latency: geometric mean over its cases)", title_justify="left")
     _method_columns(table, reference, timed_others)
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for case in results["cases"]:
-        groups[case["method"]].append(case)
+    groups: dict[str, list[CaseRecord]] = defaultdict(list)
+    for case in cases:
+        groups[case.method].append(case)
     for method, cases in groups.items():
         table.add_row(*_method_row(method, cases, reference, timed_others))
     return table
 
 
-def largest_errors(results: dict[str, Any], count: int = 3) -> list[tuple[str, str, dict]]:
+def largest_errors(results: dict[str, Any], count: int = 3) -> list[tuple[str, str, RuntimeResult]]:
     reference = reference_of(results["run"])
     found = [
-        (case["id"], name, r)
-        for case in results["cases"]
-        for name, r in case["runtimes"].items()
-        if name != reference and r.get("max_rel_err") is not None
+        (case.id, name, r)
+        for case in cases_of(results)
+        for name, r in case.runtimes.items()
+        if name != reference and r.max_rel_err is not None
     ]
-    return sorted(found, key=lambda item: item[2]["max_rel_err"], reverse=True)[:count]
+    return sorted(found, key=lambda item: item[2].max_rel_err, reverse=True)[:count]
 
 
 def timing_line(run: dict[str, Any]) -> str:
@@ -121,10 +125,10 @@ def ceilings_line(ceilings: dict[str, Any] | None) -> str:
 def over_the_roofline(results: dict[str, Any]) -> list[str]:
     """Timings faster than the roofline allows: the bound is wrong there, not physics."""
     return [
-        f"{case['id']} · {name} ({r['roofline_fraction']:.0%})"
-        for case in results["cases"]
-        for name, r in case["runtimes"].items()
-        if (r.get("roofline_fraction") or 0) > 1
+        f"{case.id} · {name} ({r.roofline_fraction:.0%})"
+        for case in cases_of(results)
+        for name, r in case.runtimes.items()
+        if (r.roofline_fraction or 0) > 1
     ]
 
 
@@ -134,8 +138,8 @@ def _errors_text(results: dict[str, Any]) -> Text | None:
         return None
     lines = [f"largest parity errors against {reference_of(results['run'])}:"]
     lines += [
-        f"  {case_id} · {runtime}: max abs {r['max_abs_err']:.2e}, "
-        f"rel {r['max_rel_err']:.2e} ({r['status']})"
+        f"  {case_id} · {runtime}: max abs {r.max_abs_err:.2e}, "
+        f"rel {r.max_rel_err:.2e} ({r.status})"
         for case_id, runtime, r in errors
     ]
     return Text("\n".join(lines))

@@ -17,7 +17,7 @@ from suite.gate.baseline import figures as gated_figures
 from suite.gate.baseline import from_runs
 from suite.gate.checks import Context, compare
 from suite.methods import _REGISTRY, EXTRA_METHODS_ENV
-from suite.records import gated_runtimes
+from suite.records import CaseRecord, gated_runtimes
 from suite.report.context import ReportContext
 
 pytestmark = pytest.mark.slow
@@ -106,7 +106,7 @@ def test_a_method_in_its_own_module_is_built_exported_run_analysed_plotted_and_g
     baseline = from_runs([(f"run{i}", results) for i in range(3)])
     rows = compare(
         baseline,
-        {case["id"]: gated_figures(case, gated_runtimes(results["run"]))},
+        {case["id"]: gated_figures(CaseRecord.from_dict(case), gated_runtimes(results["run"]))},
         Context(True, ""),
     )
     checked = {row.figure for row in rows if row.case == "contrib"}

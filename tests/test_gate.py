@@ -430,13 +430,13 @@ def test_latency_is_gated_without_machine_ceilings_and_on_each_declared_gated_ru
     """Gated latency follows each runtime's declared ``gated`` (run.runtimes), never whether the
     run measured its ceilings: a run without them still has every gated runtime's latency."""
     from suite.gate.baseline import figures
-    from suite.records import gated_runtimes
+    from suite.records import cases_of, gated_runtimes
 
     results = json.loads(json.dumps(quick_run["results"]))
     results["run"]["ceilings"] = None
     gated = gated_runtimes(results["run"])
     assert {"torch-cpu", "ort-cpu"} <= set(gated) and "onnx-reference" not in gated
-    case = results["cases"][0]
+    case = cases_of(results)[0]
     assert set(figures(case, gated)["latency"]) == {"torch-cpu", "ort-cpu"}
     results["run"]["runtimes"]["ort-cpu"]["gated"] = False  # a runtime declared not gated
     assert set(figures(case, gated_runtimes(results["run"]))["latency"]) == {"torch-cpu"}

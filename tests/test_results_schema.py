@@ -65,3 +65,28 @@ def test_a_results_file_of_another_version_is_one_line(quick_run, tmp_path):
         f"{tmp_path / 'results.json'}: schema_version 1, this suite reads 3: run the cases again "
         "with this suite"
     ]
+
+
+def test_typed_records_read_back_every_committed_case_unchanged():
+    """``CaseRecord.from_dict`` is ``to_dict``'s inverse on every case a run wrote: the summary,
+    the report and the gate read the same record the session serialised."""
+    from suite.records import cases_of
+
+    results = json.loads((REPO / "results/reference/run/results.json").read_text())
+    cases = cases_of(results)
+    assert len(cases) == len(results["cases"]) > 0
+    assert [case.to_dict() for case in cases] == results["cases"]
+
+
+def test_a_case_whose_status_its_runtimes_contradict_is_one_line(quick_run, tmp_path):
+    """A record is checked, not trusted: a case marked ``ok`` whose runtime failed is refused when
+    the run is read, naming the file and the case."""
+    results = copy.deepcopy(quick_run["results"])
+    case = results["cases"][0]
+    case["runtimes"]["ort-cpu"].update(status="failed", reason="boom")
+    write_json_atomic(tmp_path / "results.json", results)
+    with pytest.raises(UsageError) as error:
+        load_run(tmp_path)
+    message = str(error.value)
+    assert "\n" not in message and str(tmp_path) in message
+    assert f"case {case['id']!r}: records status 'ok' but its runtimes give 'failed'" in message

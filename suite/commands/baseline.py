@@ -14,6 +14,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..gate.baseline import BASELINES_DIR, from_runs, write_baseline
 from ..gate.noise_table import console, table
+from ..records import cases_of
 from ..results import load_run
 
 NAME = "baseline"
@@ -39,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
     runs = []
     for run_dir in args.run_dirs:
         results = load_run(run_dir)
-        bad = [c["id"] for c in results["cases"] if c["status"] == "failed"]
+        bad = [case.id for case in cases_of(results) if case.status == "failed"]
         if bad:
             raise UsageError(f"{run_dir}: failed cases cannot be a baseline: {', '.join(bad)}")
         runs.append((str(run_dir), results))

@@ -17,7 +17,7 @@ from rich.text import Text
 from ..gate.baseline import describe_timing, figures, load_baseline, machine_class, timing_of
 from ..gate.checks import Context, Row, compare
 from ..gate.latency import gateable
-from ..records import gated_runtimes
+from ..records import cases_of, gated_runtimes
 from ..results import load_run
 
 NAME = "gate"
@@ -111,7 +111,7 @@ def main(args: argparse.Namespace) -> int:
     gated = gated_runtimes(results["run"])
     rows = compare(
         baseline,
-        {case["id"]: figures(case, gated) for case in results["cases"]},
+        {case.id: figures(case, gated) for case in cases_of(results)},
         Context(not note, note, gateable(baseline["timing"])),
         allow_removed=args.allow_removed,
     )

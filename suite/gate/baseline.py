@@ -22,7 +22,7 @@ import numpy as np
 from ..analysis.registry import gated_figures
 from ..atomic import write_json_atomic
 from ..errors import UsageError
-from ..records import gated_runtimes
+from ..records import CaseRecord, cases_of, gated_runtimes
 from .latency import MIN_RUNS, runtime_figures
 
 BASELINE_VERSION = 2
@@ -62,31 +62,28 @@ def timing_of(name: str, run: dict[str, Any]) -> dict[str, Any]:
     return {key: timing[key] for key in TIMING_KEYS}
 
 
-def figures(case: dict[str, Any], gated: list[str]) -> dict[str, Any]:
+def figures(case: CaseRecord, gated: list[str]) -> dict[str, Any]:
     """The gated figures of one case of a results.json; latency on the ``gated`` runtimes
     (``records.gated_runtimes`` of its run: what each runtime's registry entry declares)."""
-    metrics = case.get("metrics") or {}
-    runtimes = case["runtimes"]
+    onnx, gate = case.onnx or {}, case.keys.get("gate") or {}
     return {
-        "status": case["status"],
-        "output_shape": case["output_shape"],
-        "onnx_ops": (case.get("onnx") or {}).get("ops"),
-        "onnx_numerics": (case.get("onnx") or {}).get("numerics"),
+        "status": case.status,
+        "output_shape": case.keys["output_shape"],
+        "onnx_ops": onnx.get("ops"),
+        "onnx_numerics": onnx.get("numerics"),
         "parity": {
-            name: r["max_rel_err"]
-            for name, r in runtimes.items()
-            if r.get("max_rel_err") is not None
+            name: r.max_rel_err for name, r in case.runtimes.items() if r.max_rel_err is not None
         },
-        "metrics": gated_figures(metrics),
-        "checkerboard_families": metrics.get("checkerboard_families"),
-        "verdict": (metrics.get("verdict") or {}).get("verdict"),
+        "metrics": gated_figures(case.metrics),
+        "checkerboard_families": case.metrics.get("checkerboard_families"),
+        "verdict": case.verdict,
         "latency": {
-            name: runtime_figures(r["latency"])
-            for name, r in runtimes.items()
-            if name in gated and r.get("latency")
+            name: runtime_figures(r.latency)
+            for name, r in case.runtimes.items()
+            if name in gated and r.latency
         },
-        "min_effect": (case.get("gate") or {}).get("min_effect"),
-        "min_effect_reason": (case.get("gate") or {}).get("reason"),
+        "min_effect": gate.get("min_effect"),
+        "min_effect_reason": gate.get("reason"),
     }
 
 
@@ -174,7 +171,7 @@ def from_run(name: str, results: dict[str, Any]) -> dict[str, Any]:
         "versions": run["versions"],
         "timing": timing_of(name, run),
         "ceilings": [run.get("ceilings")],
-        "cases": {case["id"]: figures(case, gated_runtimes(run)) for case in results["cases"]},
+        "cases": {case.id: figures(case, gated_runtimes(run)) for case in cases_of(results)},
     }
 
 

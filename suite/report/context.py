@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..records import RuntimeInfo, runtimes_of
+from ..records import CaseRecord, RuntimeInfo, cases_of, runtimes_of
 from .data import cases_frame, runtimes_frame
 from .style import family_order, palette
 
@@ -24,6 +24,12 @@ class ReportContext:
     samples: dict[str, np.ndarray] = field(default_factory=dict)
     #: sample keys read since the last reset (what a plot drew from; ``publish`` keeps those)
     used: set[str] = field(default_factory=set)
+
+    @cached_property
+    def records(self) -> list[CaseRecord]:
+        """The run's cases, typed, in results.json's order (a frame's ``index`` is a position
+        here)."""
+        return cases_of(self.results)
 
     @cached_property
     def cases(self) -> pd.DataFrame:
@@ -47,15 +53,15 @@ class ReportContext:
         return palette(self.cases)
 
     def sample(self, index: int, name: str) -> np.ndarray | None:
-        key = (self.results["cases"][index].get("samples") or {}).get(name)
+        key = self.records[index].samples.get(name)
         if key in self.samples:
             self.used.add(key)
             return self.samples[key]
         return None
 
     def case_by_id(self, case_id: str) -> int | None:
-        for index, case in enumerate(self.results["cases"]):
-            if case["id"] == case_id:
+        for index, case in enumerate(self.records):
+            if case.id == case_id:
                 return index
         return None
 

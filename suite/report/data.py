@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.registry import list_metrics
-from ..records import MethodInfo, methods_of, reference_of
+from ..records import CaseRecord, MethodInfo, cases_of, methods_of, reference_of
 
 #: The family of a case of several stages (a decoder): its own colour, and its place after the
 #: registered methods' (``Method.order``) but before a team's own (which default to 1000).
@@ -17,14 +17,14 @@ DECODER_ORDER = 999
 DECODER_COLOUR = "#17becf"
 
 
-def variant(case: dict[str, Any], methods: dict[str, MethodInfo]) -> str:
+def variant(case: CaseRecord, methods: dict[str, MethodInfo]) -> str:
     """The method as a reader names it: ``interpolate bicubic``, ``transposed · ones``, from the
     keys its method declares (``Method.variant_keys``); a decoder is its stages joined by ``>``
     with the shared init."""
-    stages = case["stages"]
+    stages = case.keys["stages"]
     if len(stages) > 1:
         inits = {s.get("init") for s in stages} - {None}
-        return case["method"] + (f" · {inits.pop()}" if len(inits) == 1 else "")
+        return case.method + (f" · {inits.pop()}" if len(inits) == 1 else "")
     stage = stages[0]
     label, init = stage["method"], None
     for key in methods[stage["method"]].variant_keys:
@@ -38,9 +38,10 @@ def variant(case: dict[str, Any], methods: dict[str, MethodInfo]) -> str:
     return label + (f" · {init}" if init else "")
 
 
-def family(case: dict[str, Any]) -> str:
+def family(case: CaseRecord) -> str:
     """The base method (the palette's key): a decoder of several stages is ``decoder``."""
-    return DECODER if len(case["stages"]) > 1 else case["stages"][0]["method"]
+    stages = case.keys["stages"]
+    return DECODER if len(stages) > 1 else stages[0]["method"]
 
 
 def family_look(name: str, methods: dict[str, MethodInfo]) -> dict[str, Any]:
@@ -52,31 +53,30 @@ def family_look(name: str, methods: dict[str, MethodInfo]) -> dict[str, Any]:
     return {"order": method.order, "colour": method.colour, "lecture_claim": method.lecture_claim}
 
 
-def init(case: dict[str, Any]) -> str | None:
+def init(case: CaseRecord) -> str | None:
     """The weight initialisation its stages share, or ``None`` (none, or several)."""
-    inits = {stage.get("init") for stage in case["stages"]}
+    inits = {stage.get("init") for stage in case.keys["stages"]}
     return inits.pop() if len(inits) == 1 else None
 
 
-def case_row(index: int, case: dict[str, Any], methods: dict[str, MethodInfo]) -> dict[str, Any]:
+def case_row(index: int, case: CaseRecord, methods: dict[str, MethodInfo]) -> dict[str, Any]:
     """What the case is, and the reference runtime's figures."""
-    metrics = case.get("metrics") or {}
-    cost = case.get("cost") or {}
+    metrics, cost, keys = case.metrics, case.cost or {}, case.keys
     levels = ((metrics.get("probes") or {}).get("hypercolumn") or {}).get("levels") or []
     return {
         "index": index,
-        "id": case["id"],
-        "file": case["file"],
-        "method": case["method"],
+        "id": case.id,
+        "file": case.file,
+        "method": case.method,
         "family": family(case),
         **family_look(family(case), methods),
         "variant": variant(case, methods),
         "init": init(case),
-        "stages": len(case["stages"]),
-        **{key: case[key] for key in ("kernel", "stride", "scale")},
-        "channels": case.get("channels"),
-        "size": "x".join(map(str, case.get("size") or [])),
-        "status": case["status"],
+        "stages": len(keys["stages"]),
+        **{key: keys[key] for key in ("kernel", "stride", "scale")},
+        "channels": keys.get("channels"),
+        "size": "x".join(map(str, keys.get("size") or [])),
+        "status": case.status,
         "parameters": cost.get("parameters"),
         "flops": cost.get("flops"),
         **_figures(metrics),
@@ -88,7 +88,8 @@ def case_row(index: int, case: dict[str, Any], methods: dict[str, MethodInfo]) -
 def cases_frame(results: dict[str, Any]) -> pd.DataFrame:
     """One row per case (``case_row``), with its like-for-like comparison set (``geometry``)."""
     methods = methods_of(results["run"])
-    frame = pd.DataFrame([case_row(i, case, methods) for i, case in enumerate(results["cases"])])
+    cases = cases_of(results)
+    frame = pd.DataFrame([case_row(i, case, methods) for i, case in enumerate(cases)])
     if frame.empty:
         return frame
     # The like-for-like comparison set of a case: same channels, input size and scale.
@@ -123,31 +124,31 @@ def runtimes_frame(results: dict[str, Any]) -> pd.DataFrame:
     """One row per case and runtime that ran (skipped runtimes are left out)."""
     reference = reference_of(results["run"])
     rows = []
-    for index, case in enumerate(results["cases"]):
-        for name, result in case["runtimes"].items():
-            if result["status"] == "skipped":
+    for index, case in enumerate(cases_of(results)):
+        for name, result in case.runtimes.items():
+            if result.status == "skipped":
                 continue
-            latency = result.get("latency") or {}
+            latency = result.latency or {}
             rows.append(
                 {
                     "index": index,
-                    "id": case["id"],
+                    "id": case.id,
                     "runtime": name,
                     "reference": name == reference,
-                    "status": result["status"],
-                    "reason": result.get("reason"),
-                    "max_abs_err": result.get("max_abs_err"),
-                    "max_rel_err": result.get("max_rel_err"),
-                    "rtol": result.get("rtol"),
-                    "atol": result.get("atol"),
+                    "status": result.status,
+                    "reason": result.reason,
+                    "max_abs_err": result.max_abs_err,
+                    "max_rel_err": result.max_rel_err,
+                    "rtol": result.bound.get("rtol"),
+                    "atol": result.bound.get("atol"),
                     "median_s": latency.get("median_s"),
                     "iqr_s": latency.get("iqr_s"),
                     # the spread between the run's timing processes, its independent units
                     "fastest_process_s": _process_medians(latency, min),
                     "slowest_process_s": _process_medians(latency, max),
                     "noisy": latency.get("noisy"),
-                    "roofline_fraction": result.get("roofline_fraction"),
-                    "roofline_bound": result.get("roofline_bound"),
+                    "roofline_fraction": result.roofline_fraction,
+                    "roofline_bound": result.roofline.get("roofline_bound"),
                 }
             )
     return pd.DataFrame(rows)
@@ -165,10 +166,10 @@ def skipped_runtimes(results: dict[str, Any]) -> dict[str, str]:
     """Each runtime that never ran, with its (first) reason."""
     reasons: dict[str, str] = {}
     ran = set()
-    for case in results["cases"]:
-        for name, result in case["runtimes"].items():
-            if result["status"] == "skipped" and not result["reason"].startswith("case failed"):
-                reasons.setdefault(name, result["reason"])
-            elif result["status"] != "skipped":
+    for case in cases_of(results):
+        for name, result in case.runtimes.items():
+            if result.status == "skipped" and not (result.reason or "").startswith("case failed"):
+                reasons.setdefault(name, result.reason or "")
+            elif result.status != "skipped":
                 ran.add(name)
     return {name: reason for name, reason in reasons.items() if name not in ran}

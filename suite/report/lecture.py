@@ -75,11 +75,7 @@ def transposed_447(ctx: ReportContext) -> plt.Figure:
     SECTION,
 )
 def upconv(ctx: ReportContext) -> plt.Figure:
-    found = [
-        (i, case["id"])
-        for i, case in enumerate(ctx.results["cases"])
-        if case["id"].startswith(UPCONV)
-    ]
+    found = [(i, case.id) for i, case in enumerate(ctx.records) if case.id.startswith(UPCONV)]
     if not found:
         raise NoData(f"no case {UPCONV}* (cases/seed.toml) is in this run")
     figure, axes = plt.subplots(1, 1 + len(found), figsize=(3.6 * (1 + len(found)), 3.6))
@@ -154,7 +150,7 @@ def decoders(ctx: ReportContext) -> plt.Figure:
             axes[1, k].set_axis_off()
             continue
         drawn += 1
-        families = (ctx.results["cases"][index].get("metrics") or {}).get("checkerboard_families")
+        families = ctx.records[index].metrics.get("checkerboard_families")
         scores = ", ".join(f"p{p}: {v:.2g}%" for p, v in (families or {}).items())
         _show(axes[0, k], output, f"{title}\n{scores}")
         h, w = output.shape
@@ -174,7 +170,7 @@ def decoders(ctx: ReportContext) -> plt.Figure:
 def hypercolumns(ctx: ReportContext) -> plt.Figure:
     index = ctx.case_by_id(MIXING)
     candidates = [index] if index is not None else []
-    candidates += [i for i in range(len(ctx.results["cases"])) if i not in candidates]
+    candidates += [i for i in range(len(ctx.records)) if i not in candidates]
     for index in candidates:
         if ctx.sample(index, "hypercolumn_target") is not None:
             break
@@ -183,17 +179,16 @@ def hypercolumns(ctx: ReportContext) -> plt.Figure:
     prefix = "hypercolumn_level"
     levels = sorted(
         int(name[len(prefix) :])
-        for name in ctx.results["cases"][index].get("samples") or {}
+        for name in ctx.records[index].samples
         if name.startswith(prefix) and not name.endswith("_upsampled")
     )
     figure, axes = plt.subplots(2, len(levels) + 1, figsize=(3.2 * (len(levels) + 1), 6.4))
-    case = ctx.results["cases"][index]
-    psnr = (case.get("metrics") or {}).get("hypercolumn_psnr_db")
+    psnr = ctx.records[index].metrics.get("hypercolumn_psnr_db")
     _show(axes[0, 0], ctx.sample(index, "hypercolumn_target"), "target (luminance)")
     _show(
         axes[1, 0],
         ctx.sample(index, "hypercolumn_prediction"),
-        f"1x1 mix of the hypercolumns\n{case['id']}"
+        f"1x1 mix of the hypercolumns\n{ctx.records[index].id}"
         + (f", mean PSNR {psnr:.1f} dB" if psnr else ""),
     )
     for k, level in enumerate(levels):

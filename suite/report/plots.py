@@ -262,9 +262,7 @@ def azimuthal_spectra(ctx: ReportContext) -> plt.Figure:
     for ax, scale in zip(axes[0], scales, strict=True):
         reference = None
         for _, row in group[group["scale"] == scale].iterrows():
-            curves = (ctx.results["cases"][row["index"]].get("metrics") or {}).get(
-                "spectral_curves"
-            )
+            curves = ctx.records[row["index"]].metrics.get("spectral_curves")
             if not curves:
                 continue
             drawn = True
