@@ -1,30 +1,10 @@
 """Case files: TOML ``[[case]]`` tables, an optional ``[defaults]`` table, list expansion, and
 validation that reports every problem as one line naming the file, the case and the key.
 
-A single-stage case names its ``method`` and that method's keys::
-
-    [[case]]
-    id = "lecture-transposed-447"
-    method = "transposed"
-    kernel = 3
-    stride = 2
-    padding = 1
-    size = 224
-
-A multi-stage decoder lists its layers, in order, as ``[[case.stage]]`` tables; case-level
-``size``, ``channels``, ``seed`` and ``init`` apply to the whole decoder::
-
-    [[case]]
-    id = "odena-deconv-last-two"
-    size = 56
-    [[case.stage]]
-    method = "resize_conv"
-    [[case.stage]]
-    method = "transposed"
-    kernel = 3
-    [[case.stage]]
-    method = "transposed"
-    kernel = 3
+A single-stage case names its ``method`` and that method's keys; a multi-stage decoder lists its
+layers, in order, as ``[[case.stage]]`` tables, and its case-level ``size``, ``channels``, ``seed``
+and ``init`` apply to the whole decoder. ``cases/seed.toml`` has both kinds, and the README's
+"Writing a case" every key.
 
 A list value (``kernel = [2, 3, 4]``) expands into one case per combination of list values, with
 the id ``base[kernel=2]``, ``base[kernel=3]``, ... . ``[defaults]`` values fill keys that a case

@@ -236,7 +236,7 @@ def test_the_claim_pairs_only_transposed_kernels_at_least_their_stride():
     cases.loc[2, "geometry"] = "g4"
     runtimes = pd.DataFrame({"index": [], "runtime": [], "median_s": []})
     pairs = claim_comparisons(cases, runtimes)
-    assert [p.transposed for p in pairs] == ["transposed8x4"]  # 3x3 at stride 4 leaves holes
+    assert [p.questioned for p in pairs] == ["transposed8x4"]  # 3x3 at stride 4 leaves holes
 
 
 def test_pareto_front_keeps_only_the_undominated_points():

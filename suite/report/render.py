@@ -148,12 +148,12 @@ def claim_cells(ctx: ReportContext) -> tuple[list[str], list[list[str]], str]:
     rows = [
         [
             c.geometry,
-            c.transposed,
-            c.mixing,
-            f"{fmt(c.transposed_checkerboard_pct, '.2f')} / "
-            f"{fmt(c.mixing_checkerboard_pct, '.2f')}",
-            f"{fmt(c.transposed_verdict)} / {fmt(c.mixing_verdict)}",
-            f"{fmt(c.transposed_psnr_db, '.1f')} / {fmt(c.mixing_psnr_db, '.1f')}",
+            c.questioned,
+            c.proposed,
+            f"{fmt(c.questioned_checkerboard_pct, '.2f')} / "
+            f"{fmt(c.proposed_checkerboard_pct, '.2f')}",
+            f"{fmt(c.questioned_verdict)} / {fmt(c.proposed_verdict)}",
+            f"{fmt(c.questioned_psnr_db, '.1f')} / {fmt(c.proposed_psnr_db, '.1f')}",
             *[fmt(c.latency_ratio.get(r), ".2f") for r in runtimes],
         ]
         for c in comparisons

@@ -99,16 +99,19 @@ def verdict_table(cases: pd.DataFrame, runtimes: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class ClaimComparison:
+    """One like-for-like pair of the lecture's claim: the layer it questions and the one it
+    proposes, each by its method's declared ``lecture_claim`` role, with their figures."""
+
     geometry: str
-    transposed: str
-    mixing: str
-    transposed_checkerboard_pct: float | None
-    mixing_checkerboard_pct: float | None
-    transposed_verdict: str | None
-    mixing_verdict: str | None
-    transposed_psnr_db: float | None
-    mixing_psnr_db: float | None
-    #: mixing's median latency over transposed's, per timed runtime
+    questioned: str
+    proposed: str
+    questioned_checkerboard_pct: float | None
+    proposed_checkerboard_pct: float | None
+    questioned_verdict: str | None
+    proposed_verdict: str | None
+    questioned_psnr_db: float | None
+    proposed_psnr_db: float | None
+    #: the proposed layer's median latency over the questioned one's, per timed runtime
     latency_ratio: dict[str, float]
 
 
@@ -129,15 +132,15 @@ def claim_comparisons(cases: pd.DataFrame, runtimes: pd.DataFrame) -> list[Claim
     randomly initialised bilinear + 1x1 mixing block of the same geometry (like for like:
     neither trained, every output pixel covered)."""
     single = cases[(cases["stages"] == 1) & (cases["init"] == "random")]
-    transposed = single[
+    questioned = single[
         (single["lecture_claim"] == "questioned")
         & (single["kernel"].fillna(0) >= single["stride"].fillna(np.inf))
     ]
-    mixing = single[single["lecture_claim"] == "proposed"]
+    proposed = single[single["lecture_claim"] == "proposed"]
     medians = runtimes.dropna(subset=["median_s"]).set_index(["index", "runtime"])["median_s"]
     found = []
-    for _, t in transposed.iterrows():
-        for _, m in mixing[mixing["geometry"] == t["geometry"]].iterrows():
+    for _, t in questioned.iterrows():
+        for _, m in proposed[proposed["geometry"] == t["geometry"]].iterrows():
             ratio = {}
             for runtime in runtimes["runtime"].unique():
                 if (m["index"], runtime) in medians and (t["index"], runtime) in medians:
@@ -178,13 +181,13 @@ def claim_summary(comparisons: list[ClaimComparison]) -> str:
         )
     n = len(comparisons)
     fewer_artifacts = sum(
-        c.mixing_verdict == "artifact_free" and c.transposed_verdict == "artifacts"
+        c.proposed_verdict == "artifact_free" and c.questioned_verdict == "artifacts"
         for c in comparisons
     )
     psnr_pairs = [
-        c.mixing_psnr_db - c.transposed_psnr_db
+        c.proposed_psnr_db - c.questioned_psnr_db
         for c in comparisons
-        if c.mixing_psnr_db is not None and c.transposed_psnr_db is not None
+        if c.proposed_psnr_db is not None and c.questioned_psnr_db is not None
     ]
     better_psnr = sum(d > 0 for d in psnr_pairs)
     parts = [
