@@ -18,7 +18,7 @@ STATUSES = ("ok", "mismatch", "failed", "skipped")
 BOUND_KEYS = ("atol", "rtol", "tolerance_reason")
 ROOFLINE_KEYS = ("achieved_gbs", "achieved_gflops", "roofline_fraction", "roofline_bound")
 #: what a case record holds besides its keys (``CaseRecord.to_dict``)
-RECORD_KEYS = ("onnx", "cost", "metrics", "status", "error", "runtimes", "samples")
+RECORD_KEYS = ("onnx", "cost", "metrics", "status", "error", "runtimes", "samples", "durations_s")
 
 
 class RecordError(ValueError):
@@ -153,6 +153,9 @@ class CaseRecord:
     metrics: dict[str, Any] = field(default_factory=dict)
     #: picture name -> key in samples.npz
     samples: dict[str, str] = field(default_factory=dict)
+    #: wall seconds of each prepare stage (``build`` ... ``samples``) and each runtime's check
+    #: (``check.<runtime>``) in the process that did it
+    durations_s: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> CaseRecord:
@@ -166,6 +169,7 @@ class CaseRecord:
             cost=record.get("cost"),
             metrics=record.get("metrics") or {},
             samples=record.get("samples") or {},
+            durations_s=record.get("durations_s") or {},
         )
         if (case.status, case.status_error) != (record["status"], record["error"]):
             raise RecordError(
@@ -214,6 +218,7 @@ class CaseRecord:
             "error": error,
             "runtimes": {name: result.to_dict() for name, result in self.runtimes.items()},
             "samples": self.samples,
+            "durations_s": self.durations_s,
         }
 
 

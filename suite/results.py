@@ -14,7 +14,7 @@ from .atomic import write_json_atomic
 from .errors import UsageError
 from .records import RecordError, cases_of
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 RESULTS_FILE = "results.json"
 #: pytest-benchmark's JSON of each timing process, in the run folder
 TIMING_DIR = "timing"

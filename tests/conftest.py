@@ -4,6 +4,7 @@ quick end-to-end run that several tests read."""
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,11 @@ from pathlib import Path
 import pytest
 
 from suite.cli import main as cli_main
+
+# A run's prepare phase defaults to a Dask LocalCluster of one worker per core. The tests' runs
+# are a few small cases each, where starting the workers costs more than it saves: they prepare
+# in-process unless a test asks for workers (tests/test_cluster.py does, and compares the two).
+os.environ.setdefault("UPSAMPLING_BENCH_WORKERS", "0")
 
 SMALL_CASES = """
 [defaults]

@@ -72,3 +72,21 @@ class DiesWhenTimed(nn.Module):
 
 def dies_when_timed(channels: int, scale: int) -> nn.Module:
     return DiesWhenTimed(scale)
+
+
+class FailsToExport(nn.Module):
+    """Nearest ×scale that raises while torch.export traces it: a case that loads, builds and
+    runs in torch but fails at its ``export`` stage, in whichever process prepares it."""
+
+    def __init__(self, scale: int) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x):
+        if torch.compiler.is_exporting():
+            raise ValueError("this layer will not be exported")
+        return torch.nn.functional.interpolate(x, scale_factor=self.scale, mode="nearest")
+
+
+def fails_to_export(channels: int, scale: int) -> nn.Module:
+    return FailsToExport(scale)

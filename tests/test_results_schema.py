@@ -21,8 +21,9 @@ COMMITTED = sorted((REPO / "results").rglob("results.json"))
 
 
 def test_schema_refuses_a_wrong_version_and_status(quick_run):
-    # 1: rounds pooled in one process; 2: before runs recorded their registries' entries
-    for version in (1, 2, SCHEMA_VERSION + 1):
+    # 1: rounds pooled in one process; 2: before runs recorded their registries' entries;
+    # 3: before each case's stage durations and the run's phases
+    for version in (1, 2, 3, SCHEMA_VERSION + 1):
         results = copy.deepcopy(quick_run["results"])
         results["schema_version"] = version
         with pytest.raises(jsonschema.ValidationError):
@@ -62,8 +63,8 @@ def test_a_results_file_of_another_version_is_one_line(quick_run, tmp_path):
     with pytest.raises(UsageError) as err:
         load_run(tmp_path)
     assert err.value.lines == [
-        f"{tmp_path / 'results.json'}: schema_version 1, this suite reads 3: run the cases again "
-        "with this suite"
+        f"{tmp_path / 'results.json'}: schema_version 1, this suite reads {SCHEMA_VERSION}: "
+        "run the cases again with this suite"
     ]
 
 

@@ -209,6 +209,10 @@ def test_bad_case_file_exits_2_with_one_line_and_writes_nothing(write_cases, tmp
         ),
         (["--threads", "0"], "error: --threads: must be >= 1, got 0"),
         (["--processes", "0"], "error: --processes: must be between 1 and 100, got 0"),
+        (
+            ["--workers", "-1"],
+            "error: --workers: must be >= 0 (0: prepare in this process), got -1",
+        ),
     ],
 )
 def test_bad_options_exit_2(args, message, write_cases, tmp_path, capsys, run_suite):

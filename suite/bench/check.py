@@ -23,7 +23,9 @@ def load_and_check(work: PreparedCase, name: str) -> tuple[RuntimeResult, Loaded
     if reason := runtime.unavailable():
         return RuntimeResult.skipped(reason), None
     if name == REFERENCE:
-        loaded, output = work.reference_loaded, work.reference
+        # prepared in another process, the reference comes without its live evaluator
+        loaded = work.reference_loaded or runtime.load(work.prepared)
+        output = work.reference
     else:
         loaded = runtime.load(work.prepared)
         output = loaded.output()

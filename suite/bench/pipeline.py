@@ -11,6 +11,7 @@ session, so any process (or machine) can run it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,8 @@ class PreparedCase:
     samples: dict[str, np.ndarray] = field(default_factory=dict)
     #: ``<stage>: <first line>`` of the stage that failed the case, or None
     error: str | None = None
+    #: each stage's wall time in seconds, in the order they ran (the planner's input)
+    durations_s: dict[str, float] = field(default_factory=dict)
 
 
 def build(work: PreparedCase, settings: Settings) -> None:
@@ -147,6 +150,7 @@ def prepare_case(
         if stage.analysis and not settings.analyse:
             continue
         on_stage(stage.name)
+        began = time.perf_counter()
         try:
             stage.run(work, settings)
         except Exception as exc:  # any failure of a case is data, not a crash of the run
@@ -156,4 +160,6 @@ def prepare_case(
                 return work
             notes = work.record.setdefault("metrics", {}).setdefault("notes", {})
             notes[stage.name] = f"failed: {first_line(exc)}"
+        finally:
+            work.durations_s[stage.name] = time.perf_counter() - began
     return work

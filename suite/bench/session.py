@@ -45,6 +45,8 @@ class BenchSession:
         self.settings = Settings(options.cache_dir, options.threads, options.analyses)
         self.work: dict[str, PreparedCase] = {}
         self.results: dict[str, dict[str, RuntimeResult]] = {case.id: {} for case in cases}
+        #: per case, each runtime's check (and analysis) wall time in this process
+        self.check_s: dict[str, dict[str, float]] = {case.id: {} for case in cases}
         self.yardstick = YardstickBracket(options.cache_dir, options.threads, self.log)
         #: a timing process: each ceiling's rate as measured here (``ceilings.py``)
         self.ceilings: dict[str, float] = {}
@@ -72,6 +74,7 @@ class BenchSession:
         work = self.prepared(case)
         runtime = get_runtime(name)
         self.progress.stage(case.id, f"{name} · check")
+        began = time.perf_counter()
         try:
             result, loaded = load_and_check(work, name)
             if loaded is not None and runtime.timed and self.options.role == "time":
@@ -88,6 +91,7 @@ class BenchSession:
             result = RuntimeResult.failed(f"{name}: {first_line(exc)}")
             self.log.case(case, name, exc)
         self.results[case.id][name] = result
+        self.check_s[case.id][f"check.{name}"] = time.perf_counter() - began
 
     def time_again(self, case_id: str, name: str, benchmark) -> None:
         """A later session of a timing process: more rounds of a runtime timed in the first, in
@@ -169,6 +173,7 @@ class BenchSession:
             work.record.get("cost"),
             work.record.get("metrics", {}),
             sample_keys(index, list(work.samples)),
+            {**work.durations_s, **self.check_s[case.id]},
         )
         for result in record.runtimes.values():
             if result.latency and record.cost:

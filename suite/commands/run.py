@@ -18,6 +18,7 @@ import pytest
 from rich.console import Console
 
 from .. import summary
+from ..bench.cluster import prepare_phase
 from ..bench.options import Options
 from ..bench.plugin import DEBUG_ENV, BenchPlugin, pytest_args
 from ..bench.progress import Progress
@@ -67,6 +68,15 @@ def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path(os.environ.get("UPSAMPLING_BENCH_CACHE", CACHE_DIR)),
         help=f"exported-model cache (default: $UPSAMPLING_BENCH_CACHE or {CACHE_DIR})",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=int(os.environ.get("UPSAMPLING_BENCH_WORKERS", len(os.sched_getaffinity(0)))),
+        help="Dask LocalCluster worker processes that prepare the cases (build, export, "
+        "reference, figures) before anything is timed; 0 prepares them in this process "
+        "(default: $UPSAMPLING_BENCH_WORKERS or the usable cores)",
     )
     parser.add_argument(
         "--processes",
@@ -128,25 +138,37 @@ def _out_dir(args: argparse.Namespace, run_id: str) -> Path:
 def _check(args: argparse.Namespace) -> None:
     if args.threads < 1:
         raise UsageError(f"--threads: must be >= 1, got {args.threads}")
+    if args.workers < 0:
+        raise UsageError(
+            f"--workers: must be >= 0 (0: prepare in this process), got {args.workers}"
+        )
     if args.processes is not None and not 1 <= args.processes <= 100:
         raise UsageError(f"--processes: must be between 1 and 100, got {args.processes}")
 
 
-def _bench(session: BenchSession, paths: list[str], progress: Progress) -> TimingResult:
-    """The run's own pytest session (build, export, check, analyse), then the timing
-    processes."""
+def _bench(
+    session: BenchSession, paths: list[str], progress: Progress, phases: dict[str, dict]
+) -> TimingResult:
+    """The run's own pytest session (each runtime checked, its figures), then the timing
+    processes; each phase's wall time goes into ``phases``."""
+    began = time.perf_counter()
     exit_code = pytest.main(pytest_args(None), plugins=[BenchPlugin(session)])
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(
             f"the bench's pytest session ended with {exit_code!r}; set {DEBUG_ENV}=1 to see "
             "its own output"
         )
+    phases["check"] = {"wall_s": time.perf_counter() - began}
+    began = time.perf_counter()
     timing = run_timing_processes(session, paths, progress)
+    phases["time"] = {"wall_s": time.perf_counter() - began}
     session.apply_timing(timing)
     return timing
 
 
-def run_record(args, run_id: str, started: datetime, clock: float, session, timing) -> dict:
+def run_record(
+    args, run_id: str, started: datetime, clock: float, session, timing, phases: dict
+) -> dict:
     """results.json's ``run``: where, how and on what it ran, as it finished."""
     runtimes = session.runtimes
     return {
@@ -166,6 +188,7 @@ def run_record(args, run_id: str, started: datetime, clock: float, session, timi
         "runtimes": {name: get_runtime(name).describe() for name in runtimes},
         "methods": methods_used(session.cases),
         "timing": timing.describe(session.timing.describe()),
+        "phases": phases,
         "ceilings": session.run_ceilings,
         "files": [str(p) for p in case_files(args.paths)],
         "samples": SAMPLES_FILE,
@@ -198,10 +221,11 @@ def main(args: argparse.Namespace) -> int:
     clock = time.perf_counter()
     with Progress(0, len(cases), Console(stderr=True, highlight=False)) as progress:
         session = BenchSession(cases, options, progress)
-        progress.set_total(len(cases) * len(runtimes) + session.timing.processes)
-        timing = _bench(session, args.paths, progress)
+        progress.set_total(len(cases) * (1 + len(runtimes)) + session.timing.processes)
+        phases = {"prepare": prepare_phase(session, args.workers).describe()}
+        timing = _bench(session, args.paths, progress, phases)
     run_id = out.name if args.out else run_id
-    run = run_record(args, run_id, started, clock, session, timing)
+    run = run_record(args, run_id, started, clock, session, timing, phases)
     results = {"schema_version": SCHEMA_VERSION, "run": run, "cases": session.case_records()}
     validate(results)  # before anything is written: a run writes all of its files or none
     write_samples(out, session.samples())

@@ -1,0 +1,117 @@
+"""The prepare phase on a Dask LocalCluster (``run --workers N``): the same figures as the serial
+path to the last bit, a failure recorded where it happened, timing untouched by what the cluster
+did to the environment, and no process left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import psutil
+import pytest
+
+from suite.bench.cluster import environment_kept, prepare_on_local_cluster
+from suite.bench.errorlog import ErrorLog
+from suite.bench.pipeline import Settings
+from suite.casefile import load_cases
+
+pytestmark = pytest.mark.slow
+
+CASES = """
+[defaults]
+channels = 3
+size = 32  # large enough that a float32 reduction splits across threads
+
+[[case]]
+id = "c"
+method = ["transposed", "bilinear_mix", "resize_conv", "pixel_shuffle"]
+
+[[case]]
+id = "broken"
+factory = "factories:fails_to_export"
+scale = 2
+"""
+
+#: what may differ between two runs of the same cases: the clock, and the cache's hit or miss
+TIMED = ("latency", "achieved_gbs", "achieved_gflops", "roofline_fraction", "roofline_bound")
+
+
+def deterministic(case: dict) -> dict:
+    """A case record without what timing or the cache's state decides."""
+    case = json.loads(json.dumps(case))
+    del case["durations_s"]
+    (case.get("onnx") or {}).pop("cached", None)
+    for result in case["runtimes"].values():
+        for key in TIMED:
+            result.pop(key, None)
+    return case
+
+
+def test_workers_give_the_serial_runs_figures_to_the_last_bit(
+    write_cases, run_suite, export_cache, tmp_path
+):
+    path = write_cases(CASES)
+    runs = {}
+    for workers in (0, 2):
+        out = tmp_path / f"workers{workers}"
+        code = run_suite(
+            str(path),
+            "--quick",
+            "--out",
+            str(out),
+            "--cache",
+            str(export_cache),
+            "--workers",
+            str(workers),
+        )
+        assert code == 1  # the broken case fails the run, and the others still ran
+        runs[workers] = json.loads((out / "results.json").read_text())
+        log = (out / "errors.log").read_text()
+        assert "case 'broken': export" in log and "this layer will not be exported" in log
+    serial, cluster = runs[0], runs[2]
+    assert [c["id"] for c in serial["cases"]] == [c["id"] for c in cluster["cases"]]
+    for one, other in zip(serial["cases"], cluster["cases"], strict=True):
+        assert deterministic(one) == deterministic(other), one["id"]
+    broken = next(c for c in cluster["cases"] if c["id"] == "broken")
+    assert broken["status"] == "failed" and broken["error"].startswith("export: ")
+    assert serial["run"]["phases"]["prepare"]["workers"] == 0
+    assert cluster["run"]["phases"]["prepare"] == {
+        **cluster["run"]["phases"]["prepare"],
+        "engine": "dask LocalCluster",
+        "workers": 2,
+    }
+    # every prepare stage of a case that got through them is timed, and so is each check
+    ok = next(c for c in cluster["cases"] if c["status"] == "ok")
+    stages = ("build", "cost", "export", "reference", "analysis", "samples")
+    assert all(ok["durations_s"][s] >= 0 for s in stages)
+    assert all(f"check.{name}" in ok["durations_s"] for name in ok["runtimes"])
+
+
+def test_the_cluster_stops_every_process_and_leaves_the_environment_as_it_was(
+    write_cases, export_cache, tmp_path
+):
+    """Dask's nanny writes OMP_NUM_THREADS=1 and others into the spawning process's own
+    environment; the timing processes started after the cluster must not inherit them."""
+    cases = load_cases([write_cases(CASES)])[:2]
+    before_env = dict(os.environ)
+    before_children = {p.pid for p in psutil.Process().children(recursive=True)}
+    done = []
+    prepared, phase = prepare_on_local_cluster(
+        cases, Settings(export_cache, 1, False), 2, ErrorLog(tmp_path / "errors.log"), done.append
+    )
+    assert dict(os.environ) == before_env
+    left = {p.pid for p in psutil.Process().children(recursive=True)} - before_children
+    assert not left, f"processes left running: {left}"
+    assert sorted(prepared) == sorted(c.id for c in cases) == sorted(c.id for c in done)
+    assert set(phase.where) == set(prepared) and phase.wall_s > 0
+    assert all(w.error is None and w.reference is not None for w in prepared.values())
+    assert all(w.reference_loaded is None for w in prepared.values())  # a live evaluator
+
+
+def test_environment_kept_undoes_additions_changes_and_removals():
+    os.environ["UPSAMPLING_BENCH_TEST_KEPT"] = "before"
+    with environment_kept():
+        os.environ["UPSAMPLING_BENCH_TEST_KEPT"] = "changed"
+        os.environ["UPSAMPLING_BENCH_TEST_NEW"] = "added"
+    assert os.environ.pop("UPSAMPLING_BENCH_TEST_KEPT") == "before"
+    assert "UPSAMPLING_BENCH_TEST_NEW" not in os.environ
