@@ -16,6 +16,11 @@ Arrays = dict[str, np.ndarray]
 SAMPLES_FILE = "samples.npz"
 
 
+def sample_keys(index: int, names: list[str]) -> dict[str, str]:
+    """Where the ``index``-th case of a run keeps its samples in samples.npz, by picture name."""
+    return {name: f"c{index:03d}.{name}" for name in names}
+
+
 def write_samples(out_dir: Path, arrays: Arrays) -> Path:
     """All the run's samples in one compressed file, written beside results.json atomically."""
     path = Path(out_dir) / SAMPLES_FILE

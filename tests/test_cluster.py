@@ -9,6 +9,7 @@ import os
 
 import psutil
 import pytest
+from figures import deterministic
 
 from suite.bench.cluster import environment_kept, prepare_on_local_cluster
 from suite.bench.errorlog import ErrorLog
@@ -31,20 +32,6 @@ id = "broken"
 factory = "factories:fails_to_export"
 scale = 2
 """
-
-#: what may differ between two runs of the same cases: the clock, and the cache's hit or miss
-TIMED = ("latency", "achieved_gbs", "achieved_gflops", "roofline_fraction", "roofline_bound")
-
-
-def deterministic(case: dict) -> dict:
-    """A case record without what timing or the cache's state decides."""
-    case = json.loads(json.dumps(case))
-    del case["durations_s"]
-    (case.get("onnx") or {}).pop("cached", None)
-    for result in case["runtimes"].values():
-        for key in TIMED:
-            result.pop(key, None)
-    return case
 
 
 def test_workers_give_the_serial_runs_figures_to_the_last_bit(

@@ -14,6 +14,7 @@ from ..errors import first_line
 from ..parity import NonFiniteOutput, bound_for
 from ..records import CaseRecord, RuntimeResult
 from ..runtimes import REFERENCE, RuntimeSkipped, get_runtime
+from ..samplefile import sample_keys
 from . import ceilings
 from .check import load_and_check, runtime_metrics
 from .errorlog import ErrorLog
@@ -23,11 +24,6 @@ from .pipeline import PreparedCase, Settings, prepare_case
 from .progress import Progress
 from .timing import Step, Timing, slowed, time_plain, time_session
 from .yardstick import YardstickBracket
-
-
-def sample_keys(index: int, names: list[str]) -> dict[str, str]:
-    """Where case ``index``'s samples sit in samples.npz."""
-    return {name: f"c{index:03d}.{name}" for name in names}
 
 
 class BenchSession:
@@ -102,6 +98,7 @@ class BenchSession:
         if result is None or result.latency is None:
             return
         self.progress.stage(case.id, f"{name} · time again")
+        began = time.perf_counter()
         try:
             step = get_runtime(name).load(self.work[case.id].prepared).step
         except Exception as exc:  # it loaded for the first session; a failure now is recorded
@@ -110,6 +107,7 @@ class BenchSession:
             return
         parts = [Latency.from_dict(result.latency), self._time(benchmark, step, case, name)]
         result.latency = Latency.merge(parts, "sessions").to_dict()
+        self.check_s[case.id][f"again.{name}"] = time.perf_counter() - began
 
     def _time(self, benchmark, step: Step, case: Case, runtime: str) -> Latency:
         """One session's rounds, bracketed by the yardstick, with when they began."""
@@ -135,9 +133,20 @@ class BenchSession:
         latency = time_plain(benchmark, call, self.timing)
         self.ceilings[name] = ceilings.rate(name, work, latency.median_s)
 
+    def busy_s(self) -> dict[str, float]:
+        """Per case, the seconds this process spent on it: preparing, checking, timing."""
+        return {
+            case.id: sum(self.check_s[case.id].values())
+            + sum(self.work[case.id].durations_s.values() if case.id in self.work else [])
+            for case in self.cases
+        }
+
     def apply_timing(self, timing) -> None:
         """The run's process: each timed runtime's latency over the timing processes
-        (``worker.TimingResult``), and the machine's ceilings over them."""
+        (``worker.TimingResult``), the seconds they spent on each case, and the machine's
+        ceilings over them."""
+        for case_id, seconds in timing.busy_s().items():
+            self.check_s[case_id]["time"] = seconds
         for case_id, results in self.results.items():
             for name, result in results.items():
                 if get_runtime(name).timed and result.ran:

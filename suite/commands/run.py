@@ -35,6 +35,7 @@ from ..report.run import report_run
 from ..results import RESULTS_FILE, SCHEMA_VERSION, validate, write_results
 from ..runtimes import REFERENCE, get_runtime, list_runtimes
 from ..samplefile import SAMPLES_FILE, write_samples
+from ..shard import Shard
 
 NAME = "run"
 HELP = "run cases end to end and write results.json"
@@ -99,6 +100,13 @@ def _add_what_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="build, export, check parity and time only: no figures, samples or calibration "
         "(latency studies; implies --no-report)",
+    )
+    parser.add_argument(
+        "--shard",
+        type=Shard.parse,
+        metavar="I/N",
+        help="run every N-th case from the I-th only (1-based), for a CI matrix; "
+        "`python -m suite merge` puts the N run folders back together",
     )
     parser.add_argument(
         "--no-report",
@@ -209,6 +217,9 @@ def _say(results: dict, path: Path, session: BenchSession, timing: TimingResult)
 def main(args: argparse.Namespace) -> int:
     _check(args)
     cases = load_cases(args.paths)
+    all_ids = [case.id for case in cases]
+    if args.shard:
+        cases = args.shard.select(cases)
     runtimes = _runtimes(args.runtimes)
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
@@ -226,6 +237,8 @@ def main(args: argparse.Namespace) -> int:
         timing = _bench(session, args.paths, progress, phases)
     run_id = out.name if args.out else run_id
     run = run_record(args, run_id, started, clock, session, timing, phases)
+    if args.shard:
+        run["shard"] = args.shard.describe(all_ids)
     results = {"schema_version": SCHEMA_VERSION, "run": run, "cases": session.case_records()}
     validate(results)  # before anything is written: a run writes all of its files or none
     write_samples(out, session.samples())
