@@ -154,7 +154,7 @@ class CaseRecord:
     #: picture name -> key in samples.npz
     samples: dict[str, str] = field(default_factory=dict)
     #: wall seconds of each prepare stage (``build`` ... ``samples``) and each runtime's check
-    #: (``check.<runtime>``) in the process that did it
+    #: (``check.<runtime>``) in the run's process; ``time``: every timing process's, together
     durations_s: dict[str, float] = field(default_factory=dict)
 
     @classmethod

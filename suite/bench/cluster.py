@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from ..case import Case
 from ..errors import first_line
@@ -45,6 +47,23 @@ class BufferedLog(ErrorLog):
         return "".join(self.parts)
 
 
+_warm = False
+
+
+def warm_up(settings: Settings) -> None:
+    """Prepare the yardstick case once per process, into a throw-away cache, so that the first
+    real case's stage durations are its own work and not the process's first export, first
+    analysis and lazy imports (seconds each; the planner reads those durations)."""
+    global _warm
+    if _warm:
+        return
+    from .yardstick import yardstick_case
+
+    with tempfile.TemporaryDirectory(prefix="upsampling-bench-warm-") as cache:
+        prepare_case(yardstick_case(), replace(settings, cache_dir=Path(cache)), BufferedLog())
+    _warm = True
+
+
 @dataclass
 class PrepareOutcome:
     """What a prepare task sends back: the case as prepared, and its errors.log text."""
@@ -63,6 +82,7 @@ def prepare_task(case: Case, settings: Settings) -> PrepareOutcome:
     from distributed import get_worker
 
     torch.set_num_threads(settings.threads)
+    warm_up(settings)
     began = time.perf_counter()
     log = BufferedLog()
     work = prepare_case(case, settings, log)
@@ -157,6 +177,7 @@ def prepare_phase(session, workers: int) -> PreparePhase:
     ``workers`` processes, or (``workers == 0``) in this process, one after another."""
     began = time.perf_counter()
     if workers == 0:
+        warm_up(session.settings)
         for case in session.cases:
             session.prepared(case)
             session.progress.advance()

@@ -49,6 +49,8 @@ class TimingResult:
     latencies: list[dict[str, dict[str, Any]]] = field(default_factory=list)
     #: per process that finished: the machine's ceilings as it measured them
     ceilings: list[dict[str, Any]] = field(default_factory=list)
+    #: per process that finished: {case id: seconds it spent on the case}
+    busy: list[dict[str, float]] = field(default_factory=list)
     #: when each process began, seconds into the run
     starts_s: list[float] = field(default_factory=list)
     #: why the timing stopped early, or None
@@ -63,6 +65,14 @@ class TimingResult:
         merged = Latency.merge([Latency.from_dict(part) for part in parts], "processes")
         merged.process_starts_s = self.starts_s[: len(parts)]
         return merged.to_dict()
+
+    def busy_s(self) -> dict[str, float]:
+        """Per case, the seconds every timing process together spent on it."""
+        total: dict[str, float] = {}
+        for process in self.busy:
+            for case_id, seconds in process.items():
+                total[case_id] = total.get(case_id, 0.0) + seconds
+        return total
 
     def describe(self, timing: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -112,6 +122,7 @@ def run_timing_processes(
             data = json.loads(Path(spec["result"]).read_text(encoding="utf-8"))
             result.latencies.append(data["latencies"])
             result.ceilings.append(data["ceilings"])
+            result.busy.append(data["busy_s"])
         else:
             result.starts_s.pop()
             result.cut_short = f"timing process {index + 1} of {planned}: {problem}"
@@ -161,7 +172,8 @@ def main(argv: list[str]) -> int:
         case_id: {name: r.latency for name, r in results.items() if r.latency is not None}
         for case_id, results in session.results.items()
     }
-    write_json_atomic(Path(spec["result"]), {"latencies": latencies, "ceilings": session.ceilings})
+    result = {"latencies": latencies, "ceilings": session.ceilings, "busy_s": session.busy_s()}
+    write_json_atomic(Path(spec["result"]), result)
     return 0
 
 

@@ -1,0 +1,118 @@
+"""How long a sweep will take: a makespan predicted from the stage durations a real run recorded.
+
+The model is the run's own shape, two phases one after the other:
+
+- *prepare*: every case's build → samples (``durations_s`` of its prepare stages) as tasks on
+  ``machines × workers`` single-task slots, list-scheduled longest first (LPT);
+- *check and time*: each machine checks and times its share of the cases alone, one case after
+  another: a case's ``check.<runtime>`` durations and its ``time`` (the seconds every timing
+  process together spent on it);
+- *fixed*: what the recorded run spent outside its cases (starting the cluster, warming up its
+  workers, starting the timing processes, measuring the machine's ceilings), once.
+
+A case the recorded run did not have is estimated by the median of its method's cases there
+(else of every case). Nothing here is measured: it is arithmetic on a run's figures, and says so.
+"""
+
+from __future__ import annotations
+
+import heapq
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .bench.pipeline import STAGES
+from .records import CaseRecord, cases_of
+
+PREPARE_STAGES = tuple(stage.name for stage in STAGES)
+
+
+@dataclass(frozen=True)
+class CaseCost:
+    """One case's predicted seconds: preparing it (a worker slot), checking and timing it (its
+    machine, alone)."""
+
+    prepare_s: float
+    check_s: float
+    time_s: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    cases: int
+    machines: int
+    workers: int
+    prepare_s: float
+    time_s: float
+    fixed_s: float
+    #: how many of the cases were estimated from their method's (or every) case, not measured
+    estimated: int
+
+    @property
+    def makespan_s(self) -> float:
+        return self.prepare_s + self.time_s + self.fixed_s
+
+
+def lpt_makespan(durations: Sequence[float], slots: int) -> float:
+    """The finish time of greedy longest-first list scheduling on ``slots`` identical slots."""
+    loads = [0.0] * max(1, slots)
+    for duration in sorted(durations, reverse=True):
+        heapq.heapreplace(loads, loads[0] + duration)
+    return max(loads)
+
+
+def measured_costs(results: dict[str, Any]) -> dict[str, CaseCost]:
+    """Each case of a recorded run: its prepare stages, its checks, its timing."""
+    return {case.id: _cost(case) for case in cases_of(results)}
+
+
+def _cost(case: CaseRecord) -> CaseCost:
+    durations = case.durations_s
+    prepare = sum(durations.get(stage, 0.0) for stage in PREPARE_STAGES)
+    check = sum(v for k, v in durations.items() if k.startswith("check."))
+    return CaseCost(prepare, check, durations.get("time", 0.0))
+
+
+def fixed_seconds(results: dict[str, Any]) -> float:
+    """What the run spent outside its cases' work: its wall time less its prepare tasks as
+    scheduled on its workers, and every case's checks and timing."""
+    run, costs = results["run"], measured_costs(results).values()
+    slots = max(1, run["phases"]["prepare"]["workers"])
+    explained = lpt_makespan([c.prepare_s for c in costs], slots)
+    explained += sum(c.check_s + c.time_s for c in costs)
+    return max(0.0, run["wall_s"] - explained)
+
+
+def estimate(cases: Sequence[Any], results: dict[str, Any]) -> tuple[list[CaseCost], int]:
+    """Each case's cost: measured where the run has its id, else its method's median."""
+    measured = measured_costs(results)
+    by_method: dict[str, list[CaseCost]] = {}
+    for record in cases_of(results):
+        by_method.setdefault(record.method, []).append(measured[record.id])
+    everything = list(measured.values())
+    found, estimated = [], 0
+    for case in cases:
+        if case.id in measured:
+            found.append(measured[case.id])
+            continue
+        estimated += 1
+        found.append(_median(by_method.get(case.method) or everything))
+    return found, estimated
+
+
+def _median(costs: list[CaseCost]) -> CaseCost:
+    return CaseCost(
+        statistics.median(c.prepare_s for c in costs),
+        statistics.median(c.check_s for c in costs),
+        statistics.median(c.time_s for c in costs),
+    )
+
+
+def plan(cases: Sequence[Any], results: dict[str, Any], machines: int, workers: int) -> Plan:
+    """The predicted makespan of ``cases`` on ``machines`` machines of ``workers`` prepare
+    slots each, from the recorded run ``results``."""
+    costs, estimated = estimate(cases, results)
+    prepare = lpt_makespan([c.prepare_s for c in costs], machines * workers)
+    timing = lpt_makespan([c.check_s + c.time_s for c in costs], machines)
+    return Plan(len(costs), machines, workers, prepare, timing, fixed_seconds(results), estimated)

@@ -1,0 +1,94 @@
+"""The sweep planner: list scheduling on known answers, its arithmetic on a made-up run, and its
+prediction for a real sweep against that sweep's measured wall time."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from suite.casefile import load_cases
+from suite.plan import CaseCost, lpt_makespan, plan
+
+pytestmark = pytest.mark.slow
+
+
+def test_longest_first_list_scheduling_on_known_answers():
+    assert lpt_makespan([5.0], 4) == 5.0
+    assert lpt_makespan([1.0] * 8, 4) == 2.0
+    # LPT's own known gap: 3,3,2,2,2 on two slots gives 7 (the optimum, 3+3 | 2+2+2, is 6)
+    assert lpt_makespan([3, 3, 2, 2, 2], 2) == 7
+    assert lpt_makespan([], 3) == 0.0
+
+
+def made_up_run(prepare_s: float, check_s: float, ids: list[str]) -> dict:
+    """A recorded run of ``ids`` on 2 workers: prepared in 2·prepare_s (four cases, two slots),
+    checked in 4·check_s, timed for 2 s each, and 5 s of fixed cost on top."""
+    stages = {"build": prepare_s / 2, "export": prepare_s / 2}
+    record = {"status": "ok", "reason": None, "max_abs_err": 0.0, "max_rel_err": 0.0}
+    cases = [
+        {
+            "id": i,
+            "file": "f",
+            "method": "m",
+            "status": "ok",
+            "error": None,
+            "runtimes": {"rt": {**record, "latency": None}},
+            "durations_s": {**stages, "check.rt": check_s, "time": 2.0},
+        }
+        for i in ids
+    ]
+    phases = {
+        "prepare": {"engine": "dask LocalCluster", "workers": 2, "wall_s": 2 * prepare_s},
+        "check": {"wall_s": len(ids) * check_s},
+        "time": {"wall_s": 8.0},
+    }
+    wall = 2 * prepare_s + len(ids) * check_s + 8.0 + 5.0
+    return {"run": {"phases": phases, "wall_s": wall}, "cases": cases}
+
+
+class Named:
+    def __init__(self, case_id: str, method: str = "m") -> None:
+        self.id, self.method = case_id, method
+
+
+def test_the_plan_is_the_runs_own_arithmetic():
+    run = made_up_run(10.0, 1.0, ["a", "b", "c", "d"])
+    same = plan([Named(i) for i in "abcd"], run, machines=1, workers=2)
+    assert (same.prepare_s, same.time_s, same.fixed_s) == (20.0, 12.0, 5.0)
+    assert same.makespan_s == run["run"]["wall_s"] and same.estimated == 0
+    # eight cases (four unseen: their method's median) on four machines of two workers
+    wider = plan([Named(i) for i in "abcdefgh"], run, machines=4, workers=2)
+    assert wider.estimated == 4
+    assert (wider.prepare_s, wider.time_s) == (10.0, 2 * (1.0 + 2.0))
+    assert CaseCost(10.0, 1.0, 2.0) == CaseCost(10.0, 1.0, 2.0)
+
+
+SWEEP = """
+[defaults]
+channels = 3
+
+[[case]]
+id = "c"
+method = ["transposed", "bilinear_mix", "resize_conv", "pixel_shuffle"]
+size = SIZES
+"""
+
+
+def test_a_sweeps_prediction_from_a_smaller_run_is_near_its_measured_time(
+    write_cases, run_suite, export_cache, tmp_path
+):
+    """Plan a 12-case sweep from a 4-case run of the same methods, then run it: the prediction
+    must be within 35% of the wall time measured (both with two prepare workers)."""
+    small = write_cases(SWEEP.replace("SIZES", "16"), "small.toml")
+    sweep = write_cases(SWEEP.replace("SIZES", "[24, 32, 40]"), "sweep.toml")
+    runs = {}
+    for name, path in (("small", small), ("sweep", sweep)):
+        out = tmp_path / name
+        args = ["--quick", "--workers", "2", "--out", str(out), "--cache", str(tmp_path / name)]
+        assert run_suite(str(path), *args) == 0
+        runs[name] = json.loads((out / "results.json").read_text())
+    predicted = plan(load_cases([sweep]), runs["small"], machines=1, workers=2)
+    measured = runs["sweep"]["run"]["wall_s"]
+    assert predicted.estimated == 12
+    assert abs(predicted.makespan_s - measured) <= 0.35 * measured, (predicted, measured)
