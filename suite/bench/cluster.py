@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ..case import Case
 from ..errors import first_line
@@ -104,24 +105,14 @@ class PreparePhase:
         return {"engine": engine, "workers": self.workers, "wall_s": self.wall_s}
 
 
-def prepare_on_local_cluster(
-    cases: list[Case],
-    settings: Settings,
-    workers: int,
-    log: ErrorLog,
-    on_done: Callable[[Case], None] = lambda case: None,
-) -> tuple[dict[str, PreparedCase], PreparePhase]:
-    """Every case prepared on a LocalCluster of ``workers`` single-task processes bound to
-    127.0.0.1; ``on_done`` is told each case as it comes back. The cluster is closed on return,
-    so nothing it started outlives the phase."""
+@contextmanager
+def local_cluster(workers: int) -> Iterator[Any]:
+    """A LocalCluster of ``workers`` one-task processes on 127.0.0.1, spawned with none of the
+    nanny's forced environment variables, and this process's environment as it was after."""
     import dask
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import LocalCluster
 
     forced = dask.config.get("distributed.nanny.pre-spawn-environ")  # None: not set
-    phase = PreparePhase(workers)
-    began = time.perf_counter()
-    prepared: dict[str, PreparedCase] = {}
-    by_key = {f"prepare-{index}": case for index, case in enumerate(cases)}
     with (
         environment_kept(),
         dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": None for k in forced}),
@@ -133,8 +124,27 @@ def prepare_on_local_cluster(
             dashboard_address=None,
             silence_logs=logging.ERROR,
         ) as local,
-        Client(local) as client,
     ):
+        yield local
+
+
+def prepare_on_local_cluster(
+    cases: list[Case],
+    settings: Settings,
+    workers: int,
+    log: ErrorLog,
+    on_done: Callable[[Case], None] = lambda case: None,
+) -> tuple[dict[str, PreparedCase], PreparePhase]:
+    """Every case prepared on a LocalCluster of ``workers`` single-task processes bound to
+    127.0.0.1; ``on_done`` is told each case as it comes back. The cluster is closed on return,
+    so nothing it started outlives the phase."""
+    from distributed import Client, as_completed
+
+    phase = PreparePhase(workers)
+    began = time.perf_counter()
+    prepared: dict[str, PreparedCase] = {}
+    by_key = {f"prepare-{index}": case for index, case in enumerate(cases)}
+    with local_cluster(workers) as local, Client(local) as client:
         futures = [
             client.submit(prepare_task, case, settings, key=key, pure=False)
             for key, case in by_key.items()
