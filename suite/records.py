@@ -268,8 +268,7 @@ class RunSummary:
     problems: list[Problem]
 
     @classmethod
-    def of(cls, results: dict[str, Any]) -> RunSummary:
-        cases = cases_of(results)
+    def of(cls, cases: list[CaseRecord]) -> RunSummary:
         counts = {status: sum(c.status == status for c in cases) for status in STATUSES}
         return cls(counts, [_problem(c) for c in cases if c.status in ("failed", "mismatch")])
 

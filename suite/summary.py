@@ -79,10 +79,9 @@ def _method_row(
     return row
 
 
-def method_table(results: dict[str, Any]) -> Table:
-    reference = reference_of(results["run"])
-    runtimes = [r for r in results["run"]["runtimes"] if r != reference]
-    cases = cases_of(results)
+def method_table(run: dict[str, Any], cases: list[CaseRecord]) -> Table:
+    reference = reference_of(run)
+    runtimes = [r for r in run["runtimes"] if r != reference]
     timed_others = [r for r in runtimes if any(c.median_s(r) for c in cases)]
     table = Table(title="per method (latency: geometric mean over its cases)", title_justify="left")
     _method_columns(table, reference, timed_others)
@@ -94,11 +93,13 @@ def method_table(results: dict[str, Any]) -> Table:
     return table
 
 
-def largest_errors(results: dict[str, Any], count: int = 3) -> list[tuple[str, str, RuntimeResult]]:
-    reference = reference_of(results["run"])
+def largest_errors(
+    run: dict[str, Any], cases: list[CaseRecord], count: int = 3
+) -> list[tuple[str, str, RuntimeResult]]:
+    reference = reference_of(run)
     found = [
         (case.id, name, r)
-        for case in cases_of(results)
+        for case in cases
         for name, r in case.runtimes.items()
         if name != reference and r.max_rel_err is not None
     ]
@@ -122,21 +123,21 @@ def ceilings_line(ceilings: dict[str, Any] | None) -> str:
     )
 
 
-def over_the_roofline(results: dict[str, Any]) -> list[str]:
+def over_the_roofline(cases: list[CaseRecord]) -> list[str]:
     """Timings faster than the roofline allows: the bound is wrong there, not physics."""
     return [
         f"{case.id} · {name} ({r.roofline_fraction:.0%})"
-        for case in cases_of(results)
+        for case in cases
         for name, r in case.runtimes.items()
         if (r.roofline_fraction or 0) > 1
     ]
 
 
-def _errors_text(results: dict[str, Any]) -> Text | None:
-    errors = largest_errors(results)
+def _errors_text(run: dict[str, Any], cases: list[CaseRecord]) -> Text | None:
+    errors = largest_errors(run, cases)
     if not errors:
         return None
-    lines = [f"largest parity errors against {reference_of(results['run'])}:"]
+    lines = [f"largest parity errors against {reference_of(run)}:"]
     lines += [
         f"  {case_id} · {runtime}: max abs {r.max_abs_err:.2e}, "
         f"rel {r.max_rel_err:.2e} ({r.status})"
@@ -164,8 +165,8 @@ def _calibration_text(run: dict[str, Any]) -> Text | None:
     return Text(f"calibration: {passed} of {len(battery)} known answers within tolerance")
 
 
-def _roofline_text(results: dict[str, Any]) -> Text | None:
-    over = over_the_roofline(results)
+def _roofline_text(cases: list[CaseRecord]) -> Text | None:
+    over = over_the_roofline(cases)
     if not over:
         return None
     text = "over 100% of the roofline (the bound is wrong there): " + ", ".join(over)
@@ -181,17 +182,18 @@ def _written(path: Path) -> Text:
 
 def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
     """The terminal summary, from the same ``RunSummary`` as the report's summary.md."""
-    run, summary = results["run"], RunSummary.of(results)
+    run, cases = results["run"], cases_of(results)  # parsed once, read by every part
+    summary = RunSummary.of(cases)
     head = Text(
         f"run {run['id']}: {summary.counts_text()}; {run['wall_s']:.0f} s; "
         f"{timing_line(run)}; {ceilings_line(run.get('ceilings'))}"
     )
     parts = [
         head,
-        method_table(results),
+        method_table(run, cases),
         _calibration_text(run),
-        _roofline_text(results),
-        _errors_text(results),
+        _roofline_text(cases),
+        _errors_text(run, cases),
         _problems_text(summary.problems, crashes),
         _written(path),
     ]

@@ -30,7 +30,7 @@ from ..casefile import case_files, load_cases
 from ..environment import git_commit, machine, versions
 from ..errors import UsageError
 from ..methods import get_method
-from ..records import RunSummary
+from ..records import RunSummary, cases_of
 from ..report.run import report_run
 from ..results import RESULTS_FILE, SCHEMA_VERSION, validate, write_results
 from ..runtimes import REFERENCE, get_runtime, list_runtimes
@@ -244,7 +244,9 @@ def main(args: argparse.Namespace) -> int:
     write_samples(out, session.samples())
     path = write_results(out, results)
     _say(results, path, session, timing)
-    failed = RunSummary.of(results).counts["failed"] or session.crashes or timing.cut_short
+    failed = (
+        RunSummary.of(cases_of(results)).counts["failed"] or session.crashes or timing.cut_short
+    )
     report_failed = args.report and args.analyse and report_run(out) != 0
     return 1 if failed or report_failed else 0
 

@@ -33,11 +33,11 @@ class ReportContext:
 
     @cached_property
     def cases(self) -> pd.DataFrame:
-        return cases_frame(self.results)
+        return cases_frame(self.results["run"], self.records)
 
     @cached_property
     def runtimes(self) -> pd.DataFrame:
-        return runtimes_frame(self.results)
+        return runtimes_frame(self.results["run"], self.records)
 
     @cached_property
     def runtime_look(self) -> dict[str, RuntimeInfo]:

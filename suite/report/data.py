@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.registry import list_metrics
-from ..records import CaseRecord, MethodInfo, cases_of, methods_of, reference_of
+from ..records import CaseRecord, MethodInfo, methods_of, reference_of
 
 #: The family of a case of several stages (a decoder): its own colour, and its place after the
 #: registered methods' (``Method.order``) but before a team's own (which default to 1000).
@@ -85,10 +85,9 @@ def case_row(index: int, case: CaseRecord, methods: dict[str, MethodInfo]) -> di
     }
 
 
-def cases_frame(results: dict[str, Any]) -> pd.DataFrame:
+def cases_frame(run: dict[str, Any], cases: list[CaseRecord]) -> pd.DataFrame:
     """One row per case (``case_row``), with its like-for-like comparison set (``geometry``)."""
-    methods = methods_of(results["run"])
-    cases = cases_of(results)
+    methods = methods_of(run)
     frame = pd.DataFrame([case_row(i, case, methods) for i, case in enumerate(cases)])
     if frame.empty:
         return frame
@@ -120,11 +119,11 @@ def _figures(metrics: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def runtimes_frame(results: dict[str, Any]) -> pd.DataFrame:
+def runtimes_frame(run: dict[str, Any], cases: list[CaseRecord]) -> pd.DataFrame:
     """One row per case and runtime that ran (skipped runtimes are left out)."""
-    reference = reference_of(results["run"])
+    reference = reference_of(run)
     rows = []
-    for index, case in enumerate(cases_of(results)):
+    for index, case in enumerate(cases):
         for name, result in case.runtimes.items():
             if result.status == "skipped":
                 continue
@@ -162,11 +161,11 @@ def _process_medians(latency: dict[str, Any], pick) -> float | None:
     return float(pick(np.median(part) for part in parts))
 
 
-def skipped_runtimes(results: dict[str, Any]) -> dict[str, str]:
+def skipped_runtimes(cases: list[CaseRecord]) -> dict[str, str]:
     """Each runtime that never ran, with its (first) reason."""
     reasons: dict[str, str] = {}
     ran = set()
-    for case in cases_of(results):
+    for case in cases:
         for name, result in case.runtimes.items():
             if result.status == "skipped" and not (result.reason or "").startswith("case failed"):
                 reasons.setdefault(name, result.reason or "")

@@ -312,7 +312,7 @@ def _versions(run: dict[str, Any]) -> str:
 
 def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
     run = ctx.results["run"]
-    summary = RunSummary.of(ctx.results)  # the same counts and problems as the terminal's
+    summary = RunSummary.of(ctx.records)  # the same counts and problems as the terminal's
     verdict_columns, verdict_rows = verdict_cells(verdict_table(ctx.cases, ctx.runtimes))
     claim_columns, claim_rows, summary_line = claim_cells(ctx)
     linear_rows, linear_findings = linear_cells(ctx)
@@ -328,7 +328,7 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
         "versions": _versions(run),
         "commit": (git.get("commit") or "unknown")[:10] + (" (dirty)" if git.get("dirty") else ""),
         "problems": [f"{p.case}: {p.status}: {p.detail}" for p in summary.problems],
-        "skipped": skipped_runtimes(ctx.results),
+        "skipped": skipped_runtimes(ctx.records),
         "claim": CLAIM,
         "claim_summary": summary_line,
         "claim_columns": claim_columns,
