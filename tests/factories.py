@@ -90,3 +90,28 @@ class FailsToExport(nn.Module):
 
 def fails_to_export(channels: int, scale: int) -> nn.Module:
     return FailsToExport(scale)
+
+
+#: a file the first Dask worker to build ``kills_its_worker_once`` creates before it dies
+KILL_MARKER_ENV = "UPSAMPLING_BENCH_TEST_KILL_MARKER"
+
+
+def kills_its_worker_once(channels: int, scale: int) -> nn.Module:
+    """Nearest ×scale, except that the first Dask worker process to build it SIGKILLs itself
+    mid-task (a lost worker: no exception, no reply, the process gone); the marker file the
+    environment names says it happened, so the retry builds it normally."""
+    import signal
+    from pathlib import Path
+
+    from distributed import get_worker
+
+    marker = Path(os.environ[KILL_MARKER_ENV])
+    try:
+        get_worker()
+    except ValueError:  # not in a Dask worker: the run's own or a timing process
+        pass
+    else:
+        if not marker.exists():
+            marker.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+    return nn.Upsample(scale_factor=scale, mode="nearest")

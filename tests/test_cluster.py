@@ -89,7 +89,7 @@ def test_the_cluster_stops_every_process_and_leaves_the_environment_as_it_was(
     assert dict(os.environ) == before_env
     left = {p.pid for p in psutil.Process().children(recursive=True)} - before_children
     assert not left, f"processes left running: {left}"
-    assert sorted(prepared) == sorted(c.id for c in cases) == sorted(c.id for c in done)
+    assert sorted(prepared) == sorted(c.id for c in cases) == sorted(w.case.id for w in done)
     assert set(phase.where) == set(prepared) and phase.wall_s > 0
     assert all(w.error is None and w.reference is not None for w in prepared.values())
     assert all(w.reference_loaded is None for w in prepared.values())  # a live evaluator

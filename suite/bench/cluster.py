@@ -96,13 +96,20 @@ class PreparePhase:
     """The prepare phase of a run, as results.json records it (``run.prepare``)."""
 
     workers: int
+    #: the cases prepared in this phase (a resumed run's checkpoints hold the others)
+    cases: int
     wall_s: float = 0.0
     #: case id -> the worker that prepared it
     where: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> dict[str, object]:
         engine = "dask LocalCluster" if self.workers else "serial, in the run's process"
-        return {"engine": engine, "workers": self.workers, "wall_s": self.wall_s}
+        return {
+            "engine": engine,
+            "workers": self.workers,
+            "cases": self.cases,
+            "wall_s": self.wall_s,
+        }
 
 
 @contextmanager
@@ -133,14 +140,14 @@ def prepare_on_local_cluster(
     settings: Settings,
     workers: int,
     log: ErrorLog,
-    on_done: Callable[[Case], None] = lambda case: None,
+    on_done: Callable[[PreparedCase], None] = lambda work: None,
 ) -> tuple[dict[str, PreparedCase], PreparePhase]:
     """Every case prepared on a LocalCluster of ``workers`` single-task processes bound to
-    127.0.0.1; ``on_done`` is told each case as it comes back. The cluster is closed on return,
-    so nothing it started outlives the phase."""
+    127.0.0.1; ``on_done`` is given each case as it comes back (to checkpoint it). The cluster
+    is closed on return, so nothing it started outlives the phase."""
     from distributed import Client, as_completed
 
-    phase = PreparePhase(workers)
+    phase = PreparePhase(workers, len(cases))
     began = time.perf_counter()
     prepared: dict[str, PreparedCase] = {}
     by_key = {f"prepare-{index}": case for index, case in enumerate(cases)}
@@ -152,7 +159,7 @@ def prepare_on_local_cluster(
         for future, outcome in as_completed(futures, with_results=True, raise_errors=False):
             case = by_key[future.key]
             prepared[case.id] = _received(case, outcome, phase, log)
-            on_done(case)
+            on_done(prepared[case.id])
     phase.wall_s = time.perf_counter() - began
     return prepared, phase
 
@@ -184,21 +191,26 @@ def _received(case: Case, outcome, phase: PreparePhase, log: ErrorLog) -> Prepar
 
 def prepare_phase(session, workers: int) -> PreparePhase:
     """Every case of the session prepared before any is checked: on a LocalCluster of
-    ``workers`` processes, or (``workers == 0``) in this process, one after another."""
+    ``workers`` processes, or (``workers == 0``) in this process, one after another. A case a
+    resumed run took from its checkpoints is not prepared again."""
     began = time.perf_counter()
-    if workers == 0:
-        warm_up(session.settings)
-        for case in session.cases:
+    todo = [case for case in session.cases if case.id not in session.work]
+    for case in session.cases:
+        if case.id in session.work:
+            session.progress.stage(case.id, "prepared before (checkpoint)")
+            session.progress.advance()
+    if workers == 0 or not todo:
+        if todo:
+            warm_up(session.settings)
+        for case in todo:
             session.prepared(case)
             session.progress.advance()
-        return PreparePhase(0, time.perf_counter() - began)
+        return PreparePhase(0, len(todo), time.perf_counter() - began)
 
-    def done(case: Case) -> None:
-        session.progress.stage(case.id, "prepared")
+    def done(work: PreparedCase) -> None:
+        session.add_prepared(work)
+        session.progress.stage(work.case.id, "prepared")
         session.progress.advance()
 
-    prepared, phase = prepare_on_local_cluster(
-        session.cases, session.settings, workers, session.log, done
-    )
-    session.work.update(prepared)
+    _, phase = prepare_on_local_cluster(todo, session.settings, workers, session.log, done)
     return phase

@@ -17,6 +17,7 @@ from ..runtimes import REFERENCE, RuntimeSkipped, get_runtime
 from ..samplefile import sample_keys
 from . import ceilings
 from .check import load_and_check, runtime_metrics
+from .checkpoint import Checkpoints
 from .errorlog import ErrorLog
 from .latency import Latency
 from .options import Options
@@ -49,6 +50,10 @@ class BenchSession:
         #: the run: the ceilings over its timing processes (``ceilings.summarise``)
         self.run_ceilings: dict[str, Any] | None = None
         self.crashes: list[str] = []
+        #: where each case is checkpointed as it is prepared and checked (the run's process)
+        self.checkpoints: Checkpoints | None = None
+        #: cases whose check a resumed run took from its checkpoints
+        self.checked_before: set[str] = set()
         #: ``time.monotonic`` at the start; sessions record when they began relative to it
         self.started = time.monotonic()
 
@@ -59,13 +64,34 @@ class BenchSession:
     def prepared(self, case: Case) -> PreparedCase:
         """The case prepared once per process (``pipeline.prepare_case``)."""
         if case.id not in self.work:
-            self.work[case.id] = prepare_case(
+            work = prepare_case(
                 case, self.settings, self.log, lambda name: self.progress.stage(case.id, name)
             )
+            self.add_prepared(work)
         return self.work[case.id]
+
+    def add_prepared(self, work: PreparedCase) -> None:
+        """A case as prepared here or elsewhere; checkpointed (where the run keeps them)."""
+        self.work[work.case.id] = work
+        if self.checkpoints:
+            self.checkpoints.save_prepared(work)
+
+    def restore(self, checkpoints: Checkpoints) -> None:
+        """Keep checkpoints from now on; take every case prepared or checked before from them
+        (a fresh run's have none)."""
+        self.checkpoints = checkpoints
+        for case in self.cases:
+            if (work := checkpoints.prepared(case.id)) is not None:
+                self.work[case.id] = work
+            if (checked := checkpoints.checked(case.id)) is not None:
+                self.results[case.id], self.check_s[case.id] = checked
+                self.checked_before.add(case.id)
+        checkpoints.write_run()
 
     def run_runtime(self, case_id: str, name: str, benchmark) -> None:
         """Check the runtime on the case; time it in a timing process, analyse it in the run's."""
+        if case_id in self.checked_before:
+            return
         case = self.by_id[case_id]
         work = self.prepared(case)
         runtime = get_runtime(name)
@@ -88,6 +114,8 @@ class BenchSession:
             self.log.case(case, name, exc)
         self.results[case.id][name] = result
         self.check_s[case.id][f"check.{name}"] = time.perf_counter() - began
+        if self.checkpoints and len(self.results[case.id]) == len(self.runtimes):
+            self.checkpoints.save_checked(case.id, self.results[case.id], self.check_s[case.id])
 
     def time_again(self, case_id: str, name: str, benchmark) -> None:
         """A later session of a timing process: more rounds of a runtime timed in the first, in

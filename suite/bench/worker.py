@@ -111,23 +111,28 @@ def run_timing_processes(
     folder.mkdir(parents=True, exist_ok=True)
     # The children import what this process imported, factories included.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    checkpoints = session.checkpoints
     for index in range(planned):
         progress.stage("timing", f"process {index + 1} of {planned}", is_case=False)
         spec = _spec(session, paths, index, folder)
-        spec_path = folder / f"process{index + 1}.spec.json"
-        write_json_atomic(spec_path, spec)
-        result.starts_s.append(time.monotonic() - session.started)
-        problem = _run_child(spec_path, env, session.log)
-        if problem is None:
-            data = json.loads(Path(spec["result"]).read_text(encoding="utf-8"))
-            result.latencies.append(data["latencies"])
-            result.ceilings.append(data["ceilings"])
-            result.busy.append(data["busy_s"])
-        else:
-            result.starts_s.pop()
-            result.cut_short = f"timing process {index + 1} of {planned}: {problem}"
-            break
+        began = checkpoints.timed(index) if checkpoints else None
+        if began is None:  # not finished by an earlier attempt of this run: time it
+            began = time.monotonic() - session.started
+            spec_path = folder / f"process{index + 1}.spec.json"
+            write_json_atomic(spec_path, spec)
+            if problem := _run_child(spec_path, env, session.log):
+                result.cut_short = f"timing process {index + 1} of {planned}: {problem}"
+                break
+            if checkpoints:
+                checkpoints.save_timed(index, began)
+        data = json.loads(Path(spec["result"]).read_text(encoding="utf-8"))
+        result.starts_s.append(began)
+        result.latencies.append(data["latencies"])
+        result.ceilings.append(data["ceilings"])
+        result.busy.append(data["busy_s"])
         progress.advance()
+    if checkpoints:
+        checkpoints.write_run()
     return result
 
 

@@ -18,6 +18,7 @@ import pytest
 from rich.console import Console
 
 from .. import summary
+from ..bench.checkpoint import CHECKPOINT_DIR, Checkpoints
 from ..bench.cluster import prepare_phase
 from ..bench.options import Options
 from ..bench.plugin import DEBUG_ENV, BenchPlugin, pytest_args
@@ -35,7 +36,7 @@ from ..report.run import report_run
 from ..results import RESULTS_FILE, SCHEMA_VERSION, validate, write_results
 from ..runtimes import REFERENCE, get_runtime, list_runtimes
 from ..samplefile import SAMPLES_FILE, write_samples
-from ..shard import Shard
+from ..shard import Shard, case_set
 
 NAME = "run"
 HELP = "run cases end to end and write results.json"
@@ -92,7 +93,16 @@ def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
 def _add_what_arguments(parser: argparse.ArgumentParser) -> None:
     """What the run writes."""
     parser.add_argument(
-        "--force", action="store_true", help="replace an existing results.json in --out"
+        "--force",
+        action="store_true",
+        help="replace an existing results.json (or an unfinished run's checkpoints) in --out",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish the unfinished run in --out: what its checkpoints hold (cases prepared, "
+        "cases checked, timing processes finished) is not done again; the run must be asked "
+        "for with the same cases and options",
     )
     parser.add_argument(
         "--no-analysis",
@@ -135,12 +145,45 @@ def _runtimes(requested: str | None) -> list[str]:
 
 
 def _out_dir(args: argparse.Namespace, run_id: str) -> Path:
+    if args.resume and (args.out is None or args.force):
+        raise UsageError("--resume: name the unfinished run's folder with --out, without --force")
     out = args.out or RUNS_DIR / run_id
-    if (out / RESULTS_FILE).exists() and not args.force:
-        raise UsageError(f"--out: {out / RESULTS_FILE} exists; pass --force to replace it")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: {out} exists and is not a folder")
+    if (out / RESULTS_FILE).exists() and args.resume:
+        raise UsageError(f"--resume: {out / RESULTS_FILE} exists: that run finished")
+    if (out / RESULTS_FILE).exists() and not args.force:
+        raise UsageError(f"--out: {out / RESULTS_FILE} exists; pass --force to replace it")
+    if (out / CHECKPOINT_DIR).exists() and not (args.resume or args.force):
+        raise UsageError(
+            f"--out: {out} holds an unfinished run's checkpoints; pass --resume to finish it "
+            "or --force to start again"
+        )
     return out
+
+
+def _asked(args: argparse.Namespace, cases, runtimes: list[str], all_ids: list[str]) -> dict:
+    """What the run is asked to do, as a resume must ask for it again (``checkpoint.py``):
+    everything that decides a figure, and the code and libraries that compute them."""
+    return {
+        "cases": case_set([case.id for case in cases]),
+        "shard": args.shard.describe(all_ids) if args.shard else None,
+        "runtimes": runtimes,
+        "threads": args.threads,
+        "quick": args.quick,
+        "processes": args.processes,
+        "analyse": args.analyse,
+        "cache": str(args.cache.resolve()),
+        "git": git_commit(Path.cwd()),
+        "versions": versions(),
+    }
+
+
+def _checkpoints(args, out: Path, asked: dict, run_id: str, started: datetime) -> Checkpoints:
+    if args.resume:
+        return Checkpoints.resume(out, asked, started)
+    (out / "errors.log").unlink(missing_ok=True)
+    return Checkpoints.start(out, asked, out.name if args.out else run_id, started)
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -225,7 +268,7 @@ def main(args: argparse.Namespace) -> int:
     run_id = started.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     out = _out_dir(args, run_id)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "errors.log").unlink(missing_ok=True)
+    checkpoints = _checkpoints(args, out, _asked(args, cases, runtimes, all_ids), run_id, started)
     options = Options(
         args.quick, args.threads, runtimes, args.cache, out, args.processes, analyse=args.analyse
     )
@@ -233,16 +276,20 @@ def main(args: argparse.Namespace) -> int:
     with Progress(0, len(cases), Console(stderr=True, highlight=False)) as progress:
         session = BenchSession(cases, options, progress)
         progress.set_total(len(cases) * (1 + len(runtimes)) + session.timing.processes)
+        session.restore(checkpoints)
         phases = {"prepare": prepare_phase(session, args.workers).describe()}
         timing = _bench(session, args.paths, progress, phases)
-    run_id = out.name if args.out else run_id
-    run = run_record(args, run_id, started, clock, session, timing, phases)
+    first_start = datetime.fromisoformat(checkpoints.started)
+    run = run_record(args, checkpoints.run_id, first_start, clock, session, timing, phases)
     if args.shard:
         run["shard"] = args.shard.describe(all_ids)
+    if checkpoints.this_resume:
+        run["resumed"] = checkpoints.resumed()
     results = {"schema_version": SCHEMA_VERSION, "run": run, "cases": session.case_records()}
     validate(results)  # before anything is written: a run writes all of its files or none
     write_samples(out, session.samples())
     path = write_results(out, results)
+    checkpoints.finish()
     _say(results, path, session, timing)
     failed = (
         RunSummary.of(cases_of(results)).counts["failed"] or session.crashes or timing.cut_short
