@@ -3,10 +3,11 @@
 The model is the run's own shape, two phases one after the other:
 
 - *prepare*: every case's build → samples (``durations_s`` of its prepare stages) as tasks on
-  ``machines × workers`` single-task slots, list-scheduled longest first (LPT);
-- *check and time*: each machine checks and times its share of the cases alone, one case after
-  another: a case's ``check.<runtime>`` durations and its ``time`` (the seconds every timing
-  process together spent on it);
+  ``machines × workers`` single-task slots, list-scheduled longest first (LPT), with its
+  ``check.<runtime>`` durations: the run's process checks each case as it comes back, on the
+  same cores as the workers;
+- *time*: each machine times its share of the cases alone, one case after another: a case's
+  ``time`` (the seconds every timing process together spent on it);
 - *fixed*: what the recorded run spent outside its cases (starting the cluster, warming up its
   workers, starting the timing processes, measuring the machine's ceilings), once.
 
@@ -30,7 +31,7 @@ PREPARE_STAGES = tuple(stage.name for stage in STAGES)
 
 @dataclass(frozen=True)
 class CaseCost:
-    """One case's predicted seconds: preparing it (a worker slot), checking and timing it (its
+    """One case's predicted seconds: preparing and checking it (a worker slot), timing it (its
     machine, alone)."""
 
     prepare_s: float
@@ -76,11 +77,11 @@ def _cost(case: CaseRecord) -> CaseCost:
 
 def fixed_seconds(results: dict[str, Any]) -> float:
     """What the run spent outside its cases' work: its wall time less its prepare tasks as
-    scheduled on its workers, and every case's checks and timing."""
+    and checks as scheduled on its workers, and every case's timing."""
     run, costs = results["run"], measured_costs(results).values()
     slots = max(1, run["phases"]["prepare"]["workers"])
-    explained = lpt_makespan([c.prepare_s for c in costs], slots)
-    explained += sum(c.check_s + c.time_s for c in costs)
+    explained = lpt_makespan([c.prepare_s + c.check_s for c in costs], slots)
+    explained += sum(c.time_s for c in costs)
     return max(0.0, run["wall_s"] - explained)
 
 
@@ -113,6 +114,6 @@ def plan(cases: Sequence[Any], results: dict[str, Any], machines: int, workers: 
     """The predicted makespan of ``cases`` on ``machines`` machines of ``workers`` prepare
     slots each, from the recorded run ``results``."""
     costs, estimated = estimate(cases, results)
-    prepare = lpt_makespan([c.prepare_s for c in costs], machines * workers)
-    timing = lpt_makespan([c.check_s + c.time_s for c in costs], machines)
+    prepare = lpt_makespan([c.prepare_s + c.check_s for c in costs], machines * workers)
+    timing = lpt_makespan([c.time_s for c in costs], machines)
     return Plan(len(costs), machines, workers, prepare, timing, fixed_seconds(results), estimated)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -75,15 +76,12 @@ def _killed_run(cases: Path, out: Path, cache: Path, ready) -> dict[str, int]:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     assert not (out / "results.json").exists()
-    return {
-        kind: len(list((folder / kind).glob("*"))) if (folder / kind).exists() else 0
-        for kind in ("prepared", "checked", "timed")
-    }
+    return {kind: len(list((folder / kind).glob("*"))) for kind in ("cases", "timed")}
 
 
 KILL_POINTS = {
-    # two cases prepared, three not
-    "prepare": lambda folder: len(list((folder / "prepared").glob("*.pickle"))) >= 2,
+    # two cases finished, three not
+    "prepare": lambda folder: len(list((folder / "cases").glob("*.pickle"))) >= 2,
     # the first of two timing processes finished
     "time": lambda folder: (folder / "timed" / "process1.json").exists(),
 }
@@ -96,31 +94,30 @@ def test_a_run_killed_midway_and_resumed_redoes_only_the_rest_and_matches_a_clea
     cases, out, cache = write_cases(CASES), tmp_path / "run", tmp_path / "cache"
     kept = _killed_run(cases, out, cache, KILL_POINTS[kill_point])
     if kill_point == "prepare":
-        assert 2 <= kept["prepared"] < CASE_COUNT and kept["timed"] == 0
+        assert 2 <= kept["cases"] < CASE_COUNT and kept["timed"] == 0
     else:
-        assert kept == {"prepared": CASE_COUNT, "checked": CASE_COUNT, "timed": 1}
-    # what must come back untouched: pickles, finished timing processes, check times
+        assert kept == {"cases": CASE_COUNT, "timed": 1}
+    # what must come back untouched: finished cases, finished timing processes, check times
     untouched = [*(out / CHECKPOINT_DIR).rglob("*.pickle"), *(out / "timing").glob("process?.json")]
     mtimes = {path: path.stat().st_mtime_ns for path in untouched}
-    checked = [json.loads(p.read_text()) for p in (out / CHECKPOINT_DIR).glob("checked/*.json")]
+    finished = {}
+    for path in (out / CHECKPOINT_DIR).rglob("*.pickle"):
+        data = pickle.loads(path.read_bytes())
+        finished[data["work"].case.id] = data["check_s"]
 
     code = run_suite(str(cases), "--out", str(out), *OPTIONS, "--cache", str(cache), "--resume")
 
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     (resumed,) = results["run"]["resumed"]
-    assert {k: resumed[k] for k in ("prepared", "checked")} == {
-        "prepared": kept["prepared"],
-        "checked": kept["checked"],
-    }
-    assert resumed["timing_processes"] == kept["timed"]
-    assert results["run"]["phases"]["prepare"]["cases"] == CASE_COUNT - kept["prepared"]
+    assert (resumed["cases"], resumed["timing_processes"]) == (kept["cases"], kept["timed"])
+    assert results["run"]["phases"]["prepare"]["cases"] == CASE_COUNT - kept["cases"]
     assert results["run"]["timing"]["processes_done"] == 2
     assert not (out / CHECKPOINT_DIR).exists()  # the run finished: its checkpoints went
     assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items() if p.exists())
     durations = {case["id"]: case["durations_s"] for case in results["cases"]}
-    for case in checked:  # checked before the kill, not again
-        assert case["check_s"].items() <= durations[case["case"]].items(), case["case"]
+    for case_id, check_s in finished.items():  # checked before the kill, not again
+        assert check_s.items() <= durations[case_id].items(), case_id
     assert [c["id"] for c in results["cases"]] == [c["id"] for c in clean_run["cases"]]
     for resumed_case, clean_case in zip(results["cases"], clean_run["cases"], strict=True):
         # ``file``: the two runs read copies of one case file

@@ -1,12 +1,12 @@
 """Checkpoints of an unfinished run, so that ``run --out DIR --resume`` after a kill redoes only
 what had not finished.
 
-A run's work comes in three kinds of unit, and each is checkpointed, atomically, the moment it is
+A run's work comes in two kinds of unit, and each is checkpointed, atomically, the moment it is
 done, in ``DIR/checkpoints/``:
 
-- a case prepared (build, cost, export, reference, figures, samples): the ``PreparedCase``,
-  pickled, as a Dask task sends it back anyway;
-- a case checked (parity and figures on every runtime): its runtime results and check times;
+- a case finished: prepared (build, cost, export, reference, figures, samples) and checked on
+  every runtime. What its record needs is pickled: its record's parts, its samples, its runtime
+  results, its stage durations; the model and the reference's outputs are not kept;
 - a timing process finished: its result file is already written atomically in ``DIR/timing/``;
   the checkpoint says when it began. A timing process is the unit a run replicates (``worker.py``),
   so one killed midway is timed again whole, never stitched from two processes.
@@ -21,7 +21,6 @@ The pickles are read only from the run folder the user names with ``--resume``, 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import pickle
@@ -50,17 +49,11 @@ class Resumed:
     """What one resume took from checkpoints instead of doing again (``run.resumed``)."""
 
     at: str
-    prepared: int = 0
-    checked: int = 0
+    cases: int = 0
     timing_processes: int = 0
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "at": self.at,
-            "prepared": self.prepared,
-            "checked": self.checked,
-            "timing_processes": self.timing_processes,
-        }
+        return {"at": self.at, "cases": self.cases, "timing_processes": self.timing_processes}
 
 
 @dataclass
@@ -118,48 +111,34 @@ class Checkpoints:
         """Every resume of this run so far, this one last (``run.resumed``)."""
         return [*self.resumes, *([self.this_resume.describe()] if self.this_resume else [])]
 
-    # prepared cases
-    def save_prepared(self, work: PreparedCase) -> None:
-        kept = copy.copy(work)
-        kept.reference_loaded = None  # a live evaluator; the check loads its own
-        payload = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
-        atomic_write(self._prepared_path(work.case.id), lambda p: p.write_bytes(payload))
-
-    def prepared(self, case_id: str) -> PreparedCase | None:
-        path = self._prepared_path(case_id)
-        if not path.exists():
-            return None
-        work = pickle.loads(path.read_bytes())
-        if self.this_resume:
-            self.this_resume.prepared += 1
-        return work
-
-    def _prepared_path(self, case_id: str) -> Path:
-        return self.folder / "prepared" / f"{_name(case_id)}.pickle"
-
-    # checked cases
-    def save_checked(
-        self, case_id: str, results: dict[str, RuntimeResult], check_s: dict[str, float]
+    # finished cases
+    def save_case(
+        self, work: PreparedCase, results: dict[str, RuntimeResult], check_s: dict[str, float]
     ) -> None:
+        """A finished case: ``work`` released (``PreparedCase.release``) and its checks."""
         data = {
-            "case": case_id,
+            "work": work,
             "runtimes": {name: result.to_dict() for name, result in results.items()},
             "check_s": check_s,
         }
-        write_json_atomic(self._checked_path(case_id), data)
+        payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write(self._case_path(work.case.id), lambda p: p.write_bytes(payload))
 
-    def checked(self, case_id: str) -> tuple[dict[str, RuntimeResult], dict[str, float]] | None:
-        path = self._checked_path(case_id)
+    def case(
+        self, case_id: str
+    ) -> tuple[PreparedCase, dict[str, RuntimeResult], dict[str, float]] | None:
+        """A case an earlier attempt of this run finished, or None."""
+        path = self._case_path(case_id)
         if not path.exists():
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = pickle.loads(path.read_bytes())
         results = {n: RuntimeResult.from_dict(r) for n, r in data["runtimes"].items()}
         if self.this_resume:
-            self.this_resume.checked += 1
-        return results, data["check_s"]
+            self.this_resume.cases += 1
+        return data["work"], results, data["check_s"]
 
-    def _checked_path(self, case_id: str) -> Path:
-        return self.folder / "checked" / f"{_name(case_id)}.json"
+    def _case_path(self, case_id: str) -> Path:
+        return self.folder / "cases" / f"{_name(case_id)}.pickle"
 
     # timing processes
     def save_timed(self, index: int, start_s: float) -> None:

@@ -1,7 +1,8 @@
 """The prepare phase on Dask distributed: each case's build → cost → export → reference →
 analysis → samples (``pipeline.prepare_case``) as one task on a ``LocalCluster`` of worker
 processes that run one task at a time (``--workers N``), or in the run's own process, one case
-after another, when ``--workers 0``.
+after another, when ``--workers 0``. The run's process checks each case on every runtime as it
+comes back, while the workers prepare the next ones, then keeps only what its record needs.
 
 Preparing is deterministic CPU work and parallelises freely; timing is not and does not: the
 cluster is closed before the run checks and times, so timings stay comparable with a serial run's
@@ -190,27 +191,27 @@ def _received(case: Case, outcome, phase: PreparePhase, log: ErrorLog) -> Prepar
 
 
 def prepare_phase(session, workers: int) -> PreparePhase:
-    """Every case of the session prepared before any is checked: on a LocalCluster of
-    ``workers`` processes, or (``workers == 0``) in this process, one after another. A case a
-    resumed run took from its checkpoints is not prepared again."""
+    """Every case of the session prepared, and checked in this process as it comes back: on a
+    LocalCluster of ``workers`` processes, or (``workers == 0``) in this process, one after
+    another. A case an earlier attempt of a resumed run finished is not done again."""
     began = time.perf_counter()
     todo = [case for case in session.cases if case.id not in session.work]
     for case in session.cases:
         if case.id in session.work:
-            session.progress.stage(case.id, "prepared before (checkpoint)")
-            session.progress.advance()
+            session.progress.stage(case.id, "finished before (checkpoint)")
+            for _ in range(1 + len(session.runtimes)):
+                session.progress.advance()
+
+    def done(work: PreparedCase) -> None:
+        session.progress.stage(work.case.id, "prepared")
+        session.progress.advance()
+        session.check_case(work)
+
     if workers == 0 or not todo:
         if todo:
             warm_up(session.settings)
         for case in todo:
-            session.prepared(case)
-            session.progress.advance()
+            done(session.prepared(case))
         return PreparePhase(0, len(todo), time.perf_counter() - began)
-
-    def done(work: PreparedCase) -> None:
-        session.add_prepared(work)
-        session.progress.stage(work.case.id, "prepared")
-        session.progress.advance()
-
     _, phase = prepare_on_local_cluster(todo, session.settings, workers, session.log, done)
     return phase

@@ -62,6 +62,13 @@ class PreparedCase:
     #: each stage's wall time in seconds, in the order they ran (the planner's input)
     durations_s: dict[str, float] = field(default_factory=dict)
 
+    def release(self) -> None:
+        """Drop what only checking the runtimes needs (the model, the reference's outputs on
+        the parity input and the probes: tens of MB a case), keeping what the case's record
+        and samples need: a run of thousands of cases holds only those."""
+        self.model = self.prepared = self.reference = self.reference_loaded = None
+        self.probe_outputs, self.pictures = {}, {}
+
 
 def build(work: PreparedCase, settings: Settings) -> None:
     work.model = work.case.build()

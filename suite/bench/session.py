@@ -1,10 +1,13 @@
 """One bench session: it coordinates, per case, preparing (``pipeline``), checking each runtime
-(``check``), timing (``timing``, in a timing process only) and the case's record; a case that
-fails is recorded as ``failed`` with the error's first line and the other cases still run."""
+(``check``: the run's process checks each case as soon as it is prepared, a timing process checks
+it again before timing it), timing (``timing``, in a timing process only) and the case's record;
+a case that fails is recorded as ``failed`` with the error's first line and the other cases
+still run."""
 
 from __future__ import annotations
 
 import time
+import traceback
 from typing import Any
 
 import numpy as np
@@ -50,10 +53,8 @@ class BenchSession:
         #: the run: the ceilings over its timing processes (``ceilings.summarise``)
         self.run_ceilings: dict[str, Any] | None = None
         self.crashes: list[str] = []
-        #: where each case is checkpointed as it is prepared and checked (the run's process)
+        #: where each case is checkpointed as it finishes (the run's process)
         self.checkpoints: Checkpoints | None = None
-        #: cases whose check a resumed run took from its checkpoints
-        self.checked_before: set[str] = set()
         #: ``time.monotonic`` at the start; sessions record when they began relative to it
         self.started = time.monotonic()
 
@@ -64,34 +65,38 @@ class BenchSession:
     def prepared(self, case: Case) -> PreparedCase:
         """The case prepared once per process (``pipeline.prepare_case``)."""
         if case.id not in self.work:
-            work = prepare_case(
+            self.work[case.id] = prepare_case(
                 case, self.settings, self.log, lambda name: self.progress.stage(case.id, name)
             )
-            self.add_prepared(work)
         return self.work[case.id]
 
-    def add_prepared(self, work: PreparedCase) -> None:
-        """A case as prepared here or elsewhere; checkpointed (where the run keeps them)."""
-        self.work[work.case.id] = work
+    def check_case(self, work: PreparedCase) -> None:
+        """The run's process: a case as prepared here or by a worker, checked on every runtime
+        right away, then released and checkpointed: the run holds (and its checkpoints keep)
+        only what the case's record needs."""
+        case = work.case
+        self.work[case.id] = work
+        for name in self.runtimes:
+            try:
+                self.run_runtime(case.id, name, None)
+            except Exception:  # a bug outside the runtime's own failure handling
+                self.record_crash(f"{case.id}::{name}", traceback.format_exc())
+            self.progress.advance()
+        work.release()
         if self.checkpoints:
-            self.checkpoints.save_prepared(work)
+            self.checkpoints.save_case(work, self.results[case.id], self.check_s[case.id])
 
     def restore(self, checkpoints: Checkpoints) -> None:
-        """Keep checkpoints from now on; take every case prepared or checked before from them
-        (a fresh run's have none)."""
+        """Keep checkpoints from now on; take every case an earlier attempt of this run finished
+        from them (a fresh run has none)."""
         self.checkpoints = checkpoints
         for case in self.cases:
-            if (work := checkpoints.prepared(case.id)) is not None:
-                self.work[case.id] = work
-            if (checked := checkpoints.checked(case.id)) is not None:
-                self.results[case.id], self.check_s[case.id] = checked
-                self.checked_before.add(case.id)
+            if (finished := checkpoints.case(case.id)) is not None:
+                self.work[case.id], self.results[case.id], self.check_s[case.id] = finished
         checkpoints.write_run()
 
     def run_runtime(self, case_id: str, name: str, benchmark) -> None:
         """Check the runtime on the case; time it in a timing process, analyse it in the run's."""
-        if case_id in self.checked_before:
-            return
         case = self.by_id[case_id]
         work = self.prepared(case)
         runtime = get_runtime(name)
@@ -114,8 +119,6 @@ class BenchSession:
             self.log.case(case, name, exc)
         self.results[case.id][name] = result
         self.check_s[case.id][f"check.{name}"] = time.perf_counter() - began
-        if self.checkpoints and len(self.results[case.id]) == len(self.runtimes):
-            self.checkpoints.save_checked(case.id, self.results[case.id], self.check_s[case.id])
 
     def time_again(self, case_id: str, name: str, benchmark) -> None:
         """A later session of a timing process: more rounds of a runtime timed in the first, in

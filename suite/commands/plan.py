@@ -59,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
         f"from {args.run} ({results['run']['machine']['cpu']})",
         title_justify="left",
     )
-    for column in ("machines", "prepare", "check + time", "fixed", "makespan"):
+    for column in ("machines", "prepare + check", "time", "fixed", "makespan"):
         table.add_column(column, justify="right")
     for machines in args.machines:
         found = plan(cases, results, machines, args.workers)

@@ -14,14 +14,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from rich.console import Console
 
 from .. import summary
 from ..bench.checkpoint import CHECKPOINT_DIR, Checkpoints
 from ..bench.cluster import prepare_phase
 from ..bench.options import Options
-from ..bench.plugin import DEBUG_ENV, BenchPlugin, pytest_args
 from ..bench.progress import Progress
 from ..bench.session import BenchSession
 from ..bench.timing import TIMINGS
@@ -197,19 +195,10 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--processes: must be between 1 and 100, got {args.processes}")
 
 
-def _bench(
-    session: BenchSession, paths: list[str], progress: Progress, phases: dict[str, dict]
+def _time(
+    session: BenchSession, paths: list[str], progress: Progress, phases: dict
 ) -> TimingResult:
-    """The run's own pytest session (each runtime checked, its figures), then the timing
-    processes; each phase's wall time goes into ``phases``."""
-    began = time.perf_counter()
-    exit_code = pytest.main(pytest_args(None), plugins=[BenchPlugin(session)])
-    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise RuntimeError(
-            f"the bench's pytest session ended with {exit_code!r}; set {DEBUG_ENV}=1 to see "
-            "its own output"
-        )
-    phases["check"] = {"wall_s": time.perf_counter() - began}
+    """The timing processes, one after another; the phase's wall time goes into ``phases``."""
     began = time.perf_counter()
     timing = run_timing_processes(session, paths, progress)
     phases["time"] = {"wall_s": time.perf_counter() - began}
@@ -278,7 +267,7 @@ def main(args: argparse.Namespace) -> int:
         progress.set_total(len(cases) * (1 + len(runtimes)) + session.timing.processes)
         session.restore(checkpoints)
         phases = {"prepare": prepare_phase(session, args.workers).describe()}
-        timing = _bench(session, args.paths, progress, phases)
+        timing = _time(session, args.paths, progress, phases)
     first_start = datetime.fromisoformat(checkpoints.started)
     run = run_record(args, checkpoints.run_id, first_start, clock, session, timing, phases)
     if args.shard:
