@@ -312,3 +312,17 @@ def test_trained_init_is_seeded_and_lowers_the_loss():
     assert record["steps"] > 0 and record["loss_final"] < record["loss_initial"]
     for a, b in zip(first.parameters(), second.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_a_sample_past_float16s_range_saturates_instead_of_turning_to_inf():
+    """Samples are kept as float16; an untrained deep decoder's output can reach 1e5 (the
+    reference bench warned "overflow encountered in cast" and kept inf)."""
+    import warnings
+
+    from suite.analysis.samples import _keep
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kept = _keep(np.array([[-1e6, 1.5, 7e4]], dtype=np.float32))
+    assert kept.dtype == np.float16
+    assert kept.tolist() == [[-65504.0, 1.5, 65504.0]]

@@ -34,28 +34,29 @@ scale = 2
 """
 
 
-def test_workers_give_the_serial_runs_figures_to_the_last_bit(
-    write_cases, run_suite, export_cache, tmp_path
-):
+def _run(run_suite, path, out, cache, workers: int) -> dict:
+    args = ("--quick", "--out", str(out), "--cache", str(cache), "--workers", str(workers))
+    code = run_suite(str(path), *args)
+    assert code == 1  # the broken case fails the run, and the others still ran
+    log = (out / "errors.log").read_text()
+    assert "case 'broken': export" in log and "this layer will not be exported" in log
+    return json.loads((out / "results.json").read_text())
+
+
+def test_workers_give_the_serial_runs_figures_to_the_last_bit(write_cases, run_suite, tmp_path):
+    """Each path with its own empty export cache, so the workers export for themselves: the
+    same figures and the same cache keys (``onnx.file``, kept by ``deterministic``)."""
     path = write_cases(CASES)
-    runs = {}
-    for workers in (0, 2):
-        out = tmp_path / f"workers{workers}"
-        code = run_suite(
-            str(path),
-            "--quick",
-            "--out",
-            str(out),
-            "--cache",
-            str(export_cache),
-            "--workers",
-            str(workers),
-        )
-        assert code == 1  # the broken case fails the run, and the others still ran
-        runs[workers] = json.loads((out / "results.json").read_text())
-        log = (out / "errors.log").read_text()
-        assert "case 'broken': export" in log and "this layer will not be exported" in log
+    runs = {w: _run(run_suite, path, tmp_path / f"w{w}", tmp_path / f"cache{w}", w) for w in (0, 2)}
     serial, cluster = runs[0], runs[2]
+    exported = [c for c in cluster["cases"] if c["onnx"]]
+    assert len(exported) == 4 and not any(c["onnx"]["cached"] for c in exported)
+    assert sorted(p.name for p in (tmp_path / "cache2").glob("*.onnx")) == sorted(
+        c["onnx"]["file"] for c in exported
+    )
+    # a second run on the cluster's cache exports nothing
+    again = _run(run_suite, path, tmp_path / "again", tmp_path / "cache2", 2)
+    assert all(c["onnx"]["cached"] for c in again["cases"] if c["onnx"])
     assert [c["id"] for c in serial["cases"]] == [c["id"] for c in cluster["cases"]]
     for one, other in zip(serial["cases"], cluster["cases"], strict=True):
         assert deterministic(one) == deterministic(other), one["id"]

@@ -39,7 +39,10 @@ def _crop(image: np.ndarray, side: int = MAX_SIDE) -> np.ndarray:
 def _keep(image: np.ndarray | torch.Tensor) -> np.ndarray:
     if isinstance(image, torch.Tensor):
         image = image.detach().numpy()
-    return _crop(np.asarray(image)).astype(np.float16)
+    # float16 halves the file; a deep decoder's untrained output can pass its largest finite
+    # value (65504), and a picture only needs to show where it saturates, not turn to inf
+    top = np.finfo(np.float16).max
+    return np.clip(_crop(np.asarray(image)), -top, top).astype(np.float16)
 
 
 def ramp(height: int, width: int) -> np.ndarray:
