@@ -51,9 +51,10 @@ def test_workers_give_the_serial_runs_figures_to_the_last_bit(write_cases, run_s
     serial, cluster = runs[0], runs[2]
     exported = [c for c in cluster["cases"] if c["onnx"]]
     assert len(exported) == 4 and not any(c["onnx"]["cached"] for c in exported)
-    assert sorted(p.name for p in (tmp_path / "cache2").glob("*.onnx")) == sorted(
-        c["onnx"]["file"] for c in exported
-    )
+    # the workers wrote them (the timing processes add the yardstick's)
+    assert {c["onnx"]["file"] for c in exported} <= {
+        p.name for p in (tmp_path / "cache2").iterdir()
+    }
     # a second run on the cluster's cache exports nothing
     again = _run(run_suite, path, tmp_path / "again", tmp_path / "cache2", 2)
     assert all(c["onnx"]["cached"] for c in again["cases"] if c["onnx"])
