@@ -196,6 +196,12 @@ def prepare_phase(session, workers: int) -> PreparePhase:
     another. A case an earlier attempt of a resumed run finished is not done again."""
     began = time.perf_counter()
     todo = [case for case in session.cases if case.id not in session.work]
+    engine = f"a Dask LocalCluster of {workers} workers" if workers and todo else "this process"
+    session.progress.phase(
+        "prepare",
+        len(session.cases) * (1 + len(session.runtimes)),
+        f"{len(todo)} of {len(session.cases)} cases on {engine}, each checked as it comes back",
+    )
     for case in session.cases:
         if case.id in session.work:
             session.progress.stage(case.id, "finished before (checkpoint)")

@@ -1,4 +1,5 @@
-"""Progress of a run, per case and stage: a live bar on a terminal, one line per case in a log."""
+"""Progress of a run: one bar per phase (prepare, then time) on a terminal, with the case and
+stage at work; in a log, a line as each phase begins and one per case."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -14,13 +16,14 @@ from rich.progress import Progress as RichProgress
 
 
 class Progress:
-    def __init__(self, total_items: int, total_cases: int, console: Console) -> None:
+    def __init__(self, total_cases: int, console: Console) -> None:
         self.console = console
         self.total_cases = total_cases
         self.cases_seen: list[str] = []
         self.live = console.is_terminal
         self.bar = RichProgress(
             SpinnerColumn(),
+            TextColumn("{task.fields[phase]:<8}", markup=False),
             TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
@@ -29,7 +32,7 @@ class Progress:
             transient=True,
             disable=not self.live,
         )
-        self.task = self.bar.add_task("starting", total=total_items)
+        self.task: TaskID | None = None
 
     def __enter__(self) -> Progress:
         self.bar.__enter__()
@@ -37,6 +40,14 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.bar.__exit__(*exc)
+
+    def phase(self, name: str, total_items: int, where: str) -> None:
+        """A new phase's bar, under the finished ones; ``where`` says what it runs on."""
+        if self.task is not None:
+            self.bar.update(self.task, description="done")
+        self.task = self.bar.add_task(where, total=total_items, phase=name)
+        if not self.live:
+            self.console.print(f"{name}: {where}", markup=False, highlight=False)
 
     def stage(self, case_id: str, stage: str, *, is_case: bool = True) -> None:
         if is_case and case_id not in self.cases_seen:
@@ -48,10 +59,9 @@ class Progress:
                     markup=False,
                     highlight=False,
                 )
-        self.bar.update(self.task, description=f"{case_id} · {stage}")
-
-    def set_total(self, total_items: int) -> None:
-        self.bar.update(self.task, total=total_items)
+        if self.task is not None:
+            self.bar.update(self.task, description=f"{case_id} · {stage}")
 
     def advance(self) -> None:
-        self.bar.advance(self.task)
+        if self.task is not None:
+            self.bar.advance(self.task)

@@ -112,6 +112,7 @@ def run_timing_processes(
     # The children import what this process imported, factories included.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     checkpoints = session.checkpoints
+    progress.phase("time", planned, f"{planned} timing processes, one after another")
     for index in range(planned):
         progress.stage("timing", f"process {index + 1} of {planned}", is_case=False)
         spec = _spec(session, paths, index, folder)
@@ -167,7 +168,7 @@ def main(argv: list[str]) -> int:
         role="time",
     )
     silent = Console(file=io.StringIO())
-    with Progress(0, len(cases), silent) as progress:
+    with Progress(len(cases), silent) as progress:
         session = BenchSession(cases, options, progress)
         code = pytest.main(pytest_args(spec["benchmark_json"]), plugins=[BenchPlugin(session)])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or session.crashes:

@@ -262,9 +262,8 @@ def main(args: argparse.Namespace) -> int:
         args.quick, args.threads, runtimes, args.cache, out, args.processes, analyse=args.analyse
     )
     clock = time.perf_counter()
-    with Progress(0, len(cases), Console(stderr=True, highlight=False)) as progress:
+    with Progress(len(cases), Console(stderr=True, highlight=False)) as progress:
         session = BenchSession(cases, options, progress)
-        progress.set_total(len(cases) * (1 + len(runtimes)) + session.timing.processes)
         session.restore(checkpoints)
         phases = {"prepare": prepare_phase(session, args.workers).describe()}
         timing = _time(session, args.paths, progress, phases)
