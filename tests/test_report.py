@@ -356,3 +356,19 @@ def test_the_report_summary_and_gate_import_neither_torch_nor_onnxruntime():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_a_run_keeps_only_the_samples_its_report_drew(report_run: Path, quick_run, tmp_path):
+    results = json.loads((report_run / "results.json").read_text())
+    assert results["run"]["samples_kept"] == "report"
+    named = {key for case in results["cases"] for key in case["samples"].values()}
+    assert named == set(load_samples(report_run))
+    assert any(not case["samples"] for case in results["cases"] if case["status"] == "ok")
+    # drawn again from what was kept, the plots draw the same samples and none goes missing
+    again = write_report(report_run, tmp_path / "again")
+    assert again.sample_keys == named and not again.failed
+    # a run that draws no report keeps every case's: a report drawn later needs them
+    assert quick_run["results"]["run"]["samples_kept"] == "all"
+    ok = [case for case in quick_run["results"]["cases"] if case["status"] == "ok"]
+    assert ok and all(case["samples"] for case in ok)

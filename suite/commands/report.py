@@ -31,4 +31,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     if not args.run_dir.is_dir():
         raise UsageError(f"{args.run_dir}: not a run folder")
-    return report_run(args.run_dir, args.out, args.publish)
+    return 1 if report_run(args.run_dir, args.out, args.publish).failed else 0

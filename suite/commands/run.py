@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 
 from .. import summary
@@ -33,7 +34,7 @@ from ..records import RunSummary, cases_of
 from ..report.run import report_run
 from ..results import RESULTS_FILE, SCHEMA_VERSION, validate, write_results
 from ..runtimes import REFERENCE, get_runtime, list_runtimes
-from ..samplefile import SAMPLES_FILE, write_samples
+from ..samplefile import SAMPLES_FILE, load_samples, write_samples
 from ..shard import Shard, case_set
 
 NAME = "run"
@@ -115,6 +116,14 @@ def _add_what_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="I/N",
         help="run every N-th case from the I-th only (1-based), for a CI matrix; "
         "`python -m suite merge` puts the N run folders back together",
+    )
+    parser.add_argument(
+        "--samples",
+        choices=("report", "all"),
+        default="report",
+        help="whose pictures samples.npz keeps: report (default), only those the run's report "
+        "drew, or every case's where the run draws no report (a report drawn later needs "
+        "them) or is a shard (the merged run's report draws from all shards); all: every case's",
     )
     parser.add_argument(
         "--no-report",
@@ -232,6 +241,7 @@ def run_record(
         "ceilings": session.run_ceilings,
         "files": [str(p) for p in case_files(args.paths)],
         "samples": SAMPLES_FILE,
+        "samples_kept": "all",
         "yardstick": {k: v for k, v in yardstick_case().describe().items() if k != "file"},
         "calibration": calibration_table() if args.analyse else [],
     }
@@ -282,8 +292,22 @@ def main(args: argparse.Namespace) -> int:
     failed = (
         RunSummary.of(cases_of(results)).counts["failed"] or session.crashes or timing.cut_short
     )
-    report_failed = args.report and args.analyse and report_run(out) != 0
-    return 1 if failed or report_failed else 0
+    report = report_run(out) if args.report and args.analyse else None
+    if report and not report.failed and args.samples == "report" and not args.shard:
+        keep_drawn_samples(out, results, report.sample_keys)
+    return 1 if failed or (report and report.failed) else 0
+
+
+def keep_drawn_samples(out: Path, results: dict, keys: set[str]) -> None:
+    """Keep only the samples the report drew (a sweep's pictures are megabytes a case): each
+    case's ``samples`` names only those kept, results.json first, so that a run killed between
+    the two writes names no picture samples.npz lacks."""
+    for case in results["cases"]:
+        case["samples"] = {name: key for name, key in case["samples"].items() if key in keys}
+    results["run"]["samples_kept"] = "report"
+    validate(results)
+    write_results(out, results)
+    write_samples(out, load_samples(out, keys, dtype=np.float16))
 
 
 def methods_used(cases) -> dict[str, dict]:

@@ -61,6 +61,11 @@ class Report:
     def failed(self) -> list[Figure]:
         return [f for f in self.figures if f.missing and f.missing.startswith("failed")]
 
+    @property
+    def sample_keys(self) -> set[str]:
+        """Every sample some plot drew."""
+        return set().union(*(figure.sample_keys for figure in self.figures))
+
 
 def fmt(value: Any, spec: str = ".3g") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:

@@ -8,11 +8,11 @@ from pathlib import Path
 from rich.console import Console
 
 from .publish import publish
-from .render import write_report
+from .render import Report, write_report
 
 
-def report_run(run_dir: Path, out: Path | None = None, published: bool = False) -> int:
-    """Write the report (and the published page); print where; 1 if a plot failed."""
+def report_run(run_dir: Path, out: Path | None = None, published: bool = False) -> Report:
+    """Write the report (and the published page); print where, and each plot that failed."""
     console = Console(stderr=True, highlight=False)
     with console.status("report") as status:
         report = write_report(run_dir, out, on_plot=lambda title: status.update(f"report: {title}"))
@@ -22,4 +22,4 @@ def report_run(run_dir: Path, out: Path | None = None, published: bool = False) 
         console.print(f"published: {page}")
     for figure in report.failed:
         console.print(f"error: plot {figure.name}: {figure.missing}", style="red")
-    return 1 if report.failed else 0
+    return report
