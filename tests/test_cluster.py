@@ -11,8 +11,9 @@ import psutil
 import pytest
 from figures import deterministic
 
-from suite.bench.cluster import environment_kept, prepare_on_local_cluster
+from suite.bench.cluster import prepare_on_local_cluster
 from suite.bench.errorlog import ErrorLog
+from suite.bench.localcluster import environment_kept
 from suite.bench.pipeline import Settings
 from suite.casefile import load_cases
 

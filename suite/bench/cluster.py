@@ -1,30 +1,22 @@
 """The prepare phase on Dask distributed: each case's build → cost → export → reference →
 analysis → samples (``pipeline.prepare_case``) as one task on a ``LocalCluster`` of worker
-processes that run one task at a time (``--workers N``), or in the run's own process, one case
-after another, when ``--workers 0``. The run's process checks each case on every runtime as it
+processes that run one task at a time (``--workers N``), on a real cluster's prepare workers
+(``--cluster``, ``roles.py``), or in the run's own process, one case after another, when
+``--workers 0``. The run's process checks each case on every runtime as it
 comes back, while the workers prepare the next ones, then keeps only what its record needs.
 
-Preparing is deterministic CPU work and parallelises freely; timing is not and does not: the
-cluster is closed before the run checks and times, so timings stay comparable with a serial run's
+Preparing is deterministic CPU work and parallelises freely; timing is not and does not: a
+LocalCluster is closed before the run times, so timings stay comparable with a serial run's
 (and with the committed baselines). A task computes with the run's thread count, as the serial
 path does: a float32 reduction's rounding depends on how it was split across threads, and the
 two paths must give the same figures to the last bit.
-
-Dask's nanny sets ``OMP_NUM_THREADS=1`` (and MKL's, OpenBLAS's, ``MALLOC_TRIM_THRESHOLD_``) in
-*this* process's environment before it spawns a worker, and leaves them there: every timing
-process started afterwards would inherit them (seen: a bilinear + 1x1 case timed 6x slower on
-torch). So the workers are spawned with nothing forced, as the serial path computes, and the
-environment is put back as it was when the cluster closes.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,7 +24,9 @@ from typing import Any
 from ..case import Case
 from ..errors import first_line
 from .errorlog import ErrorLog
+from .localcluster import local_cluster
 from .pipeline import PreparedCase, Settings, prepare_case
+from .roles import PREPARE_RESOURCE
 
 
 class BufferedLog(ErrorLog):
@@ -72,9 +66,10 @@ class PrepareOutcome:
 
     work: PreparedCase
     log: str
-    #: where it ran (the Dask worker's address) and how long it took there
+    #: where it ran (the Dask worker's address), when it began and ended there (epoch seconds)
     worker: str
-    wall_s: float
+    began: float
+    ended: float
 
 
 def prepare_task(case: Case, settings: Settings) -> PrepareOutcome:
@@ -84,12 +79,12 @@ def prepare_task(case: Case, settings: Settings) -> PrepareOutcome:
     from distributed import get_worker
 
     torch.set_num_threads(settings.threads)
+    began = time.time()
     warm_up(settings)
-    began = time.perf_counter()
     log = BufferedLog()
     work = prepare_case(case, settings, log)
     work.reference_loaded = None
-    return PrepareOutcome(work, log.text, get_worker().address, time.perf_counter() - began)
+    return PrepareOutcome(work, log.text, get_worker().address, began, time.time())
 
 
 @dataclass
@@ -102,38 +97,20 @@ class PreparePhase:
     wall_s: float = 0.0
     #: case id -> the worker that prepared it
     where: dict[str, str] = field(default_factory=dict)
+    #: each task as it ran (``BenchSession.tasks``)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    #: a real cluster's scheduler, or None (a LocalCluster, or serial)
+    scheduler: str | None = None
 
     def describe(self) -> dict[str, object]:
         engine = "dask LocalCluster" if self.workers else "serial, in the run's process"
+        engine = f"dask cluster at {self.scheduler}" if self.scheduler else engine
         return {
             "engine": engine,
             "workers": self.workers,
             "cases": self.cases,
             "wall_s": self.wall_s,
         }
-
-
-@contextmanager
-def local_cluster(workers: int) -> Iterator[Any]:
-    """A LocalCluster of ``workers`` one-task processes on 127.0.0.1, spawned with none of the
-    nanny's forced environment variables, and this process's environment as it was after."""
-    import dask
-    from distributed import LocalCluster
-
-    forced = dask.config.get("distributed.nanny.pre-spawn-environ")  # None: not set
-    with (
-        environment_kept(),
-        dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": None for k in forced}),
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as local,
-    ):
-        yield local
 
 
 def prepare_on_local_cluster(
@@ -144,36 +121,42 @@ def prepare_on_local_cluster(
     on_done: Callable[[PreparedCase], None] = lambda work: None,
 ) -> tuple[dict[str, PreparedCase], PreparePhase]:
     """Every case prepared on a LocalCluster of ``workers`` single-task processes bound to
-    127.0.0.1; ``on_done`` is given each case as it comes back (to checkpoint it). The cluster
-    is closed on return, so nothing it started outlives the phase."""
-    from distributed import Client, as_completed
+    127.0.0.1; ``on_done`` is given each case as it comes back (to check and checkpoint it).
+    The cluster is closed on return, so nothing it started outlives the phase."""
+    from distributed import Client
 
     phase = PreparePhase(workers, len(cases))
-    began = time.perf_counter()
-    prepared: dict[str, PreparedCase] = {}
-    by_key = {f"prepare-{index}": case for index, case in enumerate(cases)}
     with local_cluster(workers) as local, Client(local) as client:
-        futures = [
-            client.submit(prepare_task, case, settings, key=key, pure=False)
-            for key, case in by_key.items()
-        ]
-        for future, outcome in as_completed(futures, with_results=True, raise_errors=False):
-            case = by_key[future.key]
-            prepared[case.id] = _received(case, outcome, phase, log)
-            on_done(prepared[case.id])
-    phase.wall_s = time.perf_counter() - began
+        prepared = prepare_with(client, cases, settings, log, on_done, phase)
     return prepared, phase
 
 
-@contextmanager
-def environment_kept() -> Iterator[None]:
-    """``os.environ`` as it was on entry, again on exit, whatever ran inside changed."""
-    saved = dict(os.environ)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+def prepare_with(
+    client: Any,
+    cases: list[Case],
+    settings: Settings,
+    log: ErrorLog,
+    on_done: Callable[[PreparedCase], None],
+    phase: PreparePhase,
+    resources: dict[str, float] | None = None,
+) -> dict[str, PreparedCase]:
+    """Every case as a task on the client's cluster (on workers holding ``resources``), each
+    given to ``on_done`` as it comes back; where and when each ran goes into ``phase``."""
+    from distributed import as_completed
+
+    began = time.perf_counter()
+    prepared: dict[str, PreparedCase] = {}
+    by_key = {f"prepare-{index}": case for index, case in enumerate(cases)}
+    futures = [
+        client.submit(prepare_task, case, settings, key=key, pure=False, resources=resources)
+        for key, case in by_key.items()
+    ]
+    for future, outcome in as_completed(futures, with_results=True, raise_errors=False):
+        case = by_key[future.key]
+        prepared[case.id] = _received(case, outcome, phase, log)
+        on_done(prepared[case.id])
+    phase.wall_s = time.perf_counter() - began
+    return prepared
 
 
 def _received(case: Case, outcome, phase: PreparePhase, log: ErrorLog) -> PreparedCase:
@@ -185,6 +168,10 @@ def _received(case: Case, outcome, phase: PreparePhase, log: ErrorLog) -> Prepar
         work.error = f"prepare: {first_line(outcome)}"
         return work
     phase.where[case.id] = outcome.worker
+    phase.tasks.append(
+        {"kind": "prepare", "what": case.id, "worker": outcome.worker}
+        | {"began": outcome.began, "ended": outcome.ended}
+    )
     if outcome.log:
         log.append(outcome.log)
     return outcome.work
@@ -197,6 +184,8 @@ def prepare_phase(session, workers: int) -> PreparePhase:
     began = time.perf_counter()
     todo = [case for case in session.cases if case.id not in session.work]
     engine = f"a Dask LocalCluster of {workers} workers" if workers and todo else "this process"
+    if session.client is not None and todo:
+        engine = f"the Dask cluster at {session.client.scheduler.address}"
     session.progress.phase(
         "prepare",
         len(session.cases) * (1 + len(session.runtimes)),
@@ -213,11 +202,17 @@ def prepare_phase(session, workers: int) -> PreparePhase:
         session.progress.advance()
         session.check_case(work)
 
-    if workers == 0 or not todo:
+    if session.client is not None and todo:
+        phase = PreparePhase(workers, len(todo), scheduler=session.client.scheduler.address)
+        resources = {PREPARE_RESOURCE: 1}
+        prepare_with(session.client, todo, session.settings, session.log, done, phase, resources)
+    elif workers == 0 or not todo:
         if todo:
             warm_up(session.settings)
         for case in todo:
             done(session.prepared(case))
         return PreparePhase(0, len(todo), time.perf_counter() - began)
-    _, phase = prepare_on_local_cluster(todo, session.settings, workers, session.log, done)
+    else:
+        _, phase = prepare_on_local_cluster(todo, session.settings, workers, session.log, done)
+    session.tasks += phase.tasks
     return phase

@@ -55,6 +55,12 @@ class BenchSession:
         self.crashes: list[str] = []
         #: where each case is checkpointed as it finishes (the run's process)
         self.checkpoints: Checkpoints | None = None
+        #: a real cluster's Dask client (``run --cluster``), or None: timing runs here
+        self.client: Any = None
+        #: the machine class that times (``roles.machine_class``)
+        self.timer_class: str | None = None
+        #: each Dask task as it ran: kind, what, worker, began and ended (epoch seconds)
+        self.tasks: list[dict[str, Any]] = []
         #: ``time.monotonic`` at the start; sessions record when they began relative to it
         self.started = time.monotonic()
 

@@ -28,12 +28,14 @@ from rich.console import Console
 
 from ..atomic import write_json_atomic
 from ..casefile import load_cases
+from ..errors import first_line
 from ..results import TIMING_DIR
 from .errorlog import ErrorLog
 from .latency import Latency
 from .options import Options
 from .plugin import BenchPlugin, pytest_args
 from .progress import Progress
+from .roles import timer_resource, timing_task
 from .session import BenchSession
 
 #: A timing process that runs longer than this is stopped (and the run's timing is cut short).
@@ -121,7 +123,11 @@ def run_timing_processes(
             began = time.monotonic() - session.started
             spec_path = folder / f"process{index + 1}.spec.json"
             write_json_atomic(spec_path, spec)
-            if problem := _run_child(spec_path, env, session.log):
+            if session.client is not None:
+                problem = _run_on_timer(session, spec, index)
+            else:
+                problem = _run_child(spec_path, env, session.log)
+            if problem:
                 result.cut_short = f"timing process {index + 1} of {planned}: {problem}"
                 break
             if checkpoints:
@@ -135,6 +141,31 @@ def run_timing_processes(
     if checkpoints:
         checkpoints.write_run()
     return result
+
+
+def _run_on_timer(session: BenchSession, spec: dict[str, Any], index: int) -> str | None:
+    """The timing process as a task on a timer worker of the run's machine class, which runs
+    one at a time; its files come back here, where a local timing process writes them."""
+    resource = timer_resource(session.timer_class)
+    future = session.client.submit(
+        timing_task, spec, PROCESS_TIMEOUT_S, resources={resource: 1}, pure=False
+    )
+    try:
+        outcome = future.result()
+    except Exception as exc:  # lost past Dask's retries, or the timeout
+        return f"its task on the cluster failed: {first_line(exc)}"
+    session.tasks.append(
+        {"kind": "time", "what": f"process {index + 1}", "worker": outcome["worker"]}
+        | {"began": outcome["began"], "ended": outcome["ended"]}
+    )
+    if outcome["returncode"] != 0:
+        session.log.append(f"== timing process {index + 1} on {outcome['worker']}\n")
+        session.log.append(f"{outcome['stderr']}\n")
+        last = (outcome["stderr"].strip().splitlines() or ["no output"])[-1]
+        return f"exited with {outcome['returncode']} on {outcome['worker']} ({last})"
+    Path(spec["benchmark_json"]).write_text(outcome["benchmark_json"], encoding="utf-8")
+    write_json_atomic(Path(spec["result"]), outcome["result"])
+    return None
 
 
 def _run_child(spec_path: Path, env: dict[str, str], log: ErrorLog) -> str | None:

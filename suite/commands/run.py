@@ -11,8 +11,11 @@ import argparse
 import os
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -22,6 +25,7 @@ from ..bench.checkpoint import CHECKPOINT_DIR, Checkpoints
 from ..bench.cluster import prepare_phase
 from ..bench.options import Options
 from ..bench.progress import Progress
+from ..bench.roles import cluster_client, machine_class
 from ..bench.session import BenchSession
 from ..bench.timing import TIMINGS
 from ..bench.worker import TimingResult, run_timing_processes
@@ -47,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", help="case files (*.toml) or folders of them")
     parser.add_argument("--out", type=Path, help="run folder (default: a new one in results/runs)")
     _add_machine_arguments(parser)
+    _add_engine_arguments(parser)
     _add_what_arguments(parser)
 
 
@@ -71,15 +76,6 @@ def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"exported-model cache (default: $UPSAMPLING_BENCH_CACHE or {CACHE_DIR})",
     )
     parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        default=int(os.environ.get("UPSAMPLING_BENCH_WORKERS", len(os.sched_getaffinity(0)))),
-        help="Dask LocalCluster worker processes that prepare the cases (build, export, "
-        "reference, figures) before anything is timed; 0 prepares them in this process "
-        "(default: $UPSAMPLING_BENCH_WORKERS or the usable cores)",
-    )
-    parser.add_argument(
         "--processes",
         type=int,
         metavar="N",
@@ -89,19 +85,43 @@ def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the cases are prepared and timed (a LocalCluster, this process, a real cluster),
+    and whether an unfinished run is taken up again."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=int(os.environ.get("UPSAMPLING_BENCH_WORKERS", len(os.sched_getaffinity(0)))),
+        help="Dask LocalCluster worker processes that prepare the cases (build, export, "
+        "reference, figures) before anything is timed; 0 prepares them in this process "
+        "(default: $UPSAMPLING_BENCH_WORKERS or the usable cores)",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="prepare on this Dask scheduler's prepare workers and time on its timer worker "
+        "(`python -m suite worker ADDRESS --role prepare|timer`) instead of a LocalCluster; "
+        "the workers must see this run's case files and export cache at the same paths",
+    )
+    parser.add_argument(
+        "--scheduler-file", metavar="FILE", help="as --cluster, the scheduler named in FILE"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish the unfinished run in --out: what its checkpoints hold (cases finished, "
+        "timing processes finished) is not done again; the run must be asked for with the "
+        "same cases and options",
+    )
+
+
 def _add_what_arguments(parser: argparse.ArgumentParser) -> None:
     """What the run writes."""
     parser.add_argument(
         "--force",
         action="store_true",
         help="replace an existing results.json (or an unfinished run's checkpoints) in --out",
-    )
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="finish the unfinished run in --out: what its checkpoints hold (cases prepared, "
-        "cases checked, timing processes finished) is not done again; the run must be asked "
-        "for with the same cases and options",
     )
     parser.add_argument(
         "--no-analysis",
@@ -202,6 +222,20 @@ def _check(args: argparse.Namespace) -> None:
         )
     if args.processes is not None and not 1 <= args.processes <= 100:
         raise UsageError(f"--processes: must be between 1 and 100, got {args.processes}")
+    if args.cluster and args.scheduler_file:
+        raise UsageError("--cluster and --scheduler-file: give one")
+
+
+@contextmanager
+def _cluster(args: argparse.Namespace, runtimes: list[str]) -> Iterator[tuple[Any, str | None]]:
+    """The real cluster's client and timer class (``--cluster``), or (None, this machine's
+    class): a LocalCluster, if any, is the prepare phase's own."""
+    if not (args.cluster or args.scheduler_file):
+        yield None, machine_class()
+        return
+    timed = any(get_runtime(name).timed for name in runtimes)
+    with cluster_client(args.cluster, args.scheduler_file, timed) as found:
+        yield found
 
 
 def _time(
@@ -210,7 +244,7 @@ def _time(
     """The timing processes, one after another; the phase's wall time goes into ``phases``."""
     began = time.perf_counter()
     timing = run_timing_processes(session, paths, progress)
-    phases["time"] = {"wall_s": time.perf_counter() - began}
+    phases["time"] = {"wall_s": time.perf_counter() - began, "machine_class": session.timer_class}
     session.apply_timing(timing)
     return timing
 
@@ -263,6 +297,14 @@ def main(args: argparse.Namespace) -> int:
     if args.shard:
         cases = args.shard.select(cases)
     runtimes = _runtimes(args.runtimes)
+    # a cluster unfit to run on is refused before anything is written
+    with _cluster(args, runtimes) as (client, timer_class):
+        done = _run(args, cases, all_ids, runtimes, client, timer_class)
+    return _finish(args, *done)
+
+
+def _run(args, cases, all_ids: list[str], runtimes: list[str], client, timer_class):
+    """The run, checkpointed as it goes; its results, not yet written."""
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     out = _out_dir(args, run_id)
@@ -274,6 +316,7 @@ def main(args: argparse.Namespace) -> int:
     clock = time.perf_counter()
     with Progress(len(cases), Console(stderr=True, highlight=False)) as progress:
         session = BenchSession(cases, options, progress)
+        session.client, session.timer_class = client, timer_class
         session.restore(checkpoints)
         phases = {"prepare": prepare_phase(session, args.workers).describe()}
         timing = _time(session, args.paths, progress, phases)
@@ -283,7 +326,14 @@ def main(args: argparse.Namespace) -> int:
         run["shard"] = args.shard.describe(all_ids)
     if checkpoints.this_resume:
         run["resumed"] = checkpoints.resumed()
+    if session.tasks:
+        run["tasks"] = session.tasks
     results = {"schema_version": SCHEMA_VERSION, "run": run, "cases": session.case_records()}
+    return results, out, session, timing, checkpoints
+
+
+def _finish(args, results: dict, out: Path, session, timing, checkpoints) -> int:
+    """Write the run's files (all or none), say what it found, draw its report."""
     validate(results)  # before anything is written: a run writes all of its files or none
     write_samples(out, session.samples())
     path = write_results(out, results)

@@ -1,0 +1,130 @@
+"""The roles of a real cluster's workers (``python -m suite worker --role``) and the timing task.
+
+A prepare worker holds the ``prepare`` resource, and every prepare task asks for it, so no
+prepare task can land on a timer. A timer holds one ``timer-<class>`` resource, where the class
+names what it times on (CPU model, family/model/stepping, usable cores), and each timing task
+asks for one: a timer runs one timing process at a time. The run prepares everything before it
+times anything, so no prepare task overlaps timing, on a host with both roles or any other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..environment import cpu_id, cpu_model, versions
+from ..errors import UsageError, first_line
+
+PREPARE_RESOURCE = "prepare"
+TIMER_PREFIX = "timer-"
+#: the thread variables a timing process must not inherit from the worker that starts it
+FORCED_THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def machine_class() -> str:
+    """This host's machine class: timings are comparable within a class only."""
+    name = f"{cpu_model()} {cpu_id() or ''} {len(os.sched_getaffinity(0))}c"
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def timer_resource(klass: str) -> str:
+    return f"{TIMER_PREFIX}{klass}"
+
+
+def timers(workers: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Machine class -> the timer workers of that class, from the scheduler's worker table."""
+    found: dict[str, list[str]] = {}
+    for address, info in workers.items():
+        for resource in info.get("resources", {}):
+            if resource.startswith(TIMER_PREFIX):
+                found.setdefault(resource.removeprefix(TIMER_PREFIX), []).append(address)
+    return found
+
+
+def preparers(workers: dict[str, dict[str, Any]]) -> list[str]:
+    return [a for a, info in workers.items() if PREPARE_RESOURCE in info.get("resources", {})]
+
+
+def timing_task(spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    """One timing process, on a timer worker: ``python -m suite.bench.worker`` with the run's
+    thread settings, its files in a scratch folder here; what it measured (and pytest-benchmark's
+    JSON) goes back to the run, with where and when it ran."""
+    from distributed import get_worker
+
+    began = time.time()
+    env = {k: v for k, v in os.environ.items() if k not in FORCED_THREADS}
+    with tempfile.TemporaryDirectory(prefix="upsampling-bench-timing-") as scratch:
+        here = Path(scratch)
+        spec = {
+            **spec,
+            "out_dir": str(here),
+            "benchmark_json": str(here / "benchmark.json"),
+            "result": str(here / "result.json"),
+        }
+        (here / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+        command = [sys.executable, "-m", "suite.bench.worker", str(here / "spec.json")]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s)
+        outcome = {
+            "returncode": done.returncode,
+            "stderr": done.stderr,
+            "result": None,
+            "benchmark_json": None,
+        }
+        if done.returncode == 0:
+            outcome["result"] = json.loads((here / "result.json").read_text(encoding="utf-8"))
+            outcome["benchmark_json"] = (here / "benchmark.json").read_text(encoding="utf-8")
+    return {**outcome, "worker": get_worker().address, "began": began, "ended": time.time()}
+
+
+@contextmanager
+def cluster_client(
+    address: str | None, scheduler_file: str | None, timed: bool
+) -> Iterator[tuple[Any, str | None]]:
+    """A client of the run's cluster and the machine class that times there, once the cluster
+    is fit to run on: a prepare worker, one class of timer (where anything is timed), and every
+    worker with this run's library versions; else one line saying what is missing."""
+    from distributed import Client
+
+    where = address or f"the scheduler in {scheduler_file}"
+    try:
+        client = Client(address, scheduler_file=scheduler_file, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"--cluster: cannot reach {where}: {first_line(exc)}") from None
+    with client:
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        if not preparers(workers):
+            raise UsageError(
+                f"--cluster: {where} has no prepare worker; start one with "
+                "`python -m suite worker ADDRESS --role prepare`"
+            )
+        classes = timers(workers)
+        if timed and len(classes) != 1:
+            raise UsageError(
+                f"--cluster: {where} has timer workers of {len(classes)} machine classes "
+                f"({', '.join(classes) or 'none'}); a run times on exactly one: start one with "
+                "`python -m suite worker ADDRESS --role timer`"
+            )
+        _check_versions(client, where)
+        yield client, next(iter(classes), None)
+
+
+def _check_versions(client: Any, where: str) -> None:
+    """Every worker must compute with this run's libraries, or its figures are not this run's."""
+    mine = versions()
+    for worker, theirs in client.run(versions).items():
+        differ = sorted(k for k in mine if theirs.get(k) != mine[k])
+        if differ:
+            name, more = differ[0], f" (and {len(differ) - 1} more)" if len(differ) > 1 else ""
+            raise UsageError(
+                f"--cluster: worker {worker} at {where} has {name} {theirs.get(name)}, "
+                f"this run {mine[name]}{more}"
+            )

@@ -1,0 +1,171 @@
+"""A run on a real Dask cluster (``run --scheduler-file``): a ``dask scheduler`` and
+``python -m suite worker`` processes (two prepare processes, one timer) on 127.0.0.1, a small
+sweep through them, and from every task's recorded start and end: no prepare task on the timer,
+timing tasks one at a time, no prepare task while anything is timed on this host (which has
+both roles); then every process the test started is stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+import pytest
+
+from suite.bench.roles import PREPARE_RESOURCE, machine_class, timer_resource
+
+pytestmark = pytest.mark.slow
+
+CASES = """
+[defaults]
+channels = 3
+size = 16
+
+[[case]]
+id = "c"
+method = ["transposed", "resize_conv", "pixel_shuffle", "bilinear_mix"]
+"""
+
+
+@contextmanager
+def started(command: list[str], log: Path):
+    """A process in its own group, stopped with its whole group (nanny and workers) on exit."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=out, start_new_session=True)
+    try:
+        yield process
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                process.wait(timeout=15)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def _workers(scheduler_file: Path, count: int, timeout_s: float = 120) -> dict[str, dict]:
+    """The scheduler's worker table once ``count`` workers joined (asked in a subprocess, so
+    that this process's only client is the run's own)."""
+    ask = (
+        "import json, sys; from distributed import Client\n"
+        f"with Client(scheduler_file={str(scheduler_file)!r}, timeout='30s') as c:\n"
+        f"    c.wait_for_workers({count}, timeout={timeout_s})\n"
+        "    w = c.scheduler_info(n_workers=-1)['workers']\n"
+        "    print(json.dumps({a: {'resources': i['resources']} for a, i in w.items()}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", ask], capture_output=True, text=True, timeout=timeout_s + 30
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["began"] < b["ended"] and b["began"] < a["ended"]
+
+
+def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
+    write_cases, run_suite, tmp_path, capsys
+):
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
+    scheduler += ["--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)]
+    worker = [sys.executable, "-m", "suite", "worker", "--scheduler-file", str(scheduler_file)]
+    worker += ["--host", "127.0.0.1"]
+    with started(scheduler, tmp_path / "scheduler.log"):
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists():
+            assert time.monotonic() < deadline, (tmp_path / "scheduler.log").read_text()
+            time.sleep(0.1)
+        prepare_log, timer_log = tmp_path / "prepare.log", tmp_path / "timer.log"
+        cases, out = str(write_cases(CASES)), tmp_path / "run"
+        options = ("--scheduler-file", str(scheduler_file), "--out", str(out), "--quick")
+        with started([*worker, "--role", "prepare", "--processes", "2"], prepare_log):
+            _workers(scheduler_file, 2)
+            # no timer yet: refused in one line, before anything is prepared or written
+            capsys.readouterr()
+            assert run_suite(cases, *options) == 2
+            (line,) = capsys.readouterr().err.strip().splitlines()
+            assert "has timer workers of 0 machine classes" in line and "--role timer" in line
+            assert not (out / "results.json").exists()
+            with started([*worker, "--role", "timer"], timer_log):
+                workers = _workers(scheduler_file, 3)
+                cache = tmp_path / "cache"
+                code = run_suite(cases, *options, "--processes", "2", "--cache", str(cache))
+            assert code == 0, (
+                (out / "errors.log").read_text() if (out / "errors.log").exists() else ""
+            )
+    left = {p.pid for p in psutil.Process().children(recursive=True)} - before
+    assert not left, f"processes left running: {left}"
+
+    timer_resources = {timer_resource(machine_class()): 1}
+    timer = [a for a, w in workers.items() if w["resources"] == timer_resources]
+    prepare = [a for a, w in workers.items() if w["resources"] == {PREPARE_RESOURCE: 1}]
+    assert len(timer) == 1 and len(prepare) == 2
+    results = json.loads((out / "results.json").read_text())
+    run = results["run"]
+    assert run["phases"]["prepare"]["engine"].startswith("dask cluster at tcp://127.0.0.1:")
+    assert run["phases"]["time"]["machine_class"] == machine_class()
+    tasks = run["tasks"]
+    prepares = [t for t in tasks if t["kind"] == "prepare"]
+    timings = [t for t in tasks if t["kind"] == "time"]
+    assert sorted(t["what"] for t in prepares) == sorted(c["id"] for c in results["cases"])
+    assert [t["what"] for t in timings] == ["process 1", "process 2"]
+    assert {t["worker"] for t in prepares} <= set(prepare)  # never on the timer
+    assert {t["worker"] for t in timings} == set(timer)
+    assert not _overlap(*timings)  # one timing process at a time
+    assert not any(_overlap(p, t) for p in prepares for t in timings)  # this host has both
+    assert all(t["began"] <= t["ended"] for t in tasks)
+    for case in results["cases"]:
+        assert case["status"] == "ok", case["id"]
+        assert len(case["runtimes"]["torch-cpu"]["latency"]["process_starts_s"]) == 2
+    assert sorted(p.name for p in (out / "timing").glob("benchmark-process*.json")) == [
+        "benchmark-process1.json",
+        "benchmark-process2.json",
+    ]
+
+
+def test_the_worker_command_gives_each_role_its_resources_and_a_quiet_timer(monkeypatch):
+    from suite.cli import build_parser
+    from suite.commands.worker import TIMER_CONFIG, command
+
+    for key in TIMER_CONFIG:
+        monkeypatch.delenv(key, raising=False)
+
+    def line_of(*argv: str):
+        return command(build_parser().parse_args(["worker", *argv]))
+
+    line, env = line_of("tcp://127.0.0.1:8786", "--role", "timer")
+    assert line[line.index("--resources") + 1] == f"{timer_resource(machine_class())}=1"
+    assert line[line.index("--nthreads") + 1] == line[line.index("--nworkers") + 1] == "1"
+    assert TIMER_CONFIG.items() <= env.items()
+    assert env["DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON"] == "{}"
+    line, env = line_of("--scheduler-file", "f.json", "--role", "prepare", "--processes", "3")
+    assert line[line.index("--resources") + 1] == f"{PREPARE_RESOURCE}=1"
+    assert line[line.index("--nworkers") + 1] == "3"
+    assert not TIMER_CONFIG.keys() & env.keys()  # a prepare worker keeps Dask's defaults
+
+
+def test_the_worker_command_refuses_bad_input_in_one_line(capsys):
+    from suite.cli import main
+
+    for argv, wanted in (
+        (["--role", "prepare"], "give the scheduler's ADDRESS or --scheduler-file"),
+        (["tcp://h:1", "--role", "timer", "--processes", "2"], "a timer is one process"),
+        (["tcp://h:1", "--role", "prepare", "--processes", "0"], "must be >= 1"),
+        (["tcp://h:1", "--role", "cook"], "invalid choice"),
+    ):
+        assert main(["worker", *argv]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert wanted in line, line
