@@ -18,10 +18,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..environment import cpu_id, cpu_model, versions
+from ..environment import cpu_id, cpu_model, machine, versions
 from ..errors import UsageError, first_line
 
 PREPARE_RESOURCE = "prepare"
@@ -85,13 +86,41 @@ def timing_task(spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
     return {**outcome, "worker": get_worker().address, "began": began, "ended": time.time()}
 
 
+@dataclass
+class Cluster:
+    """A real cluster, as a run uses it."""
+
+    client: Any
+    #: the machine class that times there (None where nothing is timed)
+    timer_class: str | None
+    #: every worker: its address, its role and its machine's record (``run.machines``)
+    machines: list[dict[str, Any]]
+
+    def timer_machine(self) -> dict[str, Any] | None:
+        """The record of the machine that times: what the run's latencies were measured on."""
+        return next((m["machine"] for m in self.machines if m["roles"] == ["time"]), None)
+
+
+def worker_machines(client: Any, workers: dict[str, dict[str, Any]], threads: int) -> list:
+    """Each worker's machine record, as it reads it there, with the role its resources give."""
+    records = client.run(machine, threads)
+    return [
+        {
+            "worker": address,
+            "roles": ["time"] if address not in preparers(workers) else ["prepare"],
+            "machine": records[address],
+        }
+        for address in sorted(records)
+    ]
+
+
 @contextmanager
 def cluster_client(
-    address: str | None, scheduler_file: str | None, timed: bool
-) -> Iterator[tuple[Any, str | None]]:
-    """A client of the run's cluster and the machine class that times there, once the cluster
-    is fit to run on: a prepare worker, one class of timer (where anything is timed), and every
-    worker with this run's library versions; else one line saying what is missing."""
+    address: str | None, scheduler_file: str | None, timed: bool, threads: int
+) -> Iterator[Cluster]:
+    """The run's cluster, once it is fit to run on: a prepare worker, one class of timer (where
+    anything is timed), and every worker with this run's library versions; else one line saying
+    what is missing."""
     from distributed import Client
 
     where = address or f"the scheduler in {scheduler_file}"
@@ -114,7 +143,8 @@ def cluster_client(
                 "`python -m suite worker ADDRESS --role timer`"
             )
         _check_versions(client, where)
-        yield client, next(iter(classes), None)
+        machines = worker_machines(client, workers, threads)
+        yield Cluster(client, next(iter(classes), None), machines)
 
 
 def _check_versions(client: Any, where: str) -> None:

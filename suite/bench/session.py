@@ -26,6 +26,7 @@ from .latency import Latency
 from .options import Options
 from .pipeline import PreparedCase, Settings, prepare_case
 from .progress import Progress
+from .roles import machine_class
 from .timing import Step, Timing, slowed, time_plain, time_session
 from .yardstick import YardstickBracket
 
@@ -58,7 +59,7 @@ class BenchSession:
         #: a real cluster's Dask client (``run --cluster``), or None: timing runs here
         self.client: Any = None
         #: the machine class that times (``roles.machine_class``)
-        self.timer_class: str | None = None
+        self.timer_class: str | None = machine_class()
         #: each Dask task as it ran: kind, what, worker, began and ended (epoch seconds)
         self.tasks: list[dict[str, Any]] = []
         #: ``time.monotonic`` at the start; sessions record when they began relative to it

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -25,7 +24,7 @@ from ..bench.checkpoint import CHECKPOINT_DIR, Checkpoints
 from ..bench.cluster import prepare_phase
 from ..bench.options import Options
 from ..bench.progress import Progress
-from ..bench.roles import cluster_client, machine_class
+from ..bench.roles import Cluster, cluster_client
 from ..bench.session import BenchSession
 from ..bench.timing import TIMINGS
 from ..bench.worker import TimingResult, run_timing_processes
@@ -227,14 +226,14 @@ def _check(args: argparse.Namespace) -> None:
 
 
 @contextmanager
-def _cluster(args: argparse.Namespace, runtimes: list[str]) -> Iterator[tuple[Any, str | None]]:
-    """The real cluster's client and timer class (``--cluster``), or (None, this machine's
-    class): a LocalCluster, if any, is the prepare phase's own."""
+def _cluster(args: argparse.Namespace, runtimes: list[str]) -> Iterator[Cluster | None]:
+    """The real cluster (``--cluster``), or None: a LocalCluster, if any, is the prepare
+    phase's own, and this machine times."""
     if not (args.cluster or args.scheduler_file):
-        yield None, machine_class()
+        yield None
         return
     timed = any(get_runtime(name).timed for name in runtimes)
-    with cluster_client(args.cluster, args.scheduler_file, timed) as found:
+    with cluster_client(args.cluster, args.scheduler_file, timed, args.threads) as found:
         yield found
 
 
@@ -298,12 +297,12 @@ def main(args: argparse.Namespace) -> int:
         cases = args.shard.select(cases)
     runtimes = _runtimes(args.runtimes)
     # a cluster unfit to run on is refused before anything is written
-    with _cluster(args, runtimes) as (client, timer_class):
-        done = _run(args, cases, all_ids, runtimes, client, timer_class)
+    with _cluster(args, runtimes) as cluster:
+        done = _run(args, cases, all_ids, runtimes, cluster)
     return _finish(args, *done)
 
 
-def _run(args, cases, all_ids: list[str], runtimes: list[str], client, timer_class):
+def _run(args, cases, all_ids: list[str], runtimes: list[str], cluster: Cluster | None):
     """The run, checkpointed as it goes; its results, not yet written."""
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
@@ -316,12 +315,19 @@ def _run(args, cases, all_ids: list[str], runtimes: list[str], client, timer_cla
     clock = time.perf_counter()
     with Progress(len(cases), Console(stderr=True, highlight=False)) as progress:
         session = BenchSession(cases, options, progress)
-        session.client, session.timer_class = client, timer_class
+        if cluster:
+            session.client, session.timer_class = cluster.client, cluster.timer_class
         session.restore(checkpoints)
         phases = {"prepare": prepare_phase(session, args.workers).describe()}
         timing = _time(session, args.paths, progress, phases)
     first_start = datetime.fromisoformat(checkpoints.started)
     run = run_record(args, checkpoints.run_id, first_start, clock, session, timing, phases)
+    here = {"worker": None, "roles": ["check"], "machine": run["machine"]}
+    if cluster is None:
+        here["roles"] = ["prepare", "check", "time"]
+    else:  # the latencies, ceilings and gate are the timer's
+        run["machine"] = cluster.timer_machine() or run["machine"]
+    run["machines"] = [here, *(cluster.machines if cluster else [])]
     if args.shard:
         run["shard"] = args.shard.describe(all_ids)
     if checkpoints.this_resume:
