@@ -95,17 +95,21 @@ class Case:
     def trained(self) -> bool:
         return any(stage.params.get("init") == "trained" for stage in self.stages)
 
-    def build(self) -> nn.Module:
+    def build(self, fitted: dict[str, Any] | None = None) -> nn.Module:
         """The seeded torch model, in eval mode. Stages draw weights in order from one stream.
         With ``init = "trained"`` the model is then fitted (suite/training.py) and carries
-        how in ``model.training_record``."""
+        how in ``model.training_record``; or, given ``fitted`` (``fitted_weights`` of the
+        model as fitted elsewhere), takes those weights: every process times the same model."""
         generator = torch.Generator().manual_seed(self.seed)
         layers = [
             stage.build(channels, generator)
             for stage, channels in zip(self.stages, self.stage_channels, strict=False)
         ]
         model = layers[0] if len(layers) == 1 else nn.Sequential(*layers)
-        if self.trained:
+        if self.trained and fitted is not None:
+            model.load_state_dict(fitted["state"])
+            model.training_record = fitted["training_record"]
+        elif self.trained:
             from .training import fit_super_resolution
 
             model.training_record = fit_super_resolution(

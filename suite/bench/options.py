@@ -23,6 +23,8 @@ class Options:
     role: str = "analyse"
     #: False: build, export, check and time only (latency studies); no figures, no samples
     analyse: bool = True
+    #: a timing process: where the trained cases' fitted weights travelled to
+    weights_dir: Path | None = None
 
     @property
     def analyses(self) -> bool:

@@ -29,6 +29,7 @@ from ..export import export_case
 from ..parity import check_finite
 from ..runtimes import REFERENCE, Loaded, Prepared, get_runtime
 from .errorlog import ErrorLog
+from .weights import fitted_weights, read_weights
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Settings:
     threads: int
     #: compute the artifact figures and the report's samples (the run's own process)
     analyse: bool
+    #: where trained cases' fitted weights travelled to (a timing process), or None: fit here
+    weights_dir: Path | None = None
 
 
 @dataclass
@@ -61,6 +64,8 @@ class PreparedCase:
     error: str | None = None
     #: each stage's wall time in seconds, in the order they ran (the planner's input)
     durations_s: dict[str, float] = field(default_factory=dict)
+    #: a trained case's fitted weights (``weights.fitted_weights``), for its timing processes
+    fitted: bytes | None = None
 
     def release(self) -> None:
         """Drop what only checking the runtimes needs (the model, the reference's outputs on
@@ -71,7 +76,10 @@ class PreparedCase:
 
 
 def build(work: PreparedCase, settings: Settings) -> None:
-    work.model = work.case.build()
+    case = work.case
+    work.model = case.build(read_weights(settings.weights_dir, case.id) if case.trained else None)
+    if case.trained:
+        work.fitted = fitted_weights(work.model)
     example = work.case.make_input()
     work.prepared = Prepared(work.model, example, None, work.case.output_shape, settings.threads)
 

@@ -55,11 +55,14 @@ def preparers(workers: dict[str, dict[str, Any]]) -> list[str]:
     return [a for a, info in workers.items() if PREPARE_RESOURCE in info.get("resources", {})]
 
 
-def timing_task(spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+def timing_task(spec: dict[str, Any], fitted: dict[str, bytes], timeout_s: float) -> dict:
     """One timing process, on a timer worker: ``python -m suite.bench.worker`` with the run's
-    thread settings, its files in a scratch folder here; what it measured (and pytest-benchmark's
-    JSON) goes back to the run, with where and when it ran."""
+    thread settings, its files (and the trained cases' ``fitted`` weights, which travel with the
+    task) in a scratch folder here; what it measured (and pytest-benchmark's JSON) goes back to
+    the run, with where and when it ran."""
     from distributed import get_worker
+
+    from .weights import write_weights
 
     began = time.time()
     env = {k: v for k, v in os.environ.items() if k not in FORCED_THREADS}
@@ -70,7 +73,9 @@ def timing_task(spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
             "out_dir": str(here),
             "benchmark_json": str(here / "benchmark.json"),
             "result": str(here / "result.json"),
+            "weights_dir": str(here / "weights"),
         }
+        write_weights(here / "weights", fitted)
         (here / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
         command = [sys.executable, "-m", "suite.bench.worker", str(here / "spec.json")]
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s)

@@ -43,7 +43,9 @@ class BenchSession:
         ]
         self.progress = progress
         self.log = ErrorLog(options.out_dir / "errors.log")
-        self.settings = Settings(options.cache_dir, options.threads, options.analyses)
+        self.settings = Settings(
+            options.cache_dir, options.threads, options.analyses, options.weights_dir
+        )
         self.work: dict[str, PreparedCase] = {}
         self.results: dict[str, dict[str, RuntimeResult]] = {case.id: {} for case in cases}
         #: per case, each runtime's check (and analysis) wall time in this process

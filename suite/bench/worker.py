@@ -37,7 +37,10 @@ from .plugin import BenchPlugin, pytest_args
 from .progress import Progress
 from .roles import timer_resource, timing_task
 from .session import BenchSession
+from .weights import write_weights
 
+#: where in DIR/timing/ the trained cases' fitted weights wait for the timing processes
+WEIGHTS_DIR = "weights"
 #: A timing process that runs longer than this is stopped (and the run's timing is cut short).
 PROCESS_TIMEOUT_S = 1800.0
 
@@ -98,7 +101,13 @@ def _spec(session: BenchSession, paths: list[str], index: int, folder: Path) -> 
         "out_dir": str(folder),
         "benchmark_json": str(folder / f"benchmark-process{index + 1}.json"),
         "result": str(folder / f"process{index + 1}.json"),
+        "weights_dir": str(folder / WEIGHTS_DIR),
     }
+
+
+def fitted(session: BenchSession) -> dict[str, bytes]:
+    """The trained cases' fitted weights, as prepared: every timing process times them."""
+    return {i: w.fitted for i, w in session.work.items() if w.fitted is not None}
 
 
 def run_timing_processes(
@@ -114,6 +123,7 @@ def run_timing_processes(
     # The children import what this process imported, factories included.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     checkpoints = session.checkpoints
+    write_weights(folder / WEIGHTS_DIR, fitted(session))
     progress.phase("time", planned, f"{planned} timing processes, one after another")
     for index in range(planned):
         progress.stage("timing", f"process {index + 1} of {planned}", is_case=False)
@@ -148,7 +158,7 @@ def _run_on_timer(session: BenchSession, spec: dict[str, Any], index: int) -> st
     one at a time; its files come back here, where a local timing process writes them."""
     resource = timer_resource(session.timer_class)
     future = session.client.submit(
-        timing_task, spec, PROCESS_TIMEOUT_S, resources={resource: 1}, pure=False
+        timing_task, spec, fitted(session), PROCESS_TIMEOUT_S, resources={resource: 1}, pure=False
     )
     try:
         outcome = future.result()
@@ -197,6 +207,7 @@ def main(argv: list[str]) -> int:
         out_dir=Path(spec["out_dir"]),
         processes=spec["processes"],
         role="time",
+        weights_dir=Path(spec["weights_dir"]) if spec.get("weights_dir") else None,
     )
     silent = Console(file=io.StringIO())
     with Progress(len(cases), silent) as progress:
