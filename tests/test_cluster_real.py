@@ -174,3 +174,21 @@ def test_the_worker_command_refuses_bad_input_in_one_line(capsys):
         assert main(["worker", *argv]) == 2
         (line,) = capsys.readouterr().err.strip().splitlines()
         assert wanted in line, line
+
+
+class _Client:
+    def __init__(self, services: dict) -> None:
+        self.services = services
+        self.dashboard_link = "http://127.0.0.1:8787/status"
+
+    def scheduler_info(self, n_workers: int) -> dict:
+        return {"services": self.services}
+
+
+def test_the_prepare_phase_names_the_clusters_dashboard_where_it_serves_one():
+    from suite.bench.cluster import dashboard_note
+
+    assert dashboard_note(_Client({"dashboard": 8787})) == (
+        " (dashboard: http://127.0.0.1:8787/status)"
+    )
+    assert dashboard_note(_Client({})) == ""  # this machine's scheduler: no bokeh, no dashboard

@@ -177,6 +177,13 @@ def _received(case: Case, outcome, phase: PreparePhase, log: ErrorLog) -> Prepar
     return outcome.work
 
 
+def dashboard_note(client: Any) -> str:
+    """Where to watch the cluster, where its scheduler serves Dask's dashboard (it needs bokeh,
+    which the suite does not install)."""
+    services = client.scheduler_info(n_workers=0).get("services", {})
+    return f" (dashboard: {client.dashboard_link})" if "dashboard" in services else ""
+
+
 def prepare_phase(session, workers: int) -> PreparePhase:
     """Every case of the session prepared, and checked in this process as it comes back: on a
     LocalCluster of ``workers`` processes, or (``workers == 0``) in this process, one after
@@ -186,6 +193,7 @@ def prepare_phase(session, workers: int) -> PreparePhase:
     engine = f"a Dask LocalCluster of {workers} workers" if workers and todo else "this process"
     if session.client is not None and todo:
         engine = f"the Dask cluster at {session.client.scheduler.address}"
+        engine += dashboard_note(session.client)
     session.progress.phase(
         "prepare",
         len(session.cases) * (1 + len(session.runtimes)),
