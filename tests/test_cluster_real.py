@@ -192,3 +192,26 @@ def test_the_prepare_phase_names_the_clusters_dashboard_where_it_serves_one():
         " (dashboard: http://127.0.0.1:8787/status)"
     )
     assert dashboard_note(_Client({})) == ""  # this machine's scheduler: no bokeh, no dashboard
+
+
+class _Workers:
+    def __init__(self, answers: dict) -> None:
+        self.answers = answers
+
+    def run(self, function) -> dict:
+        return self.answers
+
+
+def test_a_worker_with_other_code_or_libraries_is_refused_in_one_line():
+    from suite.bench.roles import _check_versions, code_and_versions
+    from suite.errors import UsageError
+
+    mine = code_and_versions()
+    _check_versions(_Workers({"tcp://a:1": mine}), "here")  # the same: accepted
+    other_torch = {**mine, "torch": "0.0.1"}
+    other_code = {**mine, "suite": {"commit": "0" * 40, "dirty": False}}
+    for theirs, name in ((other_torch, "torch 0.0.1"), (other_code, "suite {")):
+        with pytest.raises(UsageError) as refused:
+            _check_versions(_Workers({"tcp://a:1": mine, "tcp://b:2": theirs}), "here")
+        (line,) = refused.value.lines
+        assert line.startswith(f"--cluster: worker tcp://b:2 at here has {name}"), line

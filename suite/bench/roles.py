@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..environment import cpu_id, cpu_model, machine, versions
+from ..environment import cpu_id, cpu_model, git_commit, machine, versions
 from ..errors import UsageError, first_line
 
 PREPARE_RESOURCE = "prepare"
@@ -152,10 +152,17 @@ def cluster_client(
         yield Cluster(client, next(iter(classes), None), machines)
 
 
+def code_and_versions() -> dict[str, Any]:
+    """What computes a figure here: the suite's own commit (and whether its tree is dirty) and
+    the libraries' versions."""
+    return {"suite": git_commit(Path(__file__).resolve().parent), **versions()}
+
+
 def _check_versions(client: Any, where: str) -> None:
-    """Every worker must compute with this run's libraries, or its figures are not this run's."""
-    mine = versions()
-    for worker, theirs in client.run(versions).items():
+    """Every worker must compute with this run's code and libraries, or its figures are not
+    this run's."""
+    mine = code_and_versions()
+    for worker, theirs in client.run(code_and_versions).items():
         differ = sorted(k for k in mine if theirs.get(k) != mine[k])
         if differ:
             name, more = differ[0], f" (and {len(differ) - 1} more)" if len(differ) > 1 else ""
