@@ -1,15 +1,19 @@
 """How long a sweep will take: a makespan predicted from the stage durations a real run recorded.
 
-The model is the run's own shape, two phases one after the other:
+The model is what the suite runs today on ``machines`` machines: one shard each
+(``run --shard I/N``, every N-th case, then ``merge``), each shard a run of its own in two phases:
 
-- *prepare*: every case's build → samples (``durations_s`` of its prepare stages) as tasks on
-  ``machines × workers`` single-task slots, list-scheduled longest first (LPT), with its
-  ``check.<runtime>`` durations: the run's process checks each case as it comes back, on the
-  same cores as the workers;
-- *time*: each machine times its share of the cases alone, one case after another: a case's
-  ``time`` (the seconds every timing process together spent on it);
+- *prepare*: the shard's cases' build → samples (``durations_s`` of its prepare stages) as tasks
+  on its ``workers`` single-task slots, list-scheduled longest first (LPT), while the run's own
+  process checks each case as it comes back, one after another (its ``check.<runtime>``
+  durations): the phase lasts as long as the longer of the two;
+- *time*: the shard's cases timed one after another: each case's ``time`` (the seconds every
+  timing process together spent on it);
 - *fixed*: what the recorded run spent outside its cases (starting the cluster, warming up its
-  workers, starting the timing processes, measuring the machine's ceilings), once.
+  workers, starting the timing processes, measuring the machine's ceilings), once per shard.
+
+The makespan is the slowest shard's. (A run on a real cluster, ``--cluster``, is not modelled:
+one process checks every case there and one timer times them all.)
 
 A case the recorded run did not have is estimated by the median of its method's cases there
 (else of every case). Nothing here is measured: it is arithmetic on a run's figures, and says so.
@@ -31,8 +35,8 @@ PREPARE_STAGES = tuple(stage.name for stage in STAGES)
 
 @dataclass(frozen=True)
 class CaseCost:
-    """One case's predicted seconds: preparing and checking it (a worker slot), timing it (its
-    machine, alone)."""
+    """One case's predicted seconds: preparing it (a worker slot), checking it (the run's
+    process), timing it (its machine, alone)."""
 
     prepare_s: float
     check_s: float
@@ -63,6 +67,12 @@ def lpt_makespan(durations: Sequence[float], slots: int) -> float:
     return max(loads)
 
 
+def prepare_seconds(costs: Sequence[CaseCost], slots: int) -> float:
+    """The prepare phase: the workers' slots prepare while the run's one process checks each
+    case as it comes back; it ends when the longer of the two does."""
+    return max(lpt_makespan([c.prepare_s for c in costs], slots), sum(c.check_s for c in costs))
+
+
 def measured_costs(results: dict[str, Any]) -> dict[str, CaseCost]:
     """Each case of a recorded run: its prepare stages, its checks, its timing."""
     return {case.id: _cost(case) for case in cases_of(results)}
@@ -77,11 +87,11 @@ def _cost(case: CaseRecord) -> CaseCost:
 
 def fixed_seconds(results: dict[str, Any]) -> float:
     """What the run spent outside its cases' work: its wall time less its prepare tasks as
-    and checks as scheduled on its workers, and every case's timing."""
-    run, costs = results["run"], measured_costs(results).values()
+    as scheduled on its workers or its checks, whichever took longer, and every case's
+    timing."""
+    run, costs = results["run"], list(measured_costs(results).values())
     slots = max(1, run["phases"]["prepare"]["workers"])
-    explained = lpt_makespan([c.prepare_s + c.check_s for c in costs], slots)
-    explained += sum(c.time_s for c in costs)
+    explained = prepare_seconds(costs, slots) + sum(c.time_s for c in costs)
     return max(0.0, run["wall_s"] - explained)
 
 
@@ -112,8 +122,9 @@ def _median(costs: list[CaseCost]) -> CaseCost:
 
 def plan(cases: Sequence[Any], results: dict[str, Any], machines: int, workers: int) -> Plan:
     """The predicted makespan of ``cases`` on ``machines`` machines of ``workers`` prepare
-    slots each, from the recorded run ``results``."""
+    slots each, a shard on each, from the recorded run ``results``: the slowest shard's."""
     costs, estimated = estimate(cases, results)
-    prepare = lpt_makespan([c.prepare_s + c.check_s for c in costs], machines * workers)
-    timing = lpt_makespan([c.time_s for c in costs], machines)
+    shards = [costs[index::machines] for index in range(machines)]
+    phases = [(prepare_seconds(s, workers), sum(c.time_s for c in s)) for s in shards]
+    prepare, timing = max(phases, key=sum)
     return Plan(len(costs), machines, workers, prepare, timing, fixed_seconds(results), estimated)
