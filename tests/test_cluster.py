@@ -86,16 +86,26 @@ def test_the_cluster_stops_every_process_and_leaves_the_environment_as_it_was(
     before_env = dict(os.environ)
     before_children = {p.pid for p in psutil.Process().children(recursive=True)}
     done = []
+    runtimes = ["torch-cpu", "ort-cpu"]
     prepared, phase = prepare_on_local_cluster(
-        cases, Settings(export_cache, 1, False), 2, ErrorLog(tmp_path / "errors.log"), done.append
+        cases,
+        Settings(export_cache, 1, False),
+        2,
+        ErrorLog(tmp_path / "errors.log"),
+        runtimes,
+        lambda work, checked: done.append((work, checked)),
     )
     assert dict(os.environ) == before_env
     left = {p.pid for p in psutil.Process().children(recursive=True)} - before_children
     assert not left, f"processes left running: {left}"
-    assert sorted(prepared) == sorted(c.id for c in cases) == sorted(w.case.id for w in done)
+    assert sorted(prepared) == sorted(c.id for c in cases) == sorted(w.case.id for w, _ in done)
     assert set(phase.where) == set(prepared) and phase.wall_s > 0
-    assert all(w.error is None and w.reference is not None for w in prepared.values())
-    assert all(w.reference_loaded is None for w in prepared.values())  # a live evaluator
+    # each case came back checked on every runtime, and released: only what its record needs
+    for work, checked in done:
+        assert work.error is None and list(checked.results) == runtimes
+        assert all(r.status == "ok" for r in checked.results.values()), checked.results
+        assert set(checked.seconds) == {f"check.{name}" for name in runtimes}
+        assert work.model is None and work.reference is None and work.reference_loaded is None
 
 
 def test_environment_kept_undoes_additions_changes_and_removals():

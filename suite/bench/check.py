@@ -1,16 +1,87 @@
 """Checking one runtime on one prepared case: its output is finite and within the parity bound
 of the reference's, and (where the runtime is analysed) the artifact figures on its own outputs
-agree with the reference's."""
+agree with the reference's.
+
+It needs no session: the process that prepared a case checks it right away (a Dask worker, or
+the run's own process when serial), so a sweep's checks spread over the workers like its
+preparing; a timing process checks again, then times (``check_runtime``'s ``time_it``).
+"""
 
 from __future__ import annotations
 
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..analysis.analyse import image_metrics
-from ..parity import Bound, bound_for, check_finite, compare
+from ..errors import first_line
+from ..parity import Bound, NonFiniteOutput, bound_for, check_finite, compare
 from ..records import RuntimeResult
-from ..runtimes import REFERENCE, Loaded, get_runtime
+from ..runtimes import REFERENCE, Loaded, RuntimeSkipped, get_runtime
+from .errorlog import ErrorLog
 from .pipeline import PreparedCase
+
+
+def check_runtime(
+    work: PreparedCase,
+    name: str,
+    analyse: bool,
+    log: ErrorLog,
+    time_it: Callable[[Loaded], dict[str, Any]] | None = None,
+    on_stage: Callable[[str], None] = lambda stage: None,
+) -> RuntimeResult:
+    """One runtime on the case: checked, timed where ``time_it`` is given (a timing process),
+    analysed where ``analyse``. A skip or a failure is the result, never an exception."""
+    runtime = get_runtime(name)
+    on_stage(f"{name} · check")
+    try:
+        result, loaded = load_and_check(work, name)
+        if loaded is not None and runtime.timed and time_it is not None:
+            on_stage(f"{name} · time")
+            result.latency = time_it(loaded)
+        if loaded is not None and analyse and runtime.analysed and name != REFERENCE:
+            on_stage(f"{name} · analyse")
+            result.metrics = runtime_metrics(work, loaded, bound_for(name, work.case.tolerance))
+    except (RuntimeSkipped, NonFiniteOutput) as exc:
+        skip = isinstance(exc, RuntimeSkipped)
+        result = (RuntimeResult.skipped if skip else RuntimeResult.failed)(str(exc))
+    except Exception as exc:
+        result = RuntimeResult.failed(f"{name}: {first_line(exc)}")
+        log.case(work.case, name, exc)
+    return result
+
+
+@dataclass
+class Checked:
+    """Every runtime's result on one case, how long each took, and the bugs met on the way
+    (outside a runtime's own failure handling: node id and traceback, for ``errors.log``)."""
+
+    results: dict[str, RuntimeResult] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    crashes: list[tuple[str, str]] = field(default_factory=list)
+
+
+def check_all(
+    work: PreparedCase,
+    runtimes: list[str],
+    analyse: bool,
+    log: ErrorLog,
+    on_runtime: Callable[[str], None] = lambda stage: None,
+) -> Checked:
+    """The case on every runtime, in order (``on_runtime`` is told each stage as it starts and
+    ``"done"`` as each runtime ends, for the progress bar)."""
+    checked = Checked()
+    for name in runtimes:
+        began = time.perf_counter()
+        try:
+            checked.results[name] = check_runtime(work, name, analyse, log, on_stage=on_runtime)
+        except Exception:  # a bug outside the runtime's own failure handling
+            checked.crashes.append((f"{work.case.id}::{name}", traceback.format_exc()))
+        checked.seconds[f"check.{name}"] = time.perf_counter() - began
+        on_runtime("done")
+    return checked
 
 
 def load_and_check(work: PreparedCase, name: str) -> tuple[RuntimeResult, Loaded | None]:

@@ -1,9 +1,10 @@
 """The prepare phase on Dask distributed: each case's build → cost → export → reference →
-analysis → samples (``pipeline.prepare_case``) as one task on a ``LocalCluster`` of worker
-processes that run one task at a time (``--workers N``), on a real cluster's prepare workers
-(``--cluster``, ``roles.py``), or in the run's own process, one case after another, when
-``--workers 0``. The run's process checks each case on every runtime as it
-comes back, while the workers prepare the next ones, then keeps only what its record needs.
+analysis → samples (``pipeline.prepare_case``), then its check on every runtime
+(``check.check_all``), as one task on a ``LocalCluster`` of worker processes that run one task
+at a time (``--workers N``), on a real cluster's prepare workers (``--cluster``, ``roles.py``),
+or in the run's own process, one case after another, when ``--workers 0``. A task sends back
+only what the case's record needs, so the run's process does no case's work and holds little:
+a sweep's checks spread over the workers like its preparing.
 
 Preparing is deterministic CPU work and parallelises freely; timing is not and does not: a
 LocalCluster is closed before the run times, so timings stay comparable with a serial run's
@@ -23,6 +24,7 @@ from typing import Any
 
 from ..case import Case
 from ..errors import first_line
+from .check import Checked, check_all
 from .errorlog import ErrorLog
 from .localcluster import local_cluster
 from .pipeline import PreparedCase, Settings, prepare_case
@@ -62,9 +64,11 @@ def warm_up(settings: Settings) -> None:
 
 @dataclass
 class PrepareOutcome:
-    """What a prepare task sends back: the case as prepared, and its errors.log text."""
+    """What a prepare task sends back: the case as prepared (released), its check on every
+    runtime, and its errors.log text."""
 
     work: PreparedCase
+    checked: Checked
     log: str
     #: where it ran (the Dask worker's address), when it began and ended there (epoch seconds)
     worker: str
@@ -72,9 +76,9 @@ class PrepareOutcome:
     ended: float
 
 
-def prepare_task(case: Case, settings: Settings) -> PrepareOutcome:
-    """One case, in a Dask worker: prepared with the run's threads. The reference runtime's
-    live evaluator stays behind (the run loads its own when it checks that runtime)."""
+def prepare_task(case: Case, settings: Settings, runtimes: list[str]) -> PrepareOutcome:
+    """One case, in a Dask worker: prepared and checked on ``runtimes`` with the run's threads,
+    then released (the model, the reference's outputs and its live evaluator stay behind)."""
     import torch
     from distributed import get_worker
 
@@ -83,8 +87,9 @@ def prepare_task(case: Case, settings: Settings) -> PrepareOutcome:
     warm_up(settings)
     log = BufferedLog()
     work = prepare_case(case, settings, log)
-    work.reference_loaded = None
-    return PrepareOutcome(work, log.text, get_worker().address, began, time.time())
+    checked = check_all(work, runtimes, settings.analyse, log)
+    work.release()
+    return PrepareOutcome(work, checked, log.text, get_worker().address, began, time.time())
 
 
 @dataclass
@@ -113,21 +118,26 @@ class PreparePhase:
         }
 
 
+Done = Callable[[PreparedCase, Checked], None]
+
+
 def prepare_on_local_cluster(
     cases: list[Case],
     settings: Settings,
     workers: int,
     log: ErrorLog,
-    on_done: Callable[[PreparedCase], None] = lambda work: None,
+    runtimes: list[str],
+    on_done: Done = lambda work, checked: None,
 ) -> tuple[dict[str, PreparedCase], PreparePhase]:
-    """Every case prepared on a LocalCluster of ``workers`` single-task processes bound to
-    127.0.0.1; ``on_done`` is given each case as it comes back (to check and checkpoint it).
-    The cluster is closed on return, so nothing it started outlives the phase."""
+    """Every case prepared and checked on ``runtimes`` on a LocalCluster of ``workers``
+    single-task processes bound to 127.0.0.1; ``on_done`` is given each case and its check as
+    it comes back (to checkpoint it). The cluster is closed on return, so nothing it started
+    outlives the phase."""
     from distributed import Client
 
     phase = PreparePhase(workers, len(cases))
     with local_cluster(workers) as local, Client(local) as client:
-        prepared = prepare_with(client, cases, settings, log, on_done, phase)
+        prepared = prepare_with(client, cases, settings, log, runtimes, on_done, phase)
     return prepared, phase
 
 
@@ -136,37 +146,44 @@ def prepare_with(
     cases: list[Case],
     settings: Settings,
     log: ErrorLog,
-    on_done: Callable[[PreparedCase], None],
+    runtimes: list[str],
+    on_done: Done,
     phase: PreparePhase,
     resources: dict[str, float] | None = None,
 ) -> dict[str, PreparedCase]:
     """Every case as a task on the client's cluster (on workers holding ``resources``), each
-    given to ``on_done`` as it comes back; where and when each ran goes into ``phase``."""
+    given to ``on_done`` with its check as it comes back; where and when each ran goes into
+    ``phase``."""
     from distributed import as_completed
 
     began = time.perf_counter()
     prepared: dict[str, PreparedCase] = {}
     by_key = {f"prepare-{index}": case for index, case in enumerate(cases)}
     futures = [
-        client.submit(prepare_task, case, settings, key=key, pure=False, resources=resources)
+        client.submit(
+            prepare_task, case, settings, runtimes, key=key, pure=False, resources=resources
+        )
         for key, case in by_key.items()
     ]
     for future, outcome in as_completed(futures, with_results=True, raise_errors=False):
         case = by_key[future.key]
-        prepared[case.id] = _received(case, outcome, phase, log)
-        on_done(prepared[case.id])
+        prepared[case.id], checked = _received(case, outcome, phase, log)
+        on_done(prepared[case.id], checked)
     phase.wall_s = time.perf_counter() - began
     return prepared
 
 
-def _received(case: Case, outcome, phase: PreparePhase, log: ErrorLog) -> PreparedCase:
+def _received(
+    case: Case, outcome, phase: PreparePhase, log: ErrorLog
+) -> tuple[PreparedCase, Checked]:
     """A task's answer; a task that raised (its result could not come back, its worker was
-    lost past Dask's retries) fails its case at ``prepare``, and the run goes on."""
+    lost past Dask's retries) fails its case at ``prepare`` (no runtime ran it), and the run
+    goes on."""
     if isinstance(outcome, BaseException):
         log.case(case, "prepare", outcome)
         work = PreparedCase(case)
         work.error = f"prepare: {first_line(outcome)}"
-        return work
+        return work, Checked()
     phase.where[case.id] = outcome.worker
     phase.tasks.append(
         {"kind": "prepare", "what": case.id, "worker": outcome.worker}
@@ -174,7 +191,7 @@ def _received(case: Case, outcome, phase: PreparePhase, log: ErrorLog) -> Prepar
     )
     if outcome.log:
         log.append(outcome.log)
-    return outcome.work
+    return outcome.work, outcome.checked
 
 
 def dashboard_note(client: Any) -> str:
@@ -185,9 +202,9 @@ def dashboard_note(client: Any) -> str:
 
 
 def prepare_phase(session, workers: int) -> PreparePhase:
-    """Every case of the session prepared, and checked in this process as it comes back: on a
-    LocalCluster of ``workers`` processes, or (``workers == 0``) in this process, one after
-    another. A case an earlier attempt of a resumed run finished is not done again."""
+    """Every case of the session prepared and checked: on a LocalCluster of ``workers``
+    processes, on a real cluster's prepare workers, or (``workers == 0``) in this process, one
+    after another. A case an earlier attempt of a resumed run finished is not done again."""
     began = time.perf_counter()
     todo = [case for case in session.cases if case.id not in session.work]
     engine = f"a Dask LocalCluster of {workers} workers" if workers and todo else "this process"
@@ -197,7 +214,7 @@ def prepare_phase(session, workers: int) -> PreparePhase:
     session.progress.phase(
         "prepare",
         len(session.cases) * (1 + len(session.runtimes)),
-        f"{len(todo)} of {len(session.cases)} cases on {engine}, each checked as it comes back",
+        f"{len(todo)} of {len(session.cases)} cases prepared and checked on {engine}",
     )
     for case in session.cases:
         if case.id in session.work:
@@ -205,22 +222,26 @@ def prepare_phase(session, workers: int) -> PreparePhase:
             for _ in range(1 + len(session.runtimes)):
                 session.progress.advance()
 
-    def done(work: PreparedCase) -> None:
-        session.progress.stage(work.case.id, "prepared")
-        session.progress.advance()
-        session.check_case(work)
+    def done(work: PreparedCase, checked: Checked) -> None:
+        session.progress.stage(work.case.id, "prepared and checked")
+        for _ in range(1 + len(session.runtimes)):
+            session.progress.advance()
+        session.receive(work, checked)
 
+    settings, log, runtimes = session.settings, session.log, session.runtimes
     if session.client is not None and todo:
         phase = PreparePhase(workers, len(todo), scheduler=session.client.scheduler.address)
         resources = {PREPARE_RESOURCE: 1}
-        prepare_with(session.client, todo, session.settings, session.log, done, phase, resources)
+        prepare_with(session.client, todo, settings, log, runtimes, done, phase, resources)
     elif workers == 0 or not todo:
         if todo:
-            warm_up(session.settings)
+            warm_up(settings)
         for case in todo:
-            done(session.prepared(case))
+            work = session.prepared(case)
+            session.progress.advance()
+            session.receive(work, session.check_case(work))
         return PreparePhase(0, len(todo), time.perf_counter() - began)
     else:
-        _, phase = prepare_on_local_cluster(todo, session.settings, workers, session.log, done)
+        _, phase = prepare_on_local_cluster(todo, settings, workers, log, runtimes, done)
     session.tasks += phase.tasks
     return phase

@@ -1,25 +1,23 @@
 """One bench session: it coordinates, per case, preparing (``pipeline``), checking each runtime
-(``check``: the run's process checks each case as soon as it is prepared, a timing process checks
-it again before timing it), timing (``timing``, in a timing process only) and the case's record;
+(``check``: the process that prepared a case checks it right away, a timing process checks it
+again before timing it), timing (``timing``, in a timing process only) and the case's record;
 a case that fails is recorded as ``failed`` with the error's first line and the other cases
 still run."""
 
 from __future__ import annotations
 
 import time
-import traceback
 from typing import Any
 
 import numpy as np
 
 from ..case import Case
 from ..errors import first_line
-from ..parity import NonFiniteOutput, bound_for
 from ..records import CaseRecord, RuntimeResult
-from ..runtimes import REFERENCE, RuntimeSkipped, get_runtime
+from ..runtimes import Loaded, get_runtime
 from ..samplefile import sample_keys
 from . import ceilings
-from .check import load_and_check, runtime_metrics
+from .check import Checked, check_all, check_runtime
 from .checkpoint import Checkpoints
 from .errorlog import ErrorLog
 from .latency import Latency
@@ -79,19 +77,28 @@ class BenchSession:
             )
         return self.work[case.id]
 
-    def check_case(self, work: PreparedCase) -> None:
-        """The run's process: a case as prepared here or by a worker, checked on every runtime
-        right away, then released and checkpointed: the run holds (and its checkpoints keep)
-        only what the case's record needs."""
+    def check_case(self, work: PreparedCase) -> Checked:
+        """The run's process, serial: a case it prepared, checked on every runtime here."""
+
+        def on_runtime(stage: str) -> None:
+            if stage == "done":
+                self.progress.advance()
+            else:
+                self.progress.stage(work.case.id, stage)
+
+        return check_all(work, self.runtimes, self.options.analyses, self.log, on_runtime)
+
+    def receive(self, work: PreparedCase, checked: Checked) -> None:
+        """The run's process: a case as prepared and checked here or by a worker, released
+        and checkpointed: the run holds (and its checkpoints keep) only what its record
+        needs."""
         case = work.case
-        self.work[case.id] = work
-        for name in self.runtimes:
-            try:
-                self.run_runtime(case.id, name, None)
-            except Exception:  # a bug outside the runtime's own failure handling
-                self.record_crash(f"{case.id}::{name}", traceback.format_exc())
-            self.progress.advance()
         work.release()
+        self.work[case.id] = work
+        self.results[case.id] = checked.results
+        self.check_s[case.id] = dict(checked.seconds)
+        for nodeid, text in checked.crashes:
+            self.record_crash(nodeid, text)
         if self.checkpoints:
             self.checkpoints.save_case(work, self.results[case.id], self.check_s[case.id])
 
@@ -105,28 +112,21 @@ class BenchSession:
         checkpoints.write_run()
 
     def run_runtime(self, case_id: str, name: str, benchmark) -> None:
-        """Check the runtime on the case; time it in a timing process, analyse it in the run's."""
+        """A timing process: check the runtime on the case again, then time it."""
         case = self.by_id[case_id]
         work = self.prepared(case)
-        runtime = get_runtime(name)
-        self.progress.stage(case.id, f"{name} · check")
         began = time.perf_counter()
-        try:
-            result, loaded = load_and_check(work, name)
-            if loaded is not None and runtime.timed and self.options.role == "time":
-                self.progress.stage(case.id, f"{name} · time")
-                result.latency = self._time(benchmark, loaded.step, case, name).to_dict()
-            analysed = runtime.analysed and name != REFERENCE and self.options.analyses
-            if loaded is not None and analysed:
-                self.progress.stage(case.id, f"{name} · analyse")
-                result.metrics = runtime_metrics(work, loaded, bound_for(name, case.tolerance))
-        except (RuntimeSkipped, NonFiniteOutput) as exc:
-            skip = isinstance(exc, RuntimeSkipped)
-            result = (RuntimeResult.skipped if skip else RuntimeResult.failed)(str(exc))
-        except Exception as exc:
-            result = RuntimeResult.failed(f"{name}: {first_line(exc)}")
-            self.log.case(case, name, exc)
-        self.results[case.id][name] = result
+
+        def time_it(loaded: Loaded) -> dict[str, Any]:
+            return self._time(benchmark, loaded.step, case, name).to_dict()
+
+        def on_stage(stage: str) -> None:
+            self.progress.stage(case.id, stage)
+
+        timed = time_it if self.options.role == "time" else None
+        self.results[case.id][name] = check_runtime(
+            work, name, self.options.analyses, self.log, timed, on_stage
+        )
         self.check_s[case.id][f"check.{name}"] = time.perf_counter() - began
 
     def time_again(self, case_id: str, name: str, benchmark) -> None:
