@@ -2,7 +2,9 @@
 ``python -m suite worker`` processes (two prepare processes, one timer) on 127.0.0.1, a small
 sweep through them, and from every task's recorded start and end: no prepare task on the timer,
 timing tasks one at a time, no prepare task while anything is timed on this host (which has
-both roles); then every process the test started is stopped."""
+both roles). One case's first build SIGKILLs its worker process mid-task: the nanny starts
+another, Dask runs the task again, and the run completes. Then every process the test started
+is stopped."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from factories import KILL_MARKER_ENV
 
 from suite.bench.roles import PREPARE_RESOURCE, machine_class, timer_resource
 
@@ -30,6 +33,10 @@ size = 16
 [[case]]
 id = "c"
 method = ["transposed", "resize_conv", "pixel_shuffle", "bilinear_mix"]
+
+[[case]]
+id = "lost-worker"
+factory = "factories:kills_its_worker_once"
 """
 
 
@@ -75,9 +82,12 @@ def _overlap(a: dict, b: dict) -> bool:
 
 
 def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
-    write_cases, run_suite, tmp_path, capsys
+    write_cases, run_suite, tmp_path, capsys, monkeypatch
 ):
     before = {p.pid for p in psutil.Process().children(recursive=True)}
+    marker = tmp_path / "killed"
+    monkeypatch.setenv(KILL_MARKER_ENV, str(marker))  # the workers inherit both
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))  # where ``factories`` is
     scheduler_file = tmp_path / "scheduler.json"
     scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
     scheduler += ["--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)]
@@ -103,6 +113,8 @@ def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
                 workers = _workers(scheduler_file, 3)
                 cache = tmp_path / "cache"
                 code = run_suite(cases, *options, "--processes", "2", "--cache", str(cache))
+                after = _workers(scheduler_file, 3)  # the killed process's successor
+            assert marker.exists(), "no worker was killed: the lost worker went untested"
             assert code == 0, (
                 (out / "errors.log").read_text() if (out / "errors.log").exists() else ""
             )
@@ -113,6 +125,8 @@ def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
     timer = [a for a, w in workers.items() if w["resources"] == timer_resources]
     prepare = [a for a, w in workers.items() if w["resources"] == {PREPARE_RESOURCE: 1}]
     assert len(timer) == 1 and len(prepare) == 2
+    assert set(after) - set(workers), "the killed worker's nanny started no other"
+    replaced = [a for a, w in after.items() if w["resources"] == {PREPARE_RESOURCE: 1}]
     results = json.loads((out / "results.json").read_text())
     run = results["run"]
     assert run["phases"]["prepare"]["engine"].startswith("dask cluster at tcp://127.0.0.1:")
@@ -127,7 +141,7 @@ def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
     timings = [t for t in tasks if t["kind"] == "time"]
     assert sorted(t["what"] for t in prepares) == sorted(c["id"] for c in results["cases"])
     assert [t["what"] for t in timings] == ["process 1", "process 2"]
-    assert {t["worker"] for t in prepares} <= set(prepare)  # never on the timer
+    assert {t["worker"] for t in prepares} <= {*prepare, *replaced}  # never on the timer
     assert {t["worker"] for t in timings} == set(timer)
     assert not _overlap(*timings)  # one timing process at a time
     assert not any(_overlap(p, t) for p in prepares for t in timings)  # this host has both
