@@ -7,12 +7,23 @@ import argparse
 import sys
 from types import ModuleType
 
-from .commands import baseline, gate, list_cases, merge, noise, plan, report, run, worker
+from .commands import (
+    baseline,
+    gate,
+    list_cases,
+    merge,
+    migrate,
+    noise,
+    plan,
+    report,
+    run,
+    worker,
+)
 from .errors import UsageError
 
 COMMANDS: dict[str, ModuleType] = {
     module.NAME: module
-    for module in (list_cases, run, merge, plan, report, baseline, gate, noise, worker)
+    for module in (list_cases, run, merge, plan, report, baseline, gate, noise, worker, migrate)
 }
 
 

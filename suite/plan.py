@@ -3,17 +3,16 @@
 The model is what the suite runs today on ``machines`` machines: one shard each
 (``run --shard I/N``, every N-th case, then ``merge``), each shard a run of its own in two phases:
 
-- *prepare*: the shard's cases' build → samples (``durations_s`` of its prepare stages) as tasks
-  on its ``workers`` single-task slots, list-scheduled longest first (LPT), while the run's own
-  process checks each case as it comes back, one after another (its ``check.<runtime>``
-  durations): the phase lasts as long as the longer of the two;
+- *prepare*: each of the shard's cases prepared (``durations_s`` of its prepare stages, build →
+  samples) and checked on every runtime (its ``check.<runtime>`` durations) as one task on the
+  shard's ``workers`` single-task slots, list-scheduled longest first (LPT);
 - *time*: the shard's cases timed one after another: each case's ``time`` (the seconds every
   timing process together spent on it);
 - *fixed*: what the recorded run spent outside its cases (starting the cluster, warming up its
   workers, starting the timing processes, measuring the machine's ceilings), once per shard.
 
 The makespan is the slowest shard's. (A run on a real cluster, ``--cluster``, is not modelled:
-one process checks every case there and one timer times them all.)
+its prepare workers share one queue, and one timer times every case.)
 
 A case the recorded run did not have is estimated by the median of its method's cases there
 (else of every case). Nothing here is measured: it is arithmetic on a run's figures, and says so.
@@ -35,8 +34,8 @@ PREPARE_STAGES = tuple(stage.name for stage in STAGES)
 
 @dataclass(frozen=True)
 class CaseCost:
-    """One case's predicted seconds: preparing it (a worker slot), checking it (the run's
-    process), timing it (its machine, alone)."""
+    """One case's predicted seconds: preparing it and checking it (one task, on a worker slot),
+    timing it (its machine, alone)."""
 
     prepare_s: float
     check_s: float
@@ -68,9 +67,8 @@ def lpt_makespan(durations: Sequence[float], slots: int) -> float:
 
 
 def prepare_seconds(costs: Sequence[CaseCost], slots: int) -> float:
-    """The prepare phase: the workers' slots prepare while the run's one process checks each
-    case as it comes back; it ends when the longer of the two does."""
-    return max(lpt_makespan([c.prepare_s for c in costs], slots), sum(c.check_s for c in costs))
+    """The prepare phase: each case's task (prepare, then check) on the workers' slots."""
+    return lpt_makespan([c.prepare_s + c.check_s for c in costs], slots)
 
 
 def measured_costs(results: dict[str, Any]) -> dict[str, CaseCost]:
@@ -87,8 +85,7 @@ def _cost(case: CaseRecord) -> CaseCost:
 
 def fixed_seconds(results: dict[str, Any]) -> float:
     """What the run spent outside its cases' work: its wall time less its prepare tasks as
-    as scheduled on its workers or its checks, whichever took longer, and every case's
-    timing."""
+    scheduled on its workers and every case's timing."""
     run, costs = results["run"], list(measured_costs(results).values())
     slots = max(1, run["phases"]["prepare"]["workers"])
     explained = prepare_seconds(costs, slots) + sum(c.time_s for c in costs)

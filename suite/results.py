@@ -12,9 +12,10 @@ import jsonschema
 
 from .atomic import write_json_atomic
 from .errors import UsageError
+from .migrate import STEPS, can_upgrade, upgrade
 from .records import RecordError, cases_of
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 RESULTS_FILE = "results.json"
 #: pytest-benchmark's JSON of each timing process, in the run folder
 TIMING_DIR = "timing"
@@ -44,11 +45,15 @@ def write_results(out_dir: Path, results: dict[str, Any]) -> Path:
 
 
 def load_results(path: Path) -> dict[str, Any]:
-    """Read and validate a results.json (or the one inside a run directory)."""
+    """Read and validate a results.json (or the one inside a run directory); a run of an older
+    schema that ``migrate.py`` can take to this one is read as migrated."""
     path = Path(path)
     if path.is_dir():
         path = path / RESULTS_FILE
     data = json.loads(path.read_text(encoding="utf-8"))
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION and can_upgrade(version, SCHEMA_VERSION):
+        upgrade(data, SCHEMA_VERSION)
     validate(data)
     cases_of(data)  # a case whose status its runtimes contradict: RecordError
     return data
@@ -67,7 +72,8 @@ def load_run(run_dir: Path) -> dict[str, Any]:
         version = _version(path)
         if isinstance(version, int) and version != SCHEMA_VERSION:
             raise UsageError(
-                f"{path}: schema_version {version}, this suite reads {SCHEMA_VERSION}: "
+                f"{path}: schema_version {version}, this suite reads {SCHEMA_VERSION} "
+                f"(and migrates from {min(STEPS, default=SCHEMA_VERSION)}): "
                 "run the cases again with this suite"
             ) from None
         raise UsageError(f"{path}: does not follow the results schema: {exc.message}") from None

@@ -21,6 +21,7 @@ from suite.gate.latency import (
     runtime_figures,
     session_medians,
 )
+from suite.machines import machine_class
 
 pytestmark = pytest.mark.slow
 
@@ -394,6 +395,13 @@ def test_baseline_refuses_runs_that_cannot_be_pooled(baseline, tmp_path, capsys)
 
     def other_cpu(data):
         data["run"]["machine"]["cpu_id"] = "family 6 model 143 stepping 8"
+        for case in data["cases"]:  # timed there: each latency names it
+            for runtime in case["runtimes"].values():
+                if runtime["latency"]:
+                    runtime["latency"]["machine_class"] = machine_class(data["run"]["machine"])
+
+    def two_classes(data):
+        data["cases"][0]["runtimes"]["torch-cpu"]["latency"]["machine_class"] = "elsewhere"
 
     def fewer_cases(data):
         data["cases"] = data["cases"][1:]
@@ -406,6 +414,7 @@ def test_baseline_refuses_runs_that_cannot_be_pooled(baseline, tmp_path, capsys)
 
     refusals = [
         (other_cpu, "latencies of two machine classes cannot be pooled"),
+        (two_classes, "its latencies were timed on 2 machine classes"),
         (other_timing, "run figures of two timings differ in spread and cannot be pooled"),
         (fewer_cases, "holds other cases than"),
         (other_psnr, "metrics differs from"),
@@ -440,3 +449,19 @@ def test_latency_is_gated_without_machine_ceilings_and_on_each_declared_gated_ru
     assert set(figures(case, gated)["latency"]) == {"torch-cpu", "ort-cpu"}
     results["run"]["runtimes"]["ort-cpu"]["gated"] = False  # a runtime declared not gated
     assert set(figures(case, gated_runtimes(results["run"]))["latency"]) == {"torch-cpu"}
+
+
+def test_a_latency_timed_on_another_machine_class_is_not_compared():
+    """Merged shards may hold latencies of several machine classes (schema 5: each latency names
+    its own): only those of the baseline's class are gated, the others say where they ran."""
+    old = {"latency": {"ort-cpu": {"runs": {"relative": STEADY, "rounds_s": STEADY}}}}
+    check = Latency("latency", min_effect=0.25, alpha=0.01, calibration="yardstick")
+    verdicts = {}
+    for timed_on in ("class A", "class B"):
+        figures = {"runs": {"relative": [1.4], "rounds_s": [1.4]}, "machine_class": timed_on}
+        new = {"latency": {"ort-cpu": figures}}
+        (row,) = check.rows("c", old, new, Context(True, "", baseline_class="class A"))
+        verdicts[timed_on] = row
+    assert verdicts["class A"].verdict == "regressed"
+    assert verdicts["class B"].verdict == "not comparable" and not verdicts["class B"].failed
+    assert verdicts["class B"].message == "timed on class B, the baseline on class A"

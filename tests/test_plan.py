@@ -22,9 +22,9 @@ def test_longest_first_list_scheduling_on_known_answers():
 
 
 def made_up_run(prepare_s: float, check_s: float, ids: list[str]) -> dict:
-    """A recorded run of four cases on 2 workers: prepared in 2·prepare_s (four cases, two
-    slots) while the run's process checked them in 4·check_s, timed for 2 s each, and
-    5 s of fixed cost on top."""
+    """A recorded run of four cases on 2 workers, each case's task preparing it for prepare_s
+    and checking it for check_s (four tasks on two slots: 2·(prepare_s + check_s)), timed for
+    2 s each, and 5 s of fixed cost on top."""
     stages = {"build": prepare_s / 2, "export": prepare_s / 2}
     record = {"status": "ok", "reason": None, "max_abs_err": 0.0, "max_rel_err": 0.0}
     cases = [
@@ -43,7 +43,7 @@ def made_up_run(prepare_s: float, check_s: float, ids: list[str]) -> dict:
         "prepare": {"engine": "dask LocalCluster", "workers": 2, "wall_s": 2 * prepare_s},
         "time": {"wall_s": 8.0},
     }
-    wall = max(2 * prepare_s, len(ids) * check_s) + 8.0 + 5.0
+    wall = 2 * (prepare_s + check_s) + 8.0 + 5.0
     return {"run": {"phases": phases, "wall_s": wall}, "cases": cases}
 
 
@@ -55,14 +55,14 @@ class Named:
 def test_the_plan_is_the_runs_own_arithmetic():
     run = made_up_run(10.0, 6.0, ["a", "b", "c", "d"])
     same = plan([Named(i) for i in "abcd"], run, machines=1, workers=2)
-    # the process that checks them (4 x 6 s) takes longer than the two slots preparing them
-    assert (same.prepare_s, same.time_s, same.fixed_s) == (24.0, 8.0, 5.0)
+    # four tasks of 10 s preparing and 6 s checking on two slots
+    assert (same.prepare_s, same.time_s, same.fixed_s) == (32.0, 8.0, 5.0)
     assert same.makespan_s == run["run"]["wall_s"] and same.estimated == 0
     # eight cases (four unseen: their method's median), a shard of two on each of four
-    # machines of two workers: prepared in 10 s, checked in 12 s, timed in 4 s
+    # machines of two workers: a task (16 s) on each slot, then both cases timed (4 s)
     wider = plan([Named(i) for i in "abcdefgh"], run, machines=4, workers=2)
     assert wider.estimated == 4
-    assert (wider.prepare_s, wider.time_s) == (2 * 6.0, 2 * 2.0)
+    assert (wider.prepare_s, wider.time_s) == (10.0 + 6.0, 2 * 2.0)
     # uneven shards: the slowest one's
     assert plan([Named(i) for i in "abc"], run, machines=2, workers=2).time_s == 2 * 2.0
     assert CaseCost(10.0, 1.0, 2.0) == CaseCost(10.0, 1.0, 2.0)

@@ -63,8 +63,8 @@ def test_a_results_file_of_another_version_is_one_line(quick_run, tmp_path):
     with pytest.raises(UsageError) as err:
         load_run(tmp_path)
     assert err.value.lines == [
-        f"{tmp_path / 'results.json'}: schema_version 1, this suite reads {SCHEMA_VERSION}: "
-        "run the cases again with this suite"
+        f"{tmp_path / 'results.json'}: schema_version 1, this suite reads {SCHEMA_VERSION} "
+        "(and migrates from 4): run the cases again with this suite"
     ]
 
 

@@ -200,8 +200,10 @@ class BenchSession:
     def item_done(self) -> None:
         self.progress.advance()
 
-    def case_records(self) -> list[dict[str, Any]]:
-        return [self._record(index, case) for index, case in enumerate(self.cases)]
+    def case_records(self, timed_on: str) -> list[dict[str, Any]]:
+        """Every case's record; each latency names ``timed_on``, the machine class of the
+        machine that timed it (``machines.machine_class``)."""
+        return [self._record(index, case, timed_on) for index, case in enumerate(self.cases)]
 
     def samples(self) -> dict[str, np.ndarray]:
         """Every case's samples under the keys its record names (``sample_keys``)."""
@@ -212,7 +214,7 @@ class BenchSession:
             arrays.update({keys[name]: image for name, image in pictures.items()})
         return arrays
 
-    def _record(self, index: int, case: Case) -> dict[str, Any]:
+    def _record(self, index: int, case: Case, timed_on: str) -> dict[str, Any]:
         work = self.work.get(case.id) or PreparedCase(case)  # no runtime ran it: skipped
         record = CaseRecord(
             case.describe(),
@@ -225,6 +227,8 @@ class BenchSession:
             {**work.durations_s, **self.check_s[case.id]},
         )
         for result in record.runtimes.values():
+            if result.latency:
+                result.latency = {**result.latency, "machine_class": timed_on}
             if result.latency and record.cost:
                 # The run's stable figure: its median moves with the machine's slow spells.
                 fastest = result.latency["fastest_session_s"]

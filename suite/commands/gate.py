@@ -14,7 +14,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..gate.baseline import describe_timing, figures, load_baseline, machine_class, timing_of
+from ..gate.baseline import (
+    describe_timing,
+    figures,
+    latency_classes,
+    load_baseline,
+    machine_class,
+    timing_of,
+)
 from ..gate.checks import Context, Row, compare
 from ..gate.latency import gateable
 from ..records import cases_of, gated_runtimes
@@ -59,12 +66,16 @@ def markdown(rows: list[Row], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def comparability(baseline: dict, run: dict, name: str) -> str:
-    """Why the run's latency cannot be compared with the baseline's, or ``""``."""
+def comparability(baseline: dict, results: dict, name: str) -> str:
+    """Why none of the run's latency can be compared with the baseline's, or ``""`` (each
+    latency is then compared only where it was timed on the baseline's machine class)."""
+    run = results["run"]
     timing = timing_of(name, run)
-    new_class = machine_class(run)
-    if new_class != baseline["machine_class"]:
-        return f"baseline ran on {baseline['machine_class']}, this run on {new_class}"
+    classes = latency_classes(results) or {machine_class(run)}
+    if baseline["machine_class"] not in classes:
+        return (
+            f"baseline ran on {baseline['machine_class']}, this run on {'; '.join(sorted(classes))}"
+        )
     if timing != baseline["timing"]:
         return (
             f"baseline timed as {describe_timing(baseline['timing'])}, this run as "
@@ -107,12 +118,12 @@ def _print(rows: list[Row], shown: list[Row], title: str, note: str) -> None:
 def main(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline)
     results = load_run(args.run_dir)
-    note = comparability(baseline, results["run"], str(args.run_dir))
+    note = comparability(baseline, results, str(args.run_dir))
     gated = gated_runtimes(results["run"])
     rows = compare(
         baseline,
         {case.id: figures(case, gated) for case in cases_of(results)},
-        Context(not note, note, gateable(baseline["timing"])),
+        Context(not note, note, gateable(baseline["timing"]), baseline["machine_class"]),
         allow_removed=args.allow_removed,
     )
     if args.latency_advisory:

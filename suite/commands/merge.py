@@ -29,9 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def merged_run(shards: list[dict[str, Any]], run_id: str) -> dict[str, Any]:
     """The first shard's run record, as the run of all of them: the longest wall time (shards
-    run side by side) and the names of the runs merged."""
+    run side by side), every shard's machines, and the names of the runs merged. Each latency
+    keeps the machine class it was timed on, so shards timed on different machines merge into
+    one run whose latencies the gate compares class by class."""
     run = {key: value for key, value in shards[0]["run"].items() if key != "shard"}
     run["id"] = run_id
+    run["machines"] = [m for s in shards for m in s["run"].get("machines", [])]
     run["wall_s"] = max(s["run"]["wall_s"] for s in shards)
     run["finished"] = max(s["run"]["finished"] for s in shards)
     run["merged_from"] = [s["run"]["id"] for s in shards]

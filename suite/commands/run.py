@@ -32,6 +32,7 @@ from ..bench.yardstick import yardstick_case
 from ..casefile import case_files, load_cases
 from ..environment import git_commit, machine, versions
 from ..errors import UsageError
+from ..machines import machine_class
 from ..methods import get_method
 from ..records import RunSummary, cases_of
 from ..report.run import report_run
@@ -334,7 +335,8 @@ def _run(args, cases, all_ids: list[str], runtimes: list[str], cluster: Cluster 
         run["resumed"] = checkpoints.resumed()
     if session.tasks:
         run["tasks"] = session.tasks
-    results = {"schema_version": SCHEMA_VERSION, "run": run, "cases": session.case_records()}
+    cases_run = session.case_records(machine_class(run["machine"]))
+    results = {"schema_version": SCHEMA_VERSION, "run": run, "cases": cases_run}
     return results, out, session, timing, checkpoints
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from ..analysis.registry import gated_figures
 from ..atomic import write_json_atomic
 from ..errors import UsageError
+from ..machines import machine_class as class_of
 from ..records import CaseRecord, cases_of, gated_runtimes
 from .latency import MIN_RUNS, runtime_figures
 
@@ -38,13 +39,19 @@ def schema() -> dict[str, Any]:
 
 
 def machine_class(run: dict[str, Any]) -> str:
-    """What makes latencies comparable: CPU model (with family, model and stepping where known),
-    usable cores, threads, architecture."""
-    machine = run["machine"]
-    cores = machine.get("usable_cores", machine["cores"])
-    arch = machine.get("arch", "?")
-    cpu = machine["cpu"] + (f" ({machine['cpu_id']})" if machine.get("cpu_id") else "")
-    return f"{cpu} | {cores} cores | {machine['threads']} threads | {arch}"
+    """The machine class of a run's timer (``machines.machine_class``): a baseline's."""
+    return class_of(run["machine"])
+
+
+def latency_classes(results: dict[str, Any]) -> set[str]:
+    """The machine classes a run's latencies were timed on (several for merged shards timed on
+    different machines)."""
+    return {
+        result.latency["machine_class"]
+        for case in cases_of(results)
+        for result in case.runtimes.values()
+        if result.latency
+    }
 
 
 def timing_of(name: str, run: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +85,7 @@ def figures(case: CaseRecord, gated: list[str]) -> dict[str, Any]:
         "checkerboard_families": case.metrics.get("checkerboard_families"),
         "verdict": case.verdict,
         "latency": {
-            name: runtime_figures(r.latency)
+            name: {**runtime_figures(r.latency), "machine_class": r.latency["machine_class"]}
             for name, r in case.runtimes.items()
             if name in gated and r.latency
         },
@@ -160,19 +167,34 @@ def describe_timing(timing: dict[str, Any]) -> str:
 
 def from_run(name: str, results: dict[str, Any]) -> dict[str, Any]:
     run = results["run"]
+    classes = latency_classes(results) or {machine_class(run)}
+    if len(classes) > 1:
+        raise UsageError(
+            f"{name}: its latencies were timed on {len(classes)} machine classes "
+            f"({'; '.join(sorted(classes))}): a baseline is of one"
+        )
     return {
         "baseline_version": BASELINE_VERSION,
         "created": datetime.now(UTC).isoformat(),
         "source_run": run["id"],
         "runs": 1,
         "git": run["git"],
-        "machine_class": machine_class(run),
+        "machine_class": classes.pop(),
         "machine": run["machine"],
         "versions": run["versions"],
         "timing": timing_of(name, run),
         "ceilings": [run.get("ceilings")],
-        "cases": {case.id: figures(case, gated_runtimes(run)) for case in cases_of(results)},
+        "cases": {
+            case.id: _one_class(figures(case, gated_runtimes(run))) for case in cases_of(results)
+        },
     }
+
+
+def _one_class(figs: dict[str, Any]) -> dict[str, Any]:
+    """A case's figures as a baseline keeps them: its one machine class is the baseline's."""
+    for latency in figs["latency"].values():
+        latency.pop("machine_class", None)
+    return figs
 
 
 def write_baseline(path: Path, baseline: dict[str, Any]) -> None:

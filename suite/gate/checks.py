@@ -43,10 +43,14 @@ class Row:
 
 @dataclass(frozen=True)
 class Context:
+    #: the run's latency and the baseline's were timed the same way (else ``machine_note``)
     comparable_machines: bool
     machine_note: str
     #: why latency regressions are reported but not failed here (``gate.latency.gateable``)
     advisory_note: str = ""
+    #: the baseline's machine class: a latency timed on another is not comparable (merged
+    #: shards may hold latencies of several classes), or None: not checked per latency
+    baseline_class: str | None = None
 
 
 def _fmt(value: Any) -> str:
@@ -147,14 +151,14 @@ class Latency(Check):
     def rows(self, case, old, new, context):
         before, after = old.get("latency") or {}, new.get("latency") or {}
         min_effect = new.get("min_effect") or self.options["min_effect"]
-        return [
-            self._row(
-                case, runtime, before[runtime]["runs"], after[runtime]["runs"], min_effect, context
-            )
-            for runtime in sorted(set(before) & set(after))
-        ]
+        rows = []
+        for runtime in sorted(set(before) & set(after)):
+            base, run = before[runtime]["runs"], after[runtime]["runs"]
+            timed_on = after[runtime].get("machine_class")
+            rows.append(self._row(case, runtime, base, run, min_effect, context, timed_on))
+        return rows
 
-    def _row(self, case, runtime, base, run, min_effect, context) -> Row:
+    def _row(self, case, runtime, base, run, min_effect, context, timed_on) -> Row:
         alpha = self.options["alpha"]
         wanted = CALIBRATIONS[self.options["calibration"]]
         # Both sides in one series: the configured one where both have it (a run whose
@@ -171,6 +175,9 @@ class Latency(Check):
         new_ms = f"{run['rounds_s'][0] * 1e3:.4g} ms"
         if not context.comparable_machines:
             return Row(case, figure, old_ms, new_ms, "", "", "not comparable", context.machine_note)
+        if context.baseline_class and timed_on != context.baseline_class:
+            why = f"timed on {timed_on}, the baseline on {context.baseline_class}"
+            return Row(case, figure, old_ms, new_ms, "", "", "not comparable", why)
         decision = decide(base[series], run[series][0], min_effect, alpha)
         p = decision.p_slower if decision.effect >= 0 else decision.p_faster
         verdict = decision.verdict
