@@ -35,6 +35,10 @@ class RuntimeInfo:
     gated: bool
     marker: str
     colour: str
+    #: where it computes (``cpu``, ``cuda``); runs of schema 5 before it was recorded: cpu
+    device: str = "cpu"
+    #: the options the suite sets that differ from the library's defaults (``Runtime``)
+    session_options: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,9 @@ class RuntimeResult:
     metrics: dict[str, Any] | None = None
     #: the roofline's bound and fraction (``bench.ceilings.roofline``), once the run is timed
     roofline: dict[str, Any] = field(default_factory=dict)
+    #: the same inference as an application calls it, host copies and output allocation
+    #: included (``runtimes.base.Loaded.with_copies``), where it was timed; ``latency`` is bound
+    latency_with_copies: dict[str, Any] | None = None
 
     @classmethod
     def skipped(cls, reason: str) -> RuntimeResult:
@@ -136,6 +143,8 @@ class RuntimeResult:
         record.update(roofline)
         if metrics is None:
             del record["metrics"]
+        if record["latency_with_copies"] is None:
+            del record["latency_with_copies"]
         return record
 
 

@@ -66,9 +66,80 @@ def test_gpu_runtimes_are_skipped_with_reasons_on_a_cpu_machine(quick_run):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     for case in quick_run["results"]["cases"]:
-        for name in ("torch-cuda", "ort-cuda", "ort-tensorrt"):
+        for name in ("torch-cuda", "ort-cuda", "ort-tensorrt", "ort-tensorrt-fp16"):
             entry = case["runtimes"][name]
             assert entry["status"] == "skipped" and entry["reason"]
+
+
+def test_the_bound_latency_and_the_one_with_copies_are_timed_side_by_side(
+    write_cases, tmp_path, export_cache, run_suite
+):
+    """--with-copies: the CPU provider's IO-bound latency and session.run's, each from the same
+    timing processes, with the clock that timed them; torch has no copies to avoid."""
+    cases = write_cases(
+        """
+        [[case]]
+        id = "bound"
+        method = "bilinear_mix"
+        channels = 8
+        size = 24
+        """
+    )
+    out = tmp_path / "run"
+    args = ("--out", str(out), "--quick", "--runtimes", "ort-cpu", "--cache", str(export_cache))
+    assert run_suite(str(cases), *args, "--processes", "2", "--with-copies") == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["run"]["options"]["with_copies"] is True
+    (case,) = results["cases"]
+    ort, torch_cpu = case["runtimes"]["ort-cpu"], case["runtimes"]["torch-cpu"]
+    for latency in (ort["latency"], ort["latency_with_copies"]):
+        assert latency["clock"] == "host" and latency["processes"] == 2
+        assert latency["rounds"] == 2 * 5 and latency["median_s"] > 0
+        assert latency["machine_class"] == ort["latency"]["machine_class"]
+    assert "latency_with_copies" not in torch_cpu and torch_cpu["latency"]["clock"] == "host"
+    names = [
+        b["name"]
+        for b in json.loads((out / "timing/benchmark-process1.json").read_text())["benchmarks"]
+    ]
+    assert any(n.endswith("bound::ort-cpu::with-copies]") for n in names), names
+    # the report's table: the fastest sessions, and what the copies add
+    from suite.records import cases_of
+    from suite.report.runtime_setup import copies_cells
+
+    (row,) = copies_cells(cases_of(results))
+    fast = ort["latency"]["fastest_session_s"]
+    slow = ort["latency_with_copies"]["fastest_session_s"]
+    assert row == [
+        "bound",
+        "ort-cpu",
+        f"{fast * 1e3:.4g}",
+        f"{slow * 1e3:.4g}",
+        f"{(slow - fast) / fast:+.0%}",
+        "host",
+    ]
+
+
+def test_the_gpu_runtimes_asked_for_as_a_group_are_recorded_skipped_here(
+    write_cases, tmp_path, export_cache, run_suite
+):
+    """tox -e bench-gpu runs ``--runtimes gpu``: on a machine without a GPU every one of them
+    is kept and recorded skipped with its reason, the reference alone is timed, and the run
+    exits 0 (a GPU runtime named one by one must be present: test_a_named_runtime...)."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    cases = write_cases('[[case]]\nid = "g"\nmethod = "pixel_shuffle"\nchannels = 4\nsize = 16\n')
+    out = tmp_path / "run"
+    args = ("--out", str(out), "--quick", "--runtimes", "gpu", "--cache", str(export_cache))
+    assert run_suite(str(cases), *args) == 0
+    results = json.loads((out / "results.json").read_text())
+    runtimes = results["cases"][0]["runtimes"]
+    gpu = ["torch-cuda", "ort-cuda", "ort-tensorrt", "ort-tensorrt-fp16"]
+    assert list(runtimes) == ["torch-cpu", *gpu]
+    assert all(runtimes[n]["status"] == "skipped" and runtimes[n]["reason"] for n in gpu)
+    assert runtimes["torch-cpu"]["status"] == "ok" and runtimes["torch-cpu"]["latency"]
+    assert {results["run"]["runtimes"][n]["device"] for n in gpu} == {"cuda"}
 
 
 def test_each_timing_process_keeps_its_benchmark_json(quick_run):

@@ -13,7 +13,7 @@ from suite.methods import Stage, get_method
 from suite.runtimes import Prepared, RuntimeSkipped, get_runtime, list_runtimes
 from suite.runtimes.onnx_reference import MAX_OUTPUT_ELEMENTS
 
-GPU_RUNTIMES = ["torch-cuda", "ort-cuda", "ort-tensorrt"]
+GPU_RUNTIMES = ["torch-cuda", "ort-cuda", "ort-tensorrt", "ort-tensorrt-fp16"]
 
 
 @pytest.fixture
@@ -78,3 +78,62 @@ def test_reference_evaluator_refuses_large_outputs(prepared):
     prepared.output_shape = (1, 1, MAX_OUTPUT_ELEMENTS, 2)
     with pytest.raises(RuntimeSkipped, match="reference evaluator runs up to"):
         get_runtime("onnx-reference").load(prepared)
+
+
+def test_the_cpu_provider_is_timed_through_io_binding_and_writes_what_run_returns(prepared):
+    """The timed step writes into an output bound once; what it wrote equals session.run's
+    answer bit for bit, and so does the with-copies call, which allocates a new host array."""
+    import numpy as np
+
+    loaded = get_runtime("ort-cpu").load(prepared)
+    unbound = loaded.output()
+    assert loaded.with_copies is not None and loaded.clock is None
+    assert loaded.step() is None  # the bound call returns nothing: its output stays bound
+    bound = loaded.bound_output()
+    assert bound.shape == unbound.shape == prepared.output_shape
+    assert np.array_equal(bound, unbound) and bound.dtype == np.float32
+    (copied,) = loaded.with_copies()
+    assert np.array_equal(copied, unbound) and copied is not loaded.with_copies()[0]
+
+
+def test_a_bound_output_that_differs_from_the_unbound_one_fails_the_runtime(prepared):
+    import numpy as np
+
+    from suite.bench.check import _check_bound
+
+    output = get_runtime("ort-cpu").load(prepared).output()
+    _check_bound(output.copy(), output)  # equal: nothing to say
+    nudged = output.copy()
+    nudged.flat[3] = np.nextafter(nudged.flat[3], np.float32(np.inf))
+    with pytest.raises(ValueError, match=r"IO-bound output differs .*max abs diff"):
+        _check_bound(nudged, output)
+    with pytest.raises(ValueError, match=r"differs from the unbound one \(\(1, 2"):
+        _check_bound(output[:, :, :-1], output)
+
+
+def test_tensorrt_keeps_its_engines_in_the_run_cache_and_fp16_is_its_own_runtime(
+    prepared, tmp_path
+):
+    from suite.parity import DEFAULT, FLOAT16, bound_for
+
+    prepared.cache_dir = tmp_path / "cache"
+    fp32 = get_runtime("ort-tensorrt").provider_options(prepared, None)
+    fp16 = get_runtime("ort-tensorrt-fp16").provider_options(prepared, 7)
+    assert fp32["trt_engine_cache_path"] == str(tmp_path / "cache" / "tensorrt")
+    assert (tmp_path / "cache" / "tensorrt").is_dir()
+    assert fp32["trt_fp16_enable"] == "False" and fp16["trt_fp16_enable"] == "True"
+    assert "user_compute_stream" not in fp32 and fp16["user_compute_stream"] == "7"
+    assert bound_for("ort-tensorrt-fp16", None) == FLOAT16
+    assert bound_for("ort-tensorrt", None) == DEFAULT
+    # float16's bound is looser than float32's and still below a wrong coordinate mode's ~1e-1
+    assert DEFAULT.rtol < FLOAT16.rtol <= 2e-2
+
+
+def test_every_runtime_declares_where_it_computes_and_what_it_sets_unlike_the_defaults():
+    gpu = [n for n in list_runtimes() if get_runtime(n).device == "cuda"]
+    assert sorted(gpu) == sorted(GPU_RUNTIMES)
+    ort = get_runtime("ort-cpu").describe()["session_options"]
+    assert ort["session.intra_op.allow_spinning"]["suite"] == "0"
+    assert ort["session.intra_op.allow_spinning"]["default"] == "1"
+    assert set(get_runtime("torch-cpu").describe()["session_options"]) == {"torch.set_num_threads"}
+    assert get_runtime("onnx-reference").describe()["session_options"] == {}

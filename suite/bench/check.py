@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..analysis.analyse import image_metrics
 from ..errors import first_line
 from ..parity import Bound, NonFiniteOutput, bound_for, check_finite, compare
@@ -101,8 +103,22 @@ def load_and_check(work: PreparedCase, name: str) -> tuple[RuntimeResult, Loaded
         loaded = runtime.load(work.prepared)
         output = loaded.output()
     check_finite(output, name)
+    if loaded is not None and loaded.bound_output is not None:
+        _check_bound(loaded.bound_output(), output)
     parity = compare(output, work.reference, bound_for(name, work.case.tolerance))
     return RuntimeResult.from_parity(parity), loaded
+
+
+def _check_bound(bound: np.ndarray, unbound: np.ndarray) -> None:
+    """What the timed, IO-bound call wrote must be what the unbound call returns, bit for bit:
+    the same kernels on the same input; otherwise the figure timed is not the one checked."""
+    if bound.shape != unbound.shape or not np.array_equal(bound, unbound):
+        same = bound.shape == unbound.shape
+        diff = float(np.abs(bound - unbound).max()) if same else None
+        raise ValueError(
+            "the IO-bound output differs from the unbound one "
+            + (f"(max abs diff {diff:.3g})" if same else f"({bound.shape} vs {unbound.shape})")
+        )
 
 
 def runtime_metrics(work: PreparedCase, loaded: Loaded, bound: Bound) -> dict[str, Any]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 
 def test_case(bench_target, bench_session, benchmark):
-    case_id, runtime, session_index = bench_target
-    if session_index == 0:
+    case_id, runtime, figure, session_index = bench_target
+    if session_index == 0 and figure == "latency":
         bench_session.run_runtime(case_id, runtime, benchmark)
     else:
-        bench_session.time_again(case_id, runtime, benchmark)
+        bench_session.time_again(case_id, runtime, benchmark, figure)
 
 
 def test_ceiling(ceiling, bench_session, benchmark):

@@ -33,6 +33,8 @@ class Latency:
     yardstick_s: list[float] | None = None
     starts_s: list[float] | None = None
     process_starts_s: list[float] | None = None
+    #: what timed the rounds: ``host`` (each call synchronised) or a device clock's name
+    clock: str | None = None
 
     @property
     def median_s(self) -> float:
@@ -68,6 +70,7 @@ class Latency:
             max(part.iterations for part in parts),
             sessions=parts[0].sessions,
             **series,
+            clock=parts[0].clock,
         )
         if key == "sessions":
             merged.sessions = sum(part.sessions for part in parts)
@@ -92,6 +95,8 @@ class Latency:
         for name in (*SERIES, "process_starts_s"):
             if getattr(self, name) is not None:
                 record[name] = getattr(self, name)
+        if self.clock is not None:
+            record["clock"] = self.clock
         if self.processes is not None:
             record["processes"] = self.processes
             record["fastest_session_s"] = self.fastest_session_s
@@ -105,4 +110,5 @@ class Latency:
             record.get("sessions", 1),
             record.get("processes"),
             *(record.get(name) for name in (*SERIES, "process_starts_s")),
+            clock=record.get("clock"),
         )

@@ -25,6 +25,9 @@ class Options:
     analyse: bool = True
     #: a timing process: where the trained cases' fitted weights travelled to
     weights_dir: Path | None = None
+    #: time ``latency_with_copies`` on every runtime that has it, not only where its registry
+    #: entry asks for it (``Runtime.times_copies``: the GPU runtimes)
+    with_copies: bool = False
 
     @property
     def analyses(self) -> bool:

@@ -81,7 +81,9 @@ def build(work: PreparedCase, settings: Settings) -> None:
     if case.trained:
         work.fitted = fitted_weights(work.model)
     example = work.case.make_input()
-    work.prepared = Prepared(work.model, example, None, work.case.output_shape, settings.threads)
+    work.prepared = Prepared(
+        work.model, example, None, work.case.output_shape, settings.threads, settings.cache_dir
+    )
 
 
 def cost(work: PreparedCase, settings: Settings) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from . import ceilings
 from .session import BenchSession
+from .timing import LATENCY, WITH_COPIES
 
 
 class BenchPlugin:
@@ -21,18 +22,26 @@ class BenchPlugin:
         if "bench_target" in metafunc.fixturenames:
             # Plain strings, so that pytest-benchmark's JSON records them readably. The first
             # session runs everything; later ones only time again (see Timing in session.py).
-            targets = [(c.id, r, 0) for c in session.cases for r in session.runtimes]
+            # ``latency_with_copies`` is timed in sessions of its own, after the bound ones.
+            targets = [(c.id, r, LATENCY, 0) for c in session.cases for r in session.runtimes]
             if timing:
                 targets += [
-                    (c.id, r, index)
-                    for index in range(1, session.timing.sessions)
+                    (c.id, r, figure, index)
+                    for figure in (LATENCY, WITH_COPIES)
+                    for index in range(1 if figure == LATENCY else 0, session.timing.sessions)
                     for c in session.cases
                     for r in session.timed_runtimes
+                    if figure in session.figures[r]
                 ]
             metafunc.parametrize(
                 "bench_target",
                 targets,
-                ids=[f"{c}::{r}" + (f"::session{i + 1}" if i else "") for c, r, i in targets],
+                ids=[
+                    f"{c}::{r}"
+                    + ("::with-copies" if figure == WITH_COPIES else "")
+                    + (f"::session{i + 1}" if i else "")
+                    for c, r, figure, i in targets
+                ],
             )
         if "ceiling" in metafunc.fixturenames:
             names = ceilings.ceiling_names() if timing else []

@@ -25,7 +25,7 @@ from .options import Options
 from .pipeline import PreparedCase, Settings, prepare_case
 from .progress import Progress
 from .roles import machine_class
-from .timing import Step, Timing, slowed, time_plain, time_session
+from .timing import LATENCY, WITH_COPIES, Step, Timing, slowed, time_plain, time_session
 from .yardstick import YardstickBracket
 
 
@@ -39,6 +39,13 @@ class BenchSession:
         self.timed_runtimes = [
             n for n in self.runtimes if get_runtime(n).timed and not get_runtime(n).unavailable()
         ]
+        #: the figures a timing process takes per timed runtime: ``latency`` (bound), and
+        #: ``latency_with_copies`` where the runtime asks for it or the run does
+        self.figures = {
+            n: [LATENCY]
+            + ([WITH_COPIES] if get_runtime(n).times_copies or options.with_copies else [])
+            for n in self.timed_runtimes
+        }
         self.progress = progress
         self.log = ErrorLog(options.out_dir / "errors.log")
         self.settings = Settings(
@@ -118,7 +125,7 @@ class BenchSession:
         began = time.perf_counter()
 
         def time_it(loaded: Loaded) -> dict[str, Any]:
-            return self._time(benchmark, loaded.step, case, name).to_dict()
+            return self._time(benchmark, loaded.step, case, name, loaded.clock).to_dict()
 
         def on_stage(stage: str) -> None:
             self.progress.stage(case.id, stage)
@@ -129,33 +136,46 @@ class BenchSession:
         )
         self.check_s[case.id][f"check.{name}"] = time.perf_counter() - began
 
-    def time_again(self, case_id: str, name: str, benchmark) -> None:
-        """A later session of a timing process: more rounds of a runtime timed in the first, in
-        a fresh session (a session's own buffers can land on a slow layout for its whole life:
-        seen, one onnxruntime session 2.4x slower in every round it served)."""
+    def time_again(self, case_id: str, name: str, benchmark, figure: str = LATENCY) -> None:
+        """A fresh session of a runtime checked and timed in this process's first: more rounds
+        of ``latency`` (a session's own buffers can land on a slow layout for its whole life:
+        seen, one onnxruntime session 2.4x slower in every round it served), or the rounds of
+        ``latency_with_copies``, the first ones included."""
         case = self.by_id[case_id]
         result = self.results[case.id].get(name)
         if result is None or result.latency is None:
             return
-        self.progress.stage(case.id, f"{name} · time again")
         began = time.perf_counter()
+        self.progress.stage(
+            case.id, f"{name} · time again" + (" with copies" * (figure != LATENCY))
+        )
         try:
-            step = get_runtime(name).load(self.work[case.id].prepared).step
+            loaded = get_runtime(name).load(self.work[case.id].prepared)
         except Exception as exc:  # it loaded for the first session; a failure now is recorded
             result.reason = f"{name}: a later session could not load: {first_line(exc)}"
             self.log.case(case, name, exc)
             return
-        parts = [Latency.from_dict(result.latency), self._time(benchmark, step, case, name)]
-        result.latency = Latency.merge(parts, "sessions").to_dict()
-        self.check_s[case.id][f"again.{name}"] = time.perf_counter() - began
+        step, clock = (
+            (loaded.step, loaded.clock) if figure == LATENCY else (loaded.with_copies, None)
+        )
+        if step is None:  # the runtime has no copies to avoid: nothing else to time
+            return
+        latency = self._time(benchmark, step, case, name, clock)
+        if (before := getattr(result, figure)) is not None:
+            latency = Latency.merge([Latency.from_dict(before), latency], "sessions")
+        setattr(result, figure, latency.to_dict())
+        key = "again" if figure == LATENCY else "copies"
+        seconds = self.check_s[case.id]
+        seconds[f"{key}.{name}"] = seconds.get(f"{key}.{name}", 0.0) + time.perf_counter() - began
 
-    def _time(self, benchmark, step: Step, case: Case, runtime: str) -> Latency:
+    def _time(self, benchmark, step: Step, case: Case, runtime: str, clock=None) -> Latency:
         """One session's rounds, bracketed by the yardstick, with when they began."""
         began = time.monotonic()
         benchmark.group = case.id
         benchmark.extra_info.update({"case": case.id, "runtime": runtime})
         step = slowed(step, (case.gate or {}).get("slowdown", 1.0))
-        latency = time_session(benchmark, step, self.timing, self.yardstick.step(case, runtime))
+        yardstick = self.yardstick.step(case, runtime)
+        latency = time_session(benchmark, step, self.timing, yardstick, clock)
         latency.starts_s = [began - self.started]
         return latency
 
@@ -191,6 +211,7 @@ class BenchSession:
             for name, result in results.items():
                 if get_runtime(name).timed and result.ran:
                     result.latency = timing.latency(case_id, name)
+                    result.latency_with_copies = timing.latency(case_id, name, WITH_COPIES)
         self.run_ceilings = ceilings.summarise(timing.ceilings)
 
     def record_crash(self, nodeid: str, text: str) -> None:
@@ -229,6 +250,11 @@ class BenchSession:
         for result in record.runtimes.values():
             if result.latency:
                 result.latency = {**result.latency, "machine_class": timed_on}
+            if result.latency_with_copies:
+                result.latency_with_copies = {
+                    **result.latency_with_copies,
+                    "machine_class": timed_on,
+                }
             if result.latency and record.cost:
                 # The run's stable figure: its median moves with the machine's slow spells.
                 fastest = result.latency["fastest_session_s"]

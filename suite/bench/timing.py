@@ -11,7 +11,13 @@ from dataclasses import asdict, dataclass
 from itertools import pairwise
 from typing import Any
 
+from ..runtimes.base import Clock
 from .latency import Latency
+
+#: ``Latency.clock`` of a round timed by the host (``time.perf_counter``, each call synchronised)
+HOST_CLOCK = "host"
+#: the figures a timed runtime can have: bound (the kernels), and as an application calls it
+LATENCY, WITH_COPIES = "latency", "latency_with_copies"
 
 Step = Callable[[], object]
 
@@ -62,20 +68,31 @@ def slowed(step: Step, factor: float) -> Step:
     return call
 
 
-def calls_per_round(step: Step, min_round_s: float) -> int:
+def calls_per_round(step: Step, min_round_s: float, clock: Clock | None = None) -> int:
     """Calls that make a round last ``min_round_s``, so the timer's resolution never matters;
-    from the second of two calls (the first warms up a freshly loaded session)."""
+    from the second of two calls (the first warms up a freshly loaded session), on ``clock``
+    where the step is timed on the device (its calls return before the device is done)."""
     step()
-    started = time.perf_counter()
-    step()
-    return max(1, math.ceil(min_round_s / max(time.perf_counter() - started, 1e-9)))
+    if clock is not None:
+        clock.start()
+        step()
+        took = clock.stop()
+    else:
+        started = time.perf_counter()
+        step()
+        took = time.perf_counter() - started
+    return max(1, math.ceil(min_round_s / max(took, 1e-9)))
 
 
-def time_session(benchmark, step: Step, timing: Timing, yardstick: Step | None) -> Latency:
-    """One session's rounds; each between two rounds of ``yardstick`` where there is one."""
+def time_session(
+    benchmark, step: Step, timing: Timing, yardstick: Step | None, clock: Clock | None = None
+) -> Latency:
+    """One session's rounds; each between two rounds of ``yardstick`` where there is one. With
+    a device ``clock`` the rounds are the device's own times (pytest-benchmark still takes the
+    host's, in its JSON); the rest of the policy is the same for every runtime."""
     if yardstick is None:
-        return time_plain(benchmark, step, timing)
-    calls = calls_per_round(step, timing.min_round_s)
+        return time_plain(benchmark, step, timing, clock)
+    calls = calls_per_round(step, timing.min_round_s, clock)
     yardstick_calls = calls_per_round(yardstick, timing.min_round_s)
     yardstick_rounds: list[float] = []
 
@@ -85,10 +102,7 @@ def time_session(benchmark, step: Step, timing: Timing, yardstick: Step | None) 
             yardstick()
         yardstick_rounds.append((time.perf_counter() - started) / yardstick_calls)
 
-    def round_of_calls() -> None:
-        for _ in range(calls):
-            step()
-
+    round_of_calls, device_rounds = _on_clock(step, calls, clock)
     # A setup function rules out pytest-benchmark's own iterations: one round is one call of
     # round_of_calls, and the timing process's benchmark JSON says how many calls that is.
     benchmark.extra_info["calls_per_round"] = calls
@@ -101,16 +115,41 @@ def time_session(benchmark, step: Step, timing: Timing, yardstick: Step | None) 
     time_yardstick()  # closes the bracket around the last round
     around = yardstick_rounds[timing.warmup_rounds :]
     return Latency(
-        [t / calls for t in benchmark.stats.stats.data],
+        [t / calls for t in _rounds(benchmark, device_rounds, timing)],
         calls,
         yardstick_s=[(a + b) / 2 for a, b in pairwise(around)],
+        clock=clock.name if clock else HOST_CLOCK,
     )
 
 
-def time_plain(benchmark, step: Step, timing: Timing) -> Latency:
+def time_plain(benchmark, step: Step, timing: Timing, clock: Clock | None = None) -> Latency:
     """One session's rounds, the step alone (a ceiling, or a case whose yardstick failed)."""
-    iterations = calls_per_round(step, timing.min_round_s)
-    benchmark.pedantic(
-        step, rounds=timing.rounds, iterations=iterations, warmup_rounds=timing.warmup_rounds
-    )
-    return Latency([float(x) for x in benchmark.stats.stats.data], iterations)
+    calls = calls_per_round(step, timing.min_round_s, clock)
+    round_of_calls, device_rounds = _on_clock(step, calls, clock)
+    benchmark.extra_info["calls_per_round"] = calls
+    benchmark.pedantic(round_of_calls, rounds=timing.rounds, warmup_rounds=timing.warmup_rounds)
+    data = [t / calls for t in _rounds(benchmark, device_rounds, timing)]
+    return Latency(data, calls, clock=clock.name if clock else HOST_CLOCK)
+
+
+def _on_clock(step: Step, calls: int, clock: Clock | None) -> tuple[Step, list[float]]:
+    """One round of ``calls`` calls, and (with a device clock) the list its times go into."""
+    device_rounds: list[float] = []
+
+    def round_of_calls() -> None:
+        if clock is not None:
+            clock.start()
+        for _ in range(calls):
+            step()
+        if clock is not None:
+            device_rounds.append(clock.stop())
+
+    return round_of_calls, device_rounds
+
+
+def _rounds(benchmark, device_rounds: list[float], timing: Timing) -> list[float]:
+    """The recorded rounds' seconds: the device clock's (past the warm-up rounds) where there
+    is one, else pytest-benchmark's."""
+    if device_rounds:
+        return device_rounds[timing.warmup_rounds :]
+    return [float(x) for x in benchmark.stats.stats.data]

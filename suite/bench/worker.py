@@ -52,6 +52,8 @@ class TimingResult:
     planned: int
     #: per process that finished: {case id: {runtime: latency}}
     latencies: list[dict[str, dict[str, Any]]] = field(default_factory=list)
+    #: per process that finished: {case id: {runtime: latency with copies}}, where timed
+    with_copies: list[dict[str, dict[str, Any]]] = field(default_factory=list)
     #: per process that finished: the machine's ceilings as it measured them
     ceilings: list[dict[str, Any]] = field(default_factory=list)
     #: per process that finished: {case id: seconds it spent on the case}
@@ -61,10 +63,11 @@ class TimingResult:
     #: why the timing stopped early, or None
     cut_short: str | None = None
 
-    def latency(self, case_id: str, runtime: str) -> dict[str, Any] | None:
-        """The case's latency on the runtime over every process, or None where a process lacks
-        it (then the timing of that case is not comparable between processes)."""
-        parts = [process.get(case_id, {}).get(runtime) for process in self.latencies]
+    def latency(self, case_id: str, runtime: str, figure: str = "latency") -> dict[str, Any] | None:
+        """The case's latency (or ``latency_with_copies``) on the runtime over every process,
+        or None where a process lacks it (then it is not comparable between processes)."""
+        processes = self.latencies if figure == "latency" else self.with_copies
+        parts = [process.get(case_id, {}).get(runtime) for process in processes]
         if not parts or any(part is None for part in parts):
             return None
         merged = Latency.merge([Latency.from_dict(part) for part in parts], "processes")
@@ -102,6 +105,7 @@ def _spec(session: BenchSession, paths: list[str], index: int, folder: Path) -> 
         "benchmark_json": str(folder / f"benchmark-process{index + 1}.json"),
         "result": str(folder / f"process{index + 1}.json"),
         "weights_dir": str(folder / WEIGHTS_DIR),
+        "with_copies": options.with_copies,
     }
 
 
@@ -145,6 +149,7 @@ def run_timing_processes(
         data = json.loads(Path(spec["result"]).read_text(encoding="utf-8"))
         result.starts_s.append(began)
         result.latencies.append(data["latencies"])
+        result.with_copies.append(data.get("with_copies", {}))
         result.ceilings.append(data["ceilings"])
         result.busy.append(data["busy_s"])
         progress.advance()
@@ -208,6 +213,7 @@ def main(argv: list[str]) -> int:
         processes=spec["processes"],
         role="time",
         weights_dir=Path(spec["weights_dir"]) if spec.get("weights_dir") else None,
+        with_copies=spec.get("with_copies", False),
     )
     silent = Console(file=io.StringIO())
     with Progress(len(cases), silent) as progress:
@@ -220,7 +226,16 @@ def main(argv: list[str]) -> int:
         case_id: {name: r.latency for name, r in results.items() if r.latency is not None}
         for case_id, results in session.results.items()
     }
-    result = {"latencies": latencies, "ceilings": session.ceilings, "busy_s": session.busy_s()}
+    with_copies = {
+        case_id: {n: r.latency_with_copies for n, r in results.items() if r.latency_with_copies}
+        for case_id, results in session.results.items()
+    }
+    result = {
+        "latencies": latencies,
+        "with_copies": with_copies,
+        "ceilings": session.ceilings,
+        "busy_s": session.busy_s(),
+    }
     write_json_atomic(Path(spec["result"]), result)
     return 0
 

@@ -49,7 +49,7 @@ class YardstickBracket:
                 model, example = case.build(), case.make_input()
                 exported = export_case(case, model, example, self.cache_dir)
                 self._prepared = Prepared(
-                    model, example, exported.path, case.output_shape, self.threads
+                    model, example, exported.path, case.output_shape, self.threads, self.cache_dir
                 )
             except Exception as exc:  # a broken yardstick costs the ratios, never the cases
                 self._broken = True
@@ -62,7 +62,16 @@ class YardstickBracket:
         if prepared is None:
             return None
         try:
-            return get_runtime(runtime).load(prepared).step
+            loaded = get_runtime(runtime).load(prepared)
         except Exception as exc:
             self.log.case(case, f"{runtime} yardstick", exc)
             return None
+        if loaded.clock is None:
+            return loaded.step
+        clock = loaded.clock
+
+        def synchronised() -> None:  # the bracket is read on the host's clock
+            loaded.step()
+            clock.synchronize()
+
+        return synchronised

@@ -67,7 +67,16 @@ def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--runtimes",
         help=f"comma-separated subset of {', '.join(list_runtimes())}; a runtime named here "
-        "must be available (default: all, absent ones recorded as skipped)",
+        "must be available (default: all, absent ones recorded as skipped). A device's name "
+        f"({', '.join(sorted(DEVICE_GROUPS))}) takes its runtimes, absent ones recorded as "
+        "skipped with their reason (tox -e bench-gpu: --runtimes gpu)",
+    )
+    parser.add_argument(
+        "--with-copies",
+        action="store_true",
+        help="time latency_with_copies (host input in, a new host output back) beside the "
+        "IO-bound latency on every runtime that binds its inputs and outputs, not only on "
+        "the GPU runtimes",
     )
     parser.add_argument(
         "--cache",
@@ -153,12 +162,19 @@ def _add_what_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: ``--runtimes`` names for every runtime of a device (``Runtime.device``)
+DEVICE_GROUPS = {"gpu": "cuda", "cpu": "cpu"}
+
+
 def _runtimes(requested: str | None) -> list[str]:
     if requested is None:
         return list_runtimes()
-    names = [name.strip() for name in requested.split(",") if name.strip()]
-    problems = []
-    for name in names:
+    names, problems = [], []
+    for name in (name.strip() for name in requested.split(",") if name.strip()):
+        if name in DEVICE_GROUPS:  # kept where absent: recorded as skipped with the reason
+            names += [n for n in list_runtimes() if get_runtime(n).device == DEVICE_GROUPS[name]]
+            continue
+        names.append(name)
         if name not in list_runtimes():
             problems.append(
                 f"--runtimes: unknown runtime {name!r}; known: {', '.join(list_runtimes())}"
@@ -200,6 +216,7 @@ def _asked(args: argparse.Namespace, cases, runtimes: list[str], all_ids: list[s
         "quick": args.quick,
         "processes": args.processes,
         "analyse": args.analyse,
+        "with_copies": args.with_copies,
         "cache": str(args.cache.resolve()),
         "git": git_commit(Path.cwd()),
         "versions": versions(),
@@ -267,6 +284,7 @@ def run_record(
             "analyse": args.analyse,
             "runtimes": runtimes,
             "threads": args.threads,
+            "with_copies": args.with_copies,
         },
         "runtimes": {name: get_runtime(name).describe() for name in runtimes},
         "methods": methods_used(session.cases),
@@ -311,7 +329,14 @@ def _run(args, cases, all_ids: list[str], runtimes: list[str], cluster: Cluster 
     out.mkdir(parents=True, exist_ok=True)
     checkpoints = _checkpoints(args, out, _asked(args, cases, runtimes, all_ids), run_id, started)
     options = Options(
-        args.quick, args.threads, runtimes, args.cache, out, args.processes, analyse=args.analyse
+        args.quick,
+        args.threads,
+        runtimes,
+        args.cache,
+        out,
+        args.processes,
+        analyse=args.analyse,
+        with_copies=args.with_copies,
     )
     clock = time.perf_counter()
     with Progress(len(cases), Console(stderr=True, highlight=False)) as progress:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import torch
 from torch import nn
+
+from ..parity import Bound
 
 
 class RuntimeSkipped(Exception):
@@ -27,6 +29,24 @@ class Prepared:
     onnx_path: Path | None
     output_shape: tuple[int, ...]
     threads: int
+    #: the run's cache folder: a runtime keeps what it builds per model there (TensorRT engines)
+    cache_dir: Path | None = None
+
+
+class Clock(Protocol):
+    """Times one round on the device that runs it (``timing.time_session``): ``start`` right
+    before the round's calls, ``stop`` right after, returning the round's seconds once the
+    device has finished them. A runtime without one is timed by the host's clock."""
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> float: ...
+
+    def synchronize(self) -> None:
+        """Wait for the device: for a step read on the host's clock (the yardstick)."""
+        ...
 
 
 @dataclass
@@ -34,13 +54,20 @@ class Loaded:
     """A case loaded into a runtime.
 
     ``step`` is what gets timed: one inference on the parity input, synchronised, with no host
-    copies it can avoid. ``infer`` runs any input of the case's shape (float32, on the host) and
-    returns the output on the host, for parity and the artifact metrics.
+    copies it can avoid (onnxruntime: inputs and outputs bound once, IO binding). ``infer`` runs
+    any input of the case's shape (float32, on the host) and returns the output on the host, for
+    parity and the artifact metrics. Where ``step`` avoids copies, ``with_copies`` is the same
+    inference as an application calls it (host input in, a new host output back: the figure
+    ``latency_with_copies``) and ``bound_output`` reads what ``step`` wrote, which must equal
+    ``infer``'s answer bit for bit. ``clock`` times rounds on the device (CUDA events).
     """
 
     step: Callable[[], object]
     infer: Callable[[np.ndarray], np.ndarray]
     example: np.ndarray
+    with_copies: Callable[[], object] | None = None
+    bound_output: Callable[[], np.ndarray] | None = None
+    clock: Clock | None = None
 
     def output(self) -> np.ndarray:
         return self.infer(self.example)
@@ -63,6 +90,14 @@ class Runtime:
     #: its matplotlib marker and colour in every plot
     marker: ClassVar[str] = "P"
     colour: ClassVar[str] = "#555555"
+    #: its parity bound where its numbers are not float32's (``parity.FLOAT16``), else None:
+    #: ``parity.DEFAULT``
+    parity_bound: ClassVar[Bound | None] = None
+    #: where it computes: ``cpu`` or ``cuda`` (``run --runtimes gpu`` takes every ``cuda`` one)
+    device: ClassVar[str] = "cpu"
+    #: time ``latency_with_copies`` beside ``latency`` by default (a GPU's host-device copies are
+    #: what an application pays on top of the kernels; ``run --with-copies`` asks it of all)
+    times_copies: ClassVar[bool] = False
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
@@ -74,7 +109,16 @@ class Runtime:
             "gated": cls.timed if cls.gated is None else cls.gated,
             "marker": cls.marker,
             "colour": cls.colour,
+            "device": cls.device,
+            "session_options": cls.session_options(),
         }
+
+    @classmethod
+    def session_options(cls) -> dict[str, dict[str, str]]:
+        """The options the suite sets that differ from the library's defaults, each with its
+        default and why (``{option: {"suite": ..., "default": ..., "why": ...}}``): what a user
+        running the defaults should know the figures assumed."""
+        return {}
 
     def unavailable(self) -> str | None:
         """Why this runtime cannot run on this machine at all, or ``None`` if it can."""

@@ -21,7 +21,7 @@ MAX_OUTPUT_ELEMENTS = 1 << 19
 @register
 class OnnxReference(Runtime):
     name = "onnx-reference"
-    order = 5
+    order = 6
     marker = "x"
     colour = "#592f0d"
     timed = False

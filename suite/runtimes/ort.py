@@ -1,22 +1,62 @@
-"""onnxruntime sessions, one runtime per execution provider."""
+"""onnxruntime sessions, one runtime per execution provider.
+
+Every session is timed through IO binding: the input is bound once and the output written into
+a buffer allocated once, on the provider's device, so the timed loop measures the kernels and not
+the host-device copies or an output allocation per call. ``latency_with_copies`` times
+``session.run`` as an application calls it (host array in, a new host array out), by default on
+the GPU providers and on all of them with ``run --with-copies``.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
+import torch
 
-from ..export import INPUT_NAME
+from ..export import INPUT_NAME, OUTPUT_NAME
+from ..parity import FLOAT16
 from . import register
 from .base import Loaded, Prepared, Runtime, RuntimeSkipped
+from .clock import cuda_event_clock
+
+#: what the suite sets that onnxruntime's defaults do not, and why (``Runtime.session_options``)
+SESSION_OPTIONS = {
+    "intra_op_num_threads": {
+        "suite": "the run's --threads",
+        "default": "0: one thread per physical core",
+        "why": "the defaults depend on the machine and make timings incomparable",
+    },
+    "inter_op_num_threads": {
+        "suite": "1",
+        "default": "0: onnxruntime's choice",
+        "why": "unused by sequential execution; explicit like the intra-op count",
+    },
+    "session.intra_op.allow_spinning": {
+        "suite": "0",
+        "default": "1",
+        "why": (
+            "spinning workers steal the cores of whatever is timed next (torch timed right "
+            "after an onnxruntime case ran up to 2.7x slower in whole sessions); spinning off "
+            "was 1.0-1.3x slower than the defaults for ~1 ms models"
+        ),
+    },
+}
 
 
+@cache
 def _onnxruntime():
+    """The module, or None; onnxruntime-gpu first loads the CUDA libraries that torch's CUDA
+    build ships (its own wheel carries none), where torch sees a device."""
     try:
         import onnxruntime
     except ImportError:
         return None
+    if hasattr(onnxruntime, "preload_dlls") and torch.cuda.is_available():
+        onnxruntime.preload_dlls()
     return onnxruntime
 
 
@@ -32,6 +72,12 @@ def ort_package() -> str:
 
 class OrtRuntime(Runtime):
     provider: ClassVar[str]
+    #: where its inputs and outputs live: onnxruntime's OrtValue device name
+    ort_device: ClassVar[str] = "cpu"
+
+    @classmethod
+    def session_options(cls) -> dict[str, dict[str, str]]:
+        return SESSION_OPTIONS
 
     def unavailable(self) -> str | None:
         ort = _onnxruntime()
@@ -41,22 +87,26 @@ class OrtRuntime(Runtime):
             return f"{ort_package()} has no {self.provider}"
         return None
 
-    def session(self, prepared: Prepared):
+    def provider_options(self, prepared: Prepared, stream: int | None) -> dict[str, Any]:
+        """The execution provider's own options: a GPU provider computes on ``stream`` (torch's,
+        where the suite's CUDA events are recorded) when there is one."""
+        if stream is None:
+            return {}
+        return {"has_user_compute_stream": "1", "user_compute_stream": str(stream)}
+
+    def session(self, prepared: Prepared, stream: int | None = None):
         ort = _onnxruntime()
         reason = self.unavailable()
         if reason:
             raise RuntimeSkipped(reason)
         options = ort.SessionOptions()
-        # Explicit thread counts: the defaults depend on the machine and make timings incomparable.
         options.intra_op_num_threads = prepared.threads
         options.inter_op_num_threads = 1
-        # onnxruntime's workers spin for about a second after each run, waiting for the next;
-        # on a machine with as many cores as threads that steals the cores from whatever is
-        # timed next (torch measured right after an onnxruntime case ran up to 2.7x slower in
-        # whole timing sessions). Off: every runtime is timed on idle cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
-        providers = list(dict.fromkeys([self.provider, "CPUExecutionProvider"]))
+        providers: list[Any] = [(self.provider, self.provider_options(prepared, stream))]
+        if self.provider != "CPUExecutionProvider":
+            providers.append("CPUExecutionProvider")
         session = ort.InferenceSession(str(prepared.onnx_path), options, providers=providers)
         used = session.get_providers()
         if not used or used[0] != self.provider:
@@ -65,17 +115,44 @@ class OrtRuntime(Runtime):
         return session
 
     def load(self, prepared: Prepared) -> Loaded:
-        session = self.session(prepared)
+        ort = _onnxruntime()
+        device = self.ort_device
+        clock = cuda_event_clock() if device != "cpu" else None
+        session = self.session(prepared, clock.stream.cuda_stream if clock else None)
         example = prepared.example.numpy()
+        bound_input = ort.OrtValue.ortvalue_from_numpy(example, device, 0)
+        output = ort.OrtValue.ortvalue_from_shape_and_type(
+            list(prepared.output_shape), np.float32, device, 0
+        )
+        binding = session.io_binding()
+        binding.bind_ortvalue_input(INPUT_NAME, bound_input)
+        binding.bind_ortvalue_output(OUTPUT_NAME, output)
         feeds = {INPUT_NAME: example}
 
         def step():
+            session.run_with_iobinding(binding)
+            if device != "cpu" and clock is None:  # the host's clock waits for the device
+                binding.synchronize_outputs()
+
+        def with_copies():
             return session.run(None, feeds)
 
         def infer(x: np.ndarray) -> np.ndarray:
             return session.run(None, {INPUT_NAME: np.asarray(x, dtype=np.float32)})[0]
 
-        return Loaded(step=step, infer=infer, example=example)
+        def bound_output() -> np.ndarray:
+            step()
+            binding.synchronize_outputs()
+            return output.numpy()
+
+        return Loaded(
+            step=step,
+            infer=infer,
+            example=example,
+            with_copies=with_copies,
+            bound_output=bound_output,
+            clock=clock,
+        )
 
 
 @register
@@ -94,12 +171,46 @@ class OrtCUDA(OrtRuntime):
     marker = "D"
     colour = "#8c0800"
     provider = "CUDAExecutionProvider"
+    ort_device = "cuda"
+    device = "cuda"
+    times_copies = True
 
 
 @register
 class OrtTensorRT(OrtRuntime):
+    """onnxruntime's TensorRT provider in float32. Its engines are built on first use and kept
+    in the run's cache folder (``tensorrt/``), so later sessions and runs load them."""
+
     name = "ort-tensorrt"
     order = 4
     marker = "v"
     colour = "#591e71"
     provider = "TensorrtExecutionProvider"
+    ort_device = "cuda"
+    device = "cuda"
+    times_copies = True
+    fp16: ClassVar[bool] = False
+
+    def provider_options(self, prepared: Prepared, stream: int | None) -> dict[str, Any]:
+        cache = Path(prepared.cache_dir or Path(prepared.onnx_path).parent) / "tensorrt"
+        cache.mkdir(parents=True, exist_ok=True)
+        return {
+            **super().provider_options(prepared, stream),
+            "trt_engine_cache_enable": "True",
+            "trt_engine_cache_path": str(cache),
+            "trt_timing_cache_enable": "True",
+            "trt_fp16_enable": str(self.fp16),
+        }
+
+
+@register
+class OrtTensorRTFP16(OrtTensorRT):
+    """TensorRT allowed to pick float16 kernels (inputs and outputs stay float32); its parity
+    bound is float16's (``parity.PER_RUNTIME``)."""
+
+    name = "ort-tensorrt-fp16"
+    order = 5
+    marker = "<"
+    colour = "#a23582"
+    fp16 = True
+    parity_bound = FLOAT16

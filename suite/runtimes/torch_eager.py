@@ -9,6 +9,7 @@ import torch
 
 from . import register
 from .base import Loaded, Prepared, Runtime, RuntimeSkipped
+from .clock import CudaEventClock
 
 
 @register
@@ -20,6 +21,16 @@ class TorchCPU(Runtime):
     reference = True
     marker = "o"
     colour = "#001c7f"
+
+    @classmethod
+    def session_options(cls) -> dict[str, dict[str, str]]:
+        return {
+            "torch.set_num_threads": {
+                "suite": "the run's --threads",
+                "default": "one thread per physical core",
+                "why": "the defaults depend on the machine and make timings incomparable",
+            }
+        }
 
     def load(self, prepared: Prepared) -> Loaded:
         torch.set_num_threads(prepared.threads)
@@ -38,12 +49,15 @@ class TorchCPU(Runtime):
 
 @register
 class TorchCUDA(Runtime):
-    """Eager on the GPU; every call synchronises so that a host clock measures the kernels."""
+    """Eager on the GPU, timed by CUDA events around each round (``clock.CudaEventClock``),
+    which wait for the device once per round; the output stays on the device."""
 
     name = "torch-cuda"
     order = 1
     marker = "^"
     colour = "#12711c"
+    device = "cuda"
+    times_copies = True
 
     def unavailable(self) -> str | None:
         if not torch.cuda.is_available():
@@ -56,16 +70,29 @@ class TorchCUDA(Runtime):
             raise RuntimeSkipped(reason)
         model = copy.deepcopy(prepared.model).to("cuda")
         example = prepared.example.to("cuda")
+        clock = CudaEventClock()
 
         def step() -> torch.Tensor:
             with torch.inference_mode():
-                out = model(example)
-            torch.cuda.synchronize()
-            return out
+                return model(example)
+
+        def with_copies() -> np.ndarray:
+            with torch.inference_mode():
+                return model(prepared.example.to("cuda")).cpu().numpy()
 
         def infer(x: np.ndarray) -> np.ndarray:
             with torch.inference_mode():
                 out = model(torch.from_numpy(np.asarray(x, dtype=np.float32)).to("cuda"))
             return out.cpu().numpy()
 
-        return Loaded(step=step, infer=infer, example=prepared.example.numpy())
+        def bound_output() -> np.ndarray:
+            return step().cpu().numpy()
+
+        return Loaded(
+            step=step,
+            infer=infer,
+            example=prepared.example.numpy(),
+            with_copies=with_copies,
+            bound_output=bound_output,
+            clock=clock,
+        )
