@@ -8,6 +8,7 @@ import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from .export import OPSET
 
@@ -53,7 +54,41 @@ def machine(threads: int) -> dict:
         "arch": platform.machine(),
         "platform": platform.platform(),
         "hostname": platform.node(),
+        "gpu": gpu(),
     }
+
+
+def gpu() -> dict[str, Any] | None:
+    """The CUDA device the GPU runtimes use (device 0), as torch and the driver name it, or
+    None where torch sees none: what a GPU figure must be reported with."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    properties = torch.cuda.get_device_properties(0)
+    return {
+        "name": properties.name,
+        "capability": f"{properties.major}.{properties.minor}",
+        "memory_gib": round(properties.total_memory / 2**30, 1),
+        "cuda": torch.version.cuda,
+        "cudnn": str(torch.backends.cudnn.version()),
+        "driver": _nvidia_smi("driver_version"),
+        "devices": torch.cuda.device_count(),
+    }
+
+
+def _nvidia_smi(field: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["nvidia-smi", f"--query-gpu={field}", "--format=csv,noheader", "--id=0"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
 
 
 def versions() -> dict[str, str | None]:

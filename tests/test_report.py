@@ -98,6 +98,15 @@ def test_summary_holds_the_verdict_and_the_claim_in_numbers(report_run: Path):
     mixing = by_id["cmp[method=bilinear_mix]"]["metrics"]["checkerboard_pct"]
     assert f"/ {mixing:.2f}" in summary  # the table's figure is the run's own
     assert "known answers read back within their tolerance" in summary
+    # what the suite set unlike onnxruntime's and torch's defaults, from the run's own record
+    assert "### Runtime options unlike the libraries' defaults" in summary
+    spinning = results["run"]["runtimes"]["ort-cpu"]["session_options"]
+    assert spinning["session.intra_op.allow_spinning"] == {
+        "suite": "0",
+        "default": "1",
+        "why": spinning["session.intra_op.allow_spinning"]["why"],
+    }
+    assert "| session.intra_op.allow_spinning | 0 | 1 |" in summary
 
 
 @pytest.mark.slow

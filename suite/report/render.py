@@ -23,6 +23,7 @@ from . import lecture  # noqa: F401  (registers the lecture's figures)
 from .context import NoData, ReportContext
 from .data import skipped_runtimes
 from .plots import PLOTS, Plot
+from .runtime_setup import COPIES_COLUMNS, OPTION_COLUMNS, copies_cells, option_cells
 from .style import apply_theme, save_png
 from .verdict import (
     CLAIM,
@@ -303,10 +304,16 @@ def calibration_cells(results: dict[str, Any]) -> list[list[str]]:
 
 def _machine(run: dict[str, Any]) -> str:
     machine = run["machine"]
-    return (
+    text = (
         f"{machine.get('cpu', '?')}, {machine.get('usable_cores', '?')} cores, "
         f"{machine.get('threads', '?')} threads, {machine.get('arch', '?')}"
     )
+    if gpu := machine.get("gpu"):
+        text += (
+            f"; GPU {gpu['name']} ({gpu.get('memory_gib')} GiB, compute {gpu.get('capability')}), "
+            f"driver {gpu.get('driver')}, CUDA {gpu.get('cuda')}, cuDNN {gpu.get('cudnn')}"
+        )
+    return text
 
 
 def _versions(run: dict[str, Any]) -> str:
@@ -351,6 +358,10 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
         "linear_findings": linear_findings,
         "calibration_columns": CALIBRATION_COLUMNS,
         "calibration_rows": calibration_cells(ctx.results),
+        "option_columns": OPTION_COLUMNS,
+        "option_rows": option_cells(run),
+        "copies_columns": COPIES_COLUMNS,
+        "copies_rows": copies_cells(ctx.records),
         "metrics": [m.caption for m in list_metrics()],
         "results_cases": ctx.results["cases"],
     }
@@ -408,6 +419,12 @@ def _md_findings(values: dict[str, Any]) -> list[str]:
     if values["linear_findings"]:
         findings = [f"- {md_escape(f)}" for f in values["linear_findings"]]
         parts += ["### Linear cases", "", *findings, ""]
+    if values["option_rows"]:
+        parts += ["### Runtime options unlike the libraries' defaults", ""]
+        parts += [md_table(values["option_columns"], values["option_rows"]), ""]
+    if values["copies_rows"]:
+        parts += ["### Bound vs with copies (fastest sessions)", ""]
+        parts += [md_table(values["copies_columns"], values["copies_rows"]), ""]
     if values["calibration_rows"]:
         passed = sum(row[-1] == "yes" for row in values["calibration_rows"])
         total = len(values["calibration_rows"])
