@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 
 #: what may differ between two runs of the same cases: the clock, and the cache's hit or miss
-TIMED = ("latency", "latency_with_copies", "achieved_gbs", "achieved_gflops", "roofline_fraction", "roofline_bound")
+TIMED = (
+    "latency",
+    "latency_with_copies",
+    "achieved_gbs",
+    "achieved_gflops",
+    "roofline_fraction",
+    "roofline_bound",
+)
 
 
 def deterministic(case: dict) -> dict:

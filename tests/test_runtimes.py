@@ -137,3 +137,30 @@ def test_every_runtime_declares_where_it_computes_and_what_it_sets_unlike_the_de
     assert ort["session.intra_op.allow_spinning"]["default"] == "1"
     assert set(get_runtime("torch-cpu").describe()["session_options"]) == {"torch.set_num_threads"}
     assert get_runtime("onnx-reference").describe()["session_options"] == {}
+
+
+def test_a_provider_that_does_not_load_is_named_with_its_own_complaint():
+    """What onnxruntime-gpu printed here (no CUDA libraries), kept out of the output and put in
+    the skip's reason, without its log prefix and colours."""
+    from suite.runtimes.ort import provider_complaint
+
+    cuda = (
+        "\x1b[0;93m2026-12-02 05:51:32.561550145 [W:onnxruntime:Default, "
+        "onnxruntime_pybind_state.cc:1295 CreateExecutionProviderFactoryInstance] Failed to "
+        "create CUDAExecutionProvider. Require cuDNN 9.* and CUDA 13.*.\x1b[m\n"
+    )
+    tensorrt = (
+        "*************** EP Error ***************\n"
+        "EP Error /onnxruntime_src/onnxruntime/python/onnxruntime_pybind_state.cc:729 void "
+        "onnxruntime::python::RegisterTensorRTPluginsAsCustomOps(PySessionOptions&, const "
+        "onnxruntime::ProviderOptions&) Please install TensorRT libraries as mentioned in the "
+        "GPU requirements page.\n when using [('TensorrtExecutionProvider', {})]\n"
+    )
+    assert provider_complaint(cuda) == (
+        "Failed to create CUDAExecutionProvider. Require cuDNN 9.* and CUDA 13.*."
+    )
+    assert provider_complaint(tensorrt) == (
+        "Please install TensorRT libraries as mentioned in the GPU requirements page."
+    )
+    assert provider_complaint("nothing to say\n") == ""
+    assert len(provider_complaint(cuda.replace("13.*.", "13.*." + "x" * 400))) == 240

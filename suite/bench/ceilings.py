@@ -27,6 +27,9 @@ COPY_SIZES = tuple(2**k for k in range(16, 29, 2))  # 64 KiB ... 256 MiB
 #: A square float32 GEMM of this order: 2·n³ FLOPs, large enough to run at the BLAS's peak.
 GEMM_ORDER = 1024
 
+#: the ONNX IR version of the GEMM and convolution probes' models (opset 17's)
+IR_VERSION = 8
+
 
 #: A 3×3 convolution, C → C channels on an S × S image: the kernel most cases spend their time in.
 CONV_CHANNELS, CONV_SIZE = 64, 96
@@ -89,7 +92,11 @@ def _ort_probe(threads: int, op: str) -> Callable[[], Any]:
     inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in shapes.items()]
     output = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
     graph = helper.make_graph([node], op, inputs, [output], initializer=weights)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    # IR 8 is what opset 17 needs: onnx writes its newest IR by default (14 for onnx 1.23), which
+    # onnxruntime-gpu 1.31 refuses ("max supported IR version: 13"), seen in tox -e bench-gpu.
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=IR_VERSION
+    )
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

@@ -9,6 +9,7 @@ the GPU providers and on all of them with ``run --with-copies``.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -19,6 +20,7 @@ import torch
 
 from ..export import INPUT_NAME, OUTPUT_NAME
 from ..parity import FLOAT16
+from ..quiet import captured_output
 from . import register
 from .base import Loaded, Prepared, Runtime, RuntimeSkipped
 from .clock import cuda_event_clock
@@ -70,6 +72,19 @@ def ort_package() -> str:
     return "no onnxruntime package"
 
 
+def provider_complaint(text: str, limit: int = 240) -> str:
+    """The first line in which onnxruntime said why a provider did not load, without its log
+    prefix and colours: ``Failed to create CUDAExecutionProvider. Require cuDNN 9.* ...``."""
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines()
+    found = [line.split("] ", 1)[-1] for line in lines if "Failed to create" in line]
+    # onnxruntime's Python layer: "EP Error <file>:<line> <function>(<arguments>) <message>"
+    found += [line.rsplit(") ", 1)[-1] for line in lines if line.startswith("EP Error /")]
+    if not found:
+        return ""
+    message = found[0].strip()
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
 class OrtRuntime(Runtime):
     provider: ClassVar[str]
     #: where its inputs and outputs live: onnxruntime's OrtValue device name
@@ -107,11 +122,18 @@ class OrtRuntime(Runtime):
         providers: list[Any] = [(self.provider, self.provider_options(prepared, stream))]
         if self.provider != "CPUExecutionProvider":
             providers.append("CPUExecutionProvider")
-        session = ort.InferenceSession(str(prepared.onnx_path), options, providers=providers)
+        # A GPU provider whose libraries do not load prints its complaint from C++ and Python
+        # (onnxruntime-gpu without CUDA): kept out of the suite's output, and named in the skip.
+        with captured_output() as said:
+            session = ort.InferenceSession(str(prepared.onnx_path), options, providers=providers)
         used = session.get_providers()
         if not used or used[0] != self.provider:
             # onnxruntime falls back to the CPU silently when a provider's libraries do not load.
-            raise RuntimeSkipped(f"{self.provider} fell back to {used[0] if used else 'nothing'}")
+            why = provider_complaint(said.text)
+            raise RuntimeSkipped(
+                f"{self.provider} fell back to {used[0] if used else 'nothing'}"
+                + (f": {why}" if why else "")
+            )
         return session
 
     def load(self, prepared: Prepared) -> Loaded:
