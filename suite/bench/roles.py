@@ -112,7 +112,8 @@ def worker_machines(client: Any, workers: dict[str, dict[str, Any]], threads: in
     return [
         {
             "worker": address,
-            "roles": ["time"] if address not in preparers(workers) else ["prepare"],
+            # a prepare task checks the case it prepared (``cluster.prepare_task``)
+            "roles": ["time"] if address not in preparers(workers) else ["prepare", "check"],
             "machine": records[address],
         }
         for address in sorted(records)

@@ -348,7 +348,8 @@ def _run(args, cases, all_ids: list[str], runtimes: list[str], cluster: Cluster 
         timing = _time(session, args.paths, progress, phases)
     first_start = datetime.fromisoformat(checkpoints.started)
     run = run_record(args, checkpoints.run_id, first_start, clock, session, timing, phases)
-    here = {"worker": None, "roles": ["check"], "machine": run["machine"]}
+    # on a cluster the run's own process only coordinates: its workers prepare, check and time
+    here = {"worker": None, "roles": [], "machine": run["machine"]}
     if cluster is None:
         here["roles"] = ["prepare", "check", "time"]
     else:  # the latencies, ceilings and gate are the timer's
