@@ -7,10 +7,12 @@ the cases (a 256 MiB copy run first left the next case measurably slower on 2-co
 
 from __future__ import annotations
 
+from .timing import LATENCY
+
 
 def test_case(bench_target, bench_session, benchmark):
     case_id, runtime, figure, session_index = bench_target
-    if session_index == 0 and figure == "latency":
+    if session_index == 0 and figure == LATENCY:
         bench_session.run_runtime(case_id, runtime, benchmark)
     else:
         bench_session.time_again(case_id, runtime, benchmark, figure)

@@ -130,9 +130,8 @@ class BenchSession:
         def on_stage(stage: str) -> None:
             self.progress.stage(case.id, stage)
 
-        timed = time_it if self.options.role == "time" else None
         self.results[case.id][name] = check_runtime(
-            work, name, self.options.analyses, self.log, timed, on_stage
+            work, name, self.options.analyses, self.log, time_it, on_stage
         )
         self.check_s[case.id][f"check.{name}"] = time.perf_counter() - began
 
@@ -248,13 +247,9 @@ class BenchSession:
             {**work.durations_s, **self.check_s[case.id]},
         )
         for result in record.runtimes.values():
-            if result.latency:
-                result.latency = {**result.latency, "machine_class": timed_on}
-            if result.latency_with_copies:
-                result.latency_with_copies = {
-                    **result.latency_with_copies,
-                    "machine_class": timed_on,
-                }
+            for figure in (LATENCY, WITH_COPIES):
+                if measured := getattr(result, figure):
+                    setattr(result, figure, {**measured, "machine_class": timed_on})
             if result.latency and record.cost:
                 # The run's stable figure: its median moves with the machine's slow spells.
                 fastest = result.latency["fastest_session_s"]

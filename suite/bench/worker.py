@@ -37,6 +37,7 @@ from .plugin import BenchPlugin, pytest_args
 from .progress import Progress
 from .roles import timer_resource, timing_task
 from .session import BenchSession
+from .timing import LATENCY, WITH_COPIES
 from .weights import write_weights
 
 #: where in DIR/timing/ the trained cases' fitted weights wait for the timing processes
@@ -63,10 +64,10 @@ class TimingResult:
     #: why the timing stopped early, or None
     cut_short: str | None = None
 
-    def latency(self, case_id: str, runtime: str, figure: str = "latency") -> dict[str, Any] | None:
+    def latency(self, case_id: str, runtime: str, figure: str = LATENCY) -> dict[str, Any] | None:
         """The case's latency (or ``latency_with_copies``) on the runtime over every process,
         or None where a process lacks it (then it is not comparable between processes)."""
-        processes = self.latencies if figure == "latency" else self.with_copies
+        processes = self.latencies if figure == LATENCY else self.with_copies
         parts = [process.get(case_id, {}).get(runtime) for process in processes]
         if not parts or any(part is None for part in parts):
             return None
@@ -222,22 +223,22 @@ def main(argv: list[str]) -> int:
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or session.crashes:
         print(f"the timing session ended with {code!r}: {session.crashes}", file=sys.stderr)
         return 1
-    latencies = {
-        case_id: {name: r.latency for name, r in results.items() if r.latency is not None}
-        for case_id, results in session.results.items()
-    }
-    with_copies = {
-        case_id: {n: r.latency_with_copies for n, r in results.items() if r.latency_with_copies}
-        for case_id, results in session.results.items()
-    }
     result = {
-        "latencies": latencies,
-        "with_copies": with_copies,
+        "latencies": _measured(session, LATENCY),
+        "with_copies": _measured(session, WITH_COPIES),
         "ceilings": session.ceilings,
         "busy_s": session.busy_s(),
     }
     write_json_atomic(Path(spec["result"]), result)
     return 0
+
+
+def _measured(session: BenchSession, figure: str) -> dict[str, dict[str, Any]]:
+    """{case id: {runtime: the figure}} for every runtime this process measured it on."""
+    return {
+        case_id: {n: getattr(r, figure) for n, r in results.items() if getattr(r, figure)}
+        for case_id, results in session.results.items()
+    }
 
 
 if __name__ == "__main__":
