@@ -66,3 +66,24 @@ def test_with_a_yardstick_the_device_rounds_keep_their_bracket():
     latency = time_session(Benchmark(), lambda: None, TIMING, lambda: None, Clock())
     assert len(latency.data_s) == len(latency.yardstick_s) == TIMING.rounds
     assert latency.clock == "test-events"
+
+
+def test_a_runtimes_settle_runs_before_every_yardstick_round_and_never_inside_a_round():
+    events: list[str] = []
+    time_session(
+        Benchmark(),
+        lambda: events.append("step"),
+        TIMING,
+        lambda: events.append("yardstick"),
+        settle=lambda: events.append("settle"),
+    )
+    # every yardstick round (one before each round, warm-up included, and the closing one) is
+    # preceded by the settle; the calibration of calls per round comes before any of them, and
+    # a round's calls are never interrupted by one
+    timed = events[events.index("settle") :]
+    assert timed.count("settle") == TIMING.warmup_rounds + TIMING.rounds + 1
+    for index, event in enumerate(timed):
+        if event == "settle":
+            assert timed[index + 1] == "yardstick"
+    last = len(timed) - 1 - timed[::-1].index("settle")
+    assert set(timed[last + 1 :]) == {"yardstick"}  # the closing yardstick round, settled too

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -164,3 +165,47 @@ def test_a_provider_that_does_not_load_is_named_with_its_own_complaint():
     )
     assert provider_complaint("nothing to say\n") == ""
     assert len(provider_complaint(cuda.replace("13.*.", "13.*." + "x" * 400))) == 240
+
+
+def test_ort_cpu_defaults_keeps_onnxruntimes_spinning_and_waits_it_out(prepared):
+    """The deployed CPU provider differs from ort-cpu in spinning only; it is measured on
+    request, and its rounds are separated by a wait until its workers stop spinning."""
+    from suite.commands.run import _runtimes
+    from suite.runtimes.settle import until_threads_idle
+
+    suite_ort, deployed = get_runtime("ort-cpu"), get_runtime("ort-cpu-defaults")
+    assert "ort-cpu-defaults" not in _runtimes(None) and "ort-cpu" in _runtimes(None)
+    assert "ort-cpu-defaults" not in _runtimes("cpu")
+    assert "ort-cpu-defaults" in _runtimes("ort-cpu,ort-cpu-defaults")
+    entry = "session.intra_op.allow_spinning"
+    assert suite_ort.session(prepared).get_session_options().get_session_config_entry(entry) == "0"
+    options = deployed.session(prepared).get_session_options()
+    with pytest.raises(Exception, match=entry):  # never set: onnxruntime's default (spinning)
+        options.get_session_config_entry(entry)
+    assert entry not in deployed.describe()["session_options"]
+    assert deployed.describe()["optional"] and not suite_ort.describe()["optional"]
+    loaded = deployed.load(prepared)
+    assert loaded.settle is until_threads_idle and suite_ort.load(prepared).settle is None
+    np.testing.assert_array_equal(loaded.output(), suite_ort.load(prepared).output())
+
+
+def test_waiting_for_idle_threads_lasts_as_long_as_another_thread_burns_cpu():
+    import threading
+    import time
+
+    from suite.runtimes.settle import LIMIT_S, until_threads_idle
+
+    assert until_threads_idle() < 0.5  # nothing spins: a look or a few
+    stop = time.perf_counter() + 0.3
+
+    def spin() -> None:
+        while time.perf_counter() < stop:
+            pass
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        waited = until_threads_idle()
+    finally:
+        spinner.join()
+    assert 0.2 <= waited < LIMIT_S

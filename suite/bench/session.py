@@ -125,7 +125,9 @@ class BenchSession:
         began = time.perf_counter()
 
         def time_it(loaded: Loaded) -> dict[str, Any]:
-            return self._time(benchmark, loaded.step, case, name, loaded.clock).to_dict()
+            return self._time(
+                benchmark, loaded.step, case, name, loaded.clock, loaded.settle
+            ).to_dict()
 
         def on_stage(stage: str) -> None:
             self.progress.stage(case.id, stage)
@@ -159,7 +161,7 @@ class BenchSession:
         )
         if step is None:  # the runtime has no copies to avoid: nothing else to time
             return
-        latency = self._time(benchmark, step, case, name, clock)
+        latency = self._time(benchmark, step, case, name, clock, loaded.settle)
         if (before := getattr(result, figure)) is not None:
             latency = Latency.merge([Latency.from_dict(before), latency], "sessions")
         setattr(result, figure, latency.to_dict())
@@ -167,14 +169,16 @@ class BenchSession:
         seconds = self.check_s[case.id]
         seconds[f"{key}.{name}"] = seconds.get(f"{key}.{name}", 0.0) + time.perf_counter() - began
 
-    def _time(self, benchmark, step: Step, case: Case, runtime: str, clock=None) -> Latency:
+    def _time(
+        self, benchmark, step: Step, case: Case, runtime: str, clock=None, settle=None
+    ) -> Latency:
         """One session's rounds, bracketed by the yardstick, with when they began."""
         began = time.monotonic()
         benchmark.group = case.id
         benchmark.extra_info.update({"case": case.id, "runtime": runtime})
         step = slowed(step, (case.gate or {}).get("slowdown", 1.0))
         yardstick = self.yardstick.step(case, runtime)
-        latency = time_session(benchmark, step, self.timing, yardstick, clock)
+        latency = time_session(benchmark, step, self.timing, yardstick, clock, settle)
         latency.starts_s = [began - self.started]
         return latency
 

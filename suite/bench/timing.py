@@ -85,11 +85,17 @@ def calls_per_round(step: Step, min_round_s: float, clock: Clock | None = None) 
 
 
 def time_session(
-    benchmark, step: Step, timing: Timing, yardstick: Step | None, clock: Clock | None = None
+    benchmark,
+    step: Step,
+    timing: Timing,
+    yardstick: Step | None,
+    clock: Clock | None = None,
+    settle: Step | None = None,
 ) -> Latency:
     """One session's rounds; each between two rounds of ``yardstick`` where there is one. With
     a device ``clock`` the rounds are the device's own times (pytest-benchmark still takes the
-    host's, in its JSON); the rest of the policy is the same for every runtime."""
+    host's, in its JSON); the rest of the policy is the same for every runtime. ``settle``
+    (the runtime's, untimed) runs before each yardstick round: spinning workers wait out."""
     if yardstick is None:
         return time_plain(benchmark, step, timing, clock)
     calls = calls_per_round(step, timing.min_round_s, clock)
@@ -97,6 +103,8 @@ def time_session(
     yardstick_rounds: list[float] = []
 
     def time_yardstick() -> None:  # pytest-benchmark's setup: before each round, untimed
+        if settle is not None:
+            settle()
         started = time.perf_counter()
         for _ in range(yardstick_calls):
             yardstick()

@@ -167,12 +167,13 @@ DEVICE_GROUPS = {"gpu": "cuda", "cpu": "cpu"}
 
 
 def _runtimes(requested: str | None) -> list[str]:
+    standard = [n for n in list_runtimes() if not get_runtime(n).optional]
     if requested is None:
-        return list_runtimes()
+        return standard
     names, problems = [], []
     for name in (name.strip() for name in requested.split(",") if name.strip()):
         if name in DEVICE_GROUPS:  # kept where absent: recorded as skipped with the reason
-            names += [n for n in list_runtimes() if get_runtime(n).device == DEVICE_GROUPS[name]]
+            names += [n for n in standard if get_runtime(n).device == DEVICE_GROUPS[name]]
             continue
         names.append(name)
         if name not in list_runtimes():

@@ -60,6 +60,8 @@ class Loaded:
     inference as an application calls it (host input in, a new host output back: the figure
     ``latency_with_copies``) and ``bound_output`` reads what ``step`` wrote, which must equal
     ``infer``'s answer bit for bit. ``clock`` times rounds on the device (CUDA events).
+    ``settle`` (untimed, between rounds) waits until the runtime's own threads stop spinning,
+    so that they do not slow the yardstick's rounds or what is timed next.
     """
 
     step: Callable[[], object]
@@ -68,6 +70,7 @@ class Loaded:
     with_copies: Callable[[], object] | None = None
     bound_output: Callable[[], np.ndarray] | None = None
     clock: Clock | None = None
+    settle: Callable[[], object] | None = None
 
     def output(self) -> np.ndarray:
         return self.infer(self.example)
@@ -98,6 +101,8 @@ class Runtime:
     #: time ``latency_with_copies`` beside ``latency`` by default (a GPU's host-device copies are
     #: what an application pays on top of the kernels; ``run --with-copies`` asks it of all)
     times_copies: ClassVar[bool] = False
+    #: left out of a run that does not name it (``--runtimes``): a variant measured on request
+    optional: ClassVar[bool] = False
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
@@ -110,6 +115,7 @@ class Runtime:
             "marker": cls.marker,
             "colour": cls.colour,
             "device": cls.device,
+            "optional": cls.optional,
             "session_options": cls.session_options(),
         }
 
