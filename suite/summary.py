@@ -116,11 +116,17 @@ def timing_line(run: dict[str, Any]) -> str:
 def ceilings_line(ceilings: dict[str, Any] | None) -> str:
     if not ceilings:
         return "machine ceilings not measured"
+    line = _ceilings_text(ceilings)
+    if gpu := ceilings.get("cuda"):
+        line += f"; GPU {_ceilings_text(gpu)}"
+    return line
+
+
+def _ceilings_text(ceilings: dict[str, Any]) -> str:
     copy = [row["median"] for row in ceilings["copy_gbs"].values()]
     peak = ceilings.get("compute_gflops")
-    return f"copy {min(copy):.0f}-{max(copy):.0f} GB/s by working set" + (
-        f", peak compute {peak['max']:.0f} GFLOP/s" if peak else ""
-    )
+    text = f"copy {min(copy):.0f}-{max(copy):.0f} GB/s by working set" if copy else "no copy"
+    return text + (f", peak compute {peak['max']:.0f} GFLOP/s" if peak else "")
 
 
 def over_the_roofline(cases: list[CaseRecord]) -> list[str]:

@@ -4,8 +4,20 @@ slowdown the gate's catch rates are measured with (suite/bench/session.py ``slow
 from __future__ import annotations
 
 import pytest
+import torch
 
-from suite.bench.ceilings import COPY_SIZES, bandwidth_at, copy_name, roofline, summarise
+from suite.bench.ceilings import (
+    COPY_SIZES,
+    CUDA_COPY_SIZES,
+    bandwidth_at,
+    ceiling_names,
+    clock_for,
+    copy_name,
+    device_of,
+    for_device,
+    roofline,
+    summarise,
+)
 from suite.bench.timing import slowed
 
 # A machine whose copies run at 100 GB/s in cache (up to 4 MiB) and 25 GB/s beyond.
@@ -67,3 +79,43 @@ def test_the_bound_takes_the_best_rate_any_process_saw():
     assert bandwidth_at(ceilings, 2**20) == pytest.approx(100.0)
     figures = roofline({"bytes": {"total": 2**20}, "flops": 10**9}, 10e-3, ceilings)
     assert figures["roofline_fraction"] == pytest.approx(0.5)  # at 200 GFLOP/s, not 100
+
+
+# The same machine's GPU: 3 TB/s device-to-device beyond its L2, 9 TB/s inside, 50 TFLOP/s.
+GPU_PROCESS = {
+    **{copy_name(size, "cuda"): (9000.0 if size <= 2**24 else 3000.0) for size in CUDA_COPY_SIZES},
+    "cuda-gemm": 50_000.0,
+}
+
+
+def test_a_gpu_runtimes_roofline_is_its_gpus_and_a_cpu_runtimes_the_hosts():
+    ceilings = summarise([{**PROCESS, **GPU_PROCESS}, {**PROCESS, **GPU_PROCESS}])
+    gpu = ceilings["cuda"]
+    assert gpu["processes"] == 2 and gpu["compute_gflops"]["max"] == 50_000.0
+    assert gpu["copy_gbs"][str(2**30)]["median"] == 3000.0
+    assert set(ceilings["copy_gbs"]) == {str(size) for size in COPY_SIZES}  # the host's, alone
+    assert ceilings["compute_gflops"]["max"] == 200.0
+    # 256 MiB moved and no FLOPs: 89 µs at the GPU's DRAM bandwidth, 10.7 ms at the host's
+    cost = {"bytes": {"total": 2**28}, "flops": 0}
+    assert roofline(cost, 179e-6, for_device(ceilings, "cuda"))["roofline_fraction"] == (
+        pytest.approx(2**28 / 3000e9 / 179e-6)
+    )
+    assert roofline(cost, 21.4e-3, for_device(ceilings, "cpu"))["roofline_fraction"] == (
+        pytest.approx(2**28 / 25e9 / 21.4e-3)
+    )
+    # a run without the GPU's ceilings draws no GPU roofline, rather than the host's
+    assert for_device(summarise([PROCESS]), "cuda") is None
+    assert roofline(cost, 1e-3, for_device(summarise([PROCESS]), "cuda"))["roofline_bound"] is None
+
+
+def test_the_gpus_probes_are_measured_only_where_a_gpu_runtime_is_timed_on_a_gpu():
+    cpu_only = ceiling_names({"cpu"})
+    assert not any(device_of(name) == "cuda" for name in cpu_only)
+    with_gpu = ceiling_names({"cpu", "cuda"})
+    if torch.cuda.is_available():
+        assert "cuda-gemm" in with_gpu and copy_name(2**30, "cuda") in with_gpu
+        assert clock_for("cuda-gemm").name == "cuda-events"
+    else:
+        assert with_gpu == cpu_only
+    assert clock_for(copy_name(2**20)) is None
+    assert copy_name(2**20, "cuda") == "cuda-copy-1MiB"

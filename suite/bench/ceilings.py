@@ -10,17 +10,23 @@ measures every ceiling (each a median over rounds), the run keeps their median a
 its processes, and a case's roofline time is the larger of its bytes over the best bandwidth
 seen at its own working-set size and its FLOPs over the best GEMM rate seen. A fraction over 1
 then means the bound is wrong, and the run's summary says so.
+
+Where a run times a GPU runtime on a machine with a GPU, each timing process measures the GPU's
+ceilings the same way (device-to-device copies and a GEMM, timed by CUDA events), and a GPU
+runtime's roofline is drawn against those (``for_device``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import torch
 
 from ..cost import BYTES_PER_ELEMENT
+from ..runtimes.base import Clock
+from ..runtimes.clock import cuda_event_clock
 
 #: Bytes per copy (source + target), geometric from L1/L2-resident to far beyond any CPU's cache.
 COPY_SIZES = tuple(2**k for k in range(16, 29, 2))  # 64 KiB ... 256 MiB
@@ -37,17 +43,43 @@ CONV_CHANNELS, CONV_SIZE = 64, 96
 COMPUTE = ("gemm-torch", "gemm-ort", "conv-torch", "conv-ort")
 
 
-def ceiling_names() -> list[str]:
-    return [copy_name(size) for size in COPY_SIZES] + list(COMPUTE)
+#: The GPU's ceilings, measured where a run times a CUDA runtime on a machine that has one:
+#: device-to-device copies from L2-resident to far beyond any GPU's L2 (50 MiB on an H200), and
+#: a float32 GEMM (TF32 stays off, torch's default for matmul) large enough to fill the device.
+CUDA = "cuda"
+CUDA_COPY_SIZES = tuple(2**k for k in range(20, 31, 2))  # 1 MiB ... 1 GiB
+CUDA_GEMM_ORDER = 8192
+CUDA_COMPUTE = ("cuda-gemm",)
 
 
-def copy_name(size: int) -> str:
-    return f"copy-{size // 1024}KiB" if size < 2**20 else f"copy-{size // 2**20}MiB"
+def ceiling_names(devices: Iterable[str] = ("cpu",)) -> list[str]:
+    """The probes a timing process measures: the CPU's always (the yardstick and the host side
+    of every runtime run there), the GPU's where a timed runtime computes on one."""
+    names = [copy_name(size) for size in COPY_SIZES] + list(COMPUTE)
+    if CUDA in devices and torch.cuda.is_available():
+        names += [copy_name(size, CUDA) for size in CUDA_COPY_SIZES] + list(CUDA_COMPUTE)
+    return names
+
+
+def copy_name(size: int, device: str = "cpu") -> str:
+    name = f"copy-{size // 1024}KiB" if size < 2**20 else f"copy-{size // 2**20}MiB"
+    return name if device == "cpu" else f"{device}-{name}"
+
+
+def device_of(name: str) -> str:
+    return CUDA if name.startswith(f"{CUDA}-") else "cpu"
+
+
+def clock_for(name: str) -> Clock | None:
+    """A GPU probe is timed by CUDA events, like the GPU runtimes it bounds."""
+    return cuda_event_clock() if device_of(name) == CUDA else None
 
 
 def workload(name: str, threads: int) -> tuple[Callable[[], Any], dict[str, Any]]:
     """The call to time for a ceiling, and what one call does (bytes moved or FLOPs)."""
     torch.set_num_threads(threads)
+    if device_of(name) == CUDA:
+        return _cuda_workload(name)
     gemm_flops = 2 * GEMM_ORDER**3
     conv_flops = 2 * CONV_CHANNELS**2 * 9 * CONV_SIZE**2
     if name == "gemm-torch":
@@ -70,6 +102,19 @@ def workload(name: str, threads: int) -> tuple[Callable[[], Any], dict[str, Any]
         return _ort_probe(threads, "Conv"), {"flops": conv_flops}
     size = next(s for s in COPY_SIZES if copy_name(s) == name)
     source = torch.ones(size // 2 // BYTES_PER_ELEMENT)
+    target = torch.empty_like(source)
+    return (lambda: target.copy_(source)), {"bytes": size}
+
+
+def _cuda_workload(name: str) -> tuple[Callable[[], Any], dict[str, Any]]:
+    """On the current CUDA device and stream (the one ``CudaEventClock`` records on)."""
+    if name == "cuda-gemm":
+        order = CUDA_GEMM_ORDER
+        a, b = (torch.rand(order, order, device=CUDA) for _ in range(2))
+        out = torch.empty(order, order, device=CUDA)
+        return (lambda: torch.mm(a, b, out=out)), {"flops": 2 * order**3}
+    size = next(s for s in CUDA_COPY_SIZES if copy_name(s, CUDA) == name)
+    source = torch.ones(size // 2 // BYTES_PER_ELEMENT, device=CUDA)
     target = torch.empty_like(source)
     return (lambda: target.copy_(source)), {"bytes": size}
 
@@ -114,15 +159,26 @@ def rate(name: str, work: dict[str, Any], median_s: float) -> float:
 
 
 def summarise(per_process: list[dict[str, float]]) -> dict[str, Any] | None:
-    """The run's ceilings: per probe, the median over the timing processes, with the range."""
+    """The run's ceilings: per probe, the median over the timing processes, with the range;
+    the GPU's, where they were measured, under ``cuda`` in the same form."""
     if not per_process:
         return None
+    summary = _summarise(per_process, "cpu", COPY_SIZES, COMPUTE)
+    if any(device_of(name) == CUDA for p in per_process for name in p):
+        summary[CUDA] = _summarise(per_process, CUDA, CUDA_COPY_SIZES, CUDA_COMPUTE)
+    return summary
+
+
+def _summarise(
+    per_process: list[dict[str, float]], device: str, sizes: tuple[int, ...], compute: tuple
+) -> dict[str, Any]:
     # each process's compute ceiling: its best probe's
     per_process = [
-        {**p, "compute": max(p[c] for c in COMPUTE if c in p)} if set(COMPUTE) & set(p) else p
+        {**p, "compute": max(p[c] for c in compute if c in p)} if set(compute) & set(p) else p
         for p in per_process
     ]
-    names = [n for n in [*ceiling_names(), "compute"] if all(n in p for p in per_process)]
+    copies = [copy_name(size, device) for size in sizes]
+    names = [n for n in [*copies, *compute, "compute"] if all(n in p for p in per_process)]
     table = {
         name: {
             "median": float(np.median([p[name] for p in per_process])),
@@ -133,12 +189,22 @@ def summarise(per_process: list[dict[str, float]]) -> dict[str, Any] | None:
     }
     return {
         "copy_gbs": {
-            str(size): table[copy_name(size)] for size in COPY_SIZES if copy_name(size) in table
+            str(size): table[name]
+            for size, name in zip(sizes, copies, strict=True)
+            if name in table
         },
         "compute_gflops": table.get("compute"),
-        "compute_by_probe": {name: table[name] for name in COMPUTE if name in table},
+        "compute_by_probe": {name: table[name] for name in compute if name in table},
         "processes": len(per_process),
     }
+
+
+def for_device(ceilings: dict[str, Any] | None, device: str) -> dict[str, Any] | None:
+    """The ceilings that bound a runtime computing on ``device``: a GPU runtime's roofline is
+    its GPU's, never the host's."""
+    if not ceilings:
+        return None
+    return ceilings if device == "cpu" else ceilings.get(device)
 
 
 def bandwidth_at(ceilings: dict[str, Any], working_set: int) -> float | None:

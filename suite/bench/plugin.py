@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ..runtimes import get_runtime
 from . import ceilings
 from .session import BenchSession
 from .timing import LATENCY, WITH_COPIES
@@ -44,7 +45,8 @@ class BenchPlugin:
                 ],
             )
         if "ceiling" in metafunc.fixturenames:
-            names = ceilings.ceiling_names() if timing else []
+            devices = {get_runtime(r).device for r in session.timed_runtimes}
+            names = ceilings.ceiling_names(devices) if timing else []
             metafunc.parametrize("ceiling", names, ids=names)
 
     @pytest.fixture

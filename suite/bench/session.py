@@ -193,7 +193,7 @@ class BenchSession:
             return
         benchmark.group = "ceilings"
         benchmark.extra_info.update({"ceiling": name, **work})
-        latency = time_plain(benchmark, call, self.timing)
+        latency = time_plain(benchmark, call, self.timing, ceilings.clock_for(name))
         self.ceilings[name] = ceilings.rate(name, work, latency.median_s)
 
     def busy_s(self) -> dict[str, float]:
@@ -250,12 +250,14 @@ class BenchSession:
             sample_keys(index, list(work.samples)),
             {**work.durations_s, **self.check_s[case.id]},
         )
-        for result in record.runtimes.values():
+        for name, result in record.runtimes.items():
             for figure in (LATENCY, WITH_COPIES):
                 if measured := getattr(result, figure):
                     setattr(result, figure, {**measured, "machine_class": timed_on})
             if result.latency and record.cost:
                 # The run's stable figure: its median moves with the machine's slow spells.
                 fastest = result.latency["fastest_session_s"]
-                result.roofline = ceilings.roofline(record.cost, fastest, self.run_ceilings)
+                device = get_runtime(name).device
+                bounds = ceilings.for_device(self.run_ceilings, device)
+                result.roofline = ceilings.roofline(record.cost, fastest, bounds)
         return record.to_dict()
