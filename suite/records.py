@@ -37,6 +37,8 @@ class RuntimeInfo:
     colour: str
     #: where it computes (``cpu``, ``cuda``); runs of schema 5 before it was recorded: cpu
     device: str = "cpu"
+    #: measured only where a run named it (``Runtime.optional``); older runs: False
+    optional: bool = False
     #: the options the suite sets that differ from the library's defaults (``Runtime``)
     session_options: dict[str, dict[str, str]] = field(default_factory=dict)
 

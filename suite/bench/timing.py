@@ -95,7 +95,8 @@ def time_session(
     """One session's rounds; each between two rounds of ``yardstick`` where there is one. With
     a device ``clock`` the rounds are the device's own times (pytest-benchmark still takes the
     host's, in its JSON); the rest of the policy is the same for every runtime. ``settle``
-    (the runtime's, untimed) runs before each yardstick round: spinning workers wait out."""
+    (the runtime's, untimed) runs before and after each yardstick round, so that neither the
+    case's spinning workers nor the yardstick's (the same runtime) overlap the other's round."""
     if yardstick is None:
         return time_plain(benchmark, step, timing, clock)
     calls = calls_per_round(step, timing.min_round_s, clock)
@@ -109,6 +110,8 @@ def time_session(
         for _ in range(yardstick_calls):
             yardstick()
         yardstick_rounds.append((time.perf_counter() - started) / yardstick_calls)
+        if settle is not None:  # the yardstick runs on the same runtime: its workers spin too
+            settle()
 
     round_of_calls, device_rounds = _on_clock(step, calls, clock)
     # A setup function rules out pytest-benchmark's own iterations: one round is one call of
