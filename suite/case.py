@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
+from .exporters import DYNAMO, OPSET
 from .methods import Stage
+from .photos import HELD_OUT_PHOTOS, photo, to_channels
+from .precision import FP32, get_precision
 
 Size = tuple[int, int]
 
@@ -25,12 +29,18 @@ CASE_KEYS: dict[str, str] = {
     "tolerance": "parity override: {atol, rtol, reason}; reason is required",
     "gate": "latency gate override: {min_effect, slowdown, reason}; reason is required "
     "(slowdown: an injected slowdown factor, for measuring what the gate catches)",
+    "precision": "what the export is deployed at: fp32 (default), fp16 or int8 (static QDQ, "
+    "calibrated on the fitting photographs)",
+    "exporter": "what exports the model: dynamo (default) or torchscript",
+    "opset": f"the ONNX opset the exporter targets (default {OPSET})",
 }
 DEFAULT_SIZE = 64
 DEFAULT_CHANNELS = 1
 DEFAULT_SEED = 0
 #: The parity input is drawn from its own stream, so that adding a stage leaves it unchanged.
 INPUT_STREAM = 0x5EED
+#: A calibrated precision's parity input: a photograph its calibration never saw.
+PARITY_PHOTO = HELD_OUT_PHOTOS[0]
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,10 @@ class Case:
     tolerance: Tolerance | None = None
     #: the regression gate's smallest latency change that counts, with its reason
     gate: dict[str, Any] | None = field(default=None, hash=False)
+    #: how the model is deployed: its export's precision, exporter and opset
+    precision: str = FP32
+    exporter: str = DYNAMO
+    opset: int = OPSET
 
     @property
     def method(self) -> str:
@@ -92,6 +106,12 @@ class Case:
         return (1, self.out_channels, *size)
 
     @property
+    def deployed(self) -> bool:
+        """Exported otherwise than by default: a deployment variant. Its torch runtimes run the
+        float32 model every variant shares, so only the runtimes of its export are timed."""
+        return (self.precision, self.exporter, self.opset) != (FP32, DYNAMO, OPSET)
+
+    @property
     def trained(self) -> bool:
         return any(stage.params.get("init") == "trained" for stage in self.stages)
 
@@ -118,7 +138,11 @@ class Case:
         return model.eval()
 
     def make_input(self) -> torch.Tensor:
-        """The seeded parity input: standard normal, float32, batch 1."""
+        """The seeded parity input: standard normal, float32, batch 1; for a calibrated
+        precision (int8), a held-out photograph on the case's channels."""
+        if get_precision(self.precision).calibrated:
+            image = to_channels(photo(PARITY_PHOTO, *self.size), self.channels, self.seed)
+            return torch.from_numpy(np.ascontiguousarray(image[None], dtype=np.float32))
         generator = torch.Generator().manual_seed(self.seed ^ INPUT_STREAM)
         return torch.randn(self.input_shape, generator=generator)
 
@@ -139,6 +163,9 @@ class Case:
             "stages": [{"method": s.method, **s.params} for s in self.stages],
             "tolerance": None,
             "gate": self.gate,
+            "precision": self.precision,
+            "exporter": self.exporter,
+            "opset": self.opset,
             "input_shape": list(self.input_shape),
             "output_shape": list(self.output_shape),
         }

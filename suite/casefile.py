@@ -22,9 +22,11 @@ from typing import Any
 
 from .case import CASE_KEYS, DEFAULT_CHANNELS, DEFAULT_SEED, DEFAULT_SIZE, Case, Tolerance
 from .errors import ParamError, UsageError
+from .exporters import DYNAMO, OPSET, get_exporter, list_exporters
 from .methods import Stage, all_method_keys, get_method
 from .methods.base import INIT
 from .methods.factory import FACTORY
+from .precision import FP32, get_precision, list_precisions
 
 NOT_IN_DEFAULTS = ("id", "method", "stage")
 TOLERANCE_KEYS = ("atol", "rtol", "reason")
@@ -206,9 +208,41 @@ def _resolve(
         seeds=_integer("seeds", merged.get("seeds", 1), minimum=1),
         tolerance=_tolerance(merged.get("tolerance")),
         gate=_gate(merged.get("gate")),
+        **_deployment(merged, stages),
     )
     _check_geometry(case)
     return case
+
+
+def _deployment(merged: dict[str, Any], stages: tuple[Stage, ...]) -> dict[str, Any]:
+    """The precision, exporter and opset keys, each checked against its registry."""
+    precision = _choice("precision", merged.get("precision", FP32), list_precisions())
+    exporter = _choice("exporter", merged.get("exporter", DYNAMO), list_exporters())
+    opset = _integer("opset", merged.get("opset", OPSET), minimum=1)
+    opsets = get_exporter(exporter).opsets
+    if opset not in opsets:
+        raise ParamError(
+            "opset",
+            f"the {exporter} exporter produces opsets "
+            f"{get_exporter(exporter).opset_range()}, not {opset}",
+        )
+    # a method with no learned weights gives onnxruntime's quantizer nothing to quantize
+    # (interpolate, bilinear additive: it leaves their graphs as they are)
+    weighted = [s.method for s in stages if get_method(s.method).inits or s.method == FACTORY]
+    if get_precision(precision).calibrated and not weighted:
+        methods = ", ".join(dict.fromkeys(s.method for s in stages))
+        raise ParamError(
+            "precision",
+            f"{precision} has nothing to calibrate: {methods} has no learned weights, and "
+            "onnxruntime quantizes no op without them",
+        )
+    return {"precision": precision, "exporter": exporter, "opset": opset}
+
+
+def _choice(key: str, value: Any, known: list[str]) -> str:
+    if not isinstance(value, str) or value not in known:
+        raise ParamError(key, f"unknown {key} {value!r}; known: {', '.join(known)}")
+    return value
 
 
 def _resolve_stage(table: dict[str, Any], prefix: str) -> Stage:

@@ -1,4 +1,5 @@
-"""torch → ONNX with the dynamo exporter at a pinned opset, checked, inventoried and cached."""
+"""torch → ONNX with the case's exporter at its opset (by default the dynamo exporter at a pinned
+opset), converted to its precision, checked, inventoried and cached."""
 
 from __future__ import annotations
 
@@ -13,17 +14,16 @@ import onnx
 import torch
 from torch import nn
 
+from . import precision as precisions
 from .atomic import atomic_path
 from .case import Case
 from .errors import first_line
+from .exporters import INPUT_NAME, OPSET, OUTPUT_NAME, get_exporter
 from .quiet import captured_output
 
-#: The opset every model is exported at (torch 2.13's native one: no version conversion).
-OPSET = 20
 #: Bump when the export recipe changes, so that cached models are not reused across recipes.
 RECIPE = 1
-INPUT_NAME = "input"
-OUTPUT_NAME = "output"
+__all__ = ["INPUT_NAME", "OPSET", "OUTPUT_NAME", "ExportError", "export_case"]
 
 #: Attributes that decide an op's numbers (not just its shape), recorded per node.
 NUMERICS_ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -40,6 +40,7 @@ NUMERICS_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "Conv": ("kernel_shape", "strides", "pads", "group"),
     "Pad": ("mode",),
     "GridSample": ("mode", "padding_mode", "align_corners"),
+    "QuantizeLinear": ("axis",),
 }
 
 
@@ -55,6 +56,10 @@ class Exported:
     ops: dict[str, int]
     numerics: list[dict[str, Any]]
     output_shape: list[int]
+    exporter: str = "dynamo"
+    precision: str = "fp32"
+    #: the stored weights' element types, with how many tensors of each
+    weight_types: dict[str, int] | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -63,6 +68,9 @@ class Exported:
             "numerics": self.numerics,
             "cached": self.cached,
             "file": self.path.name,
+            "exporter": self.exporter,
+            "precision": self.precision,
+            "weight_types": self.weight_types,
         }
 
 
@@ -72,15 +80,24 @@ def library_versions() -> dict[str, str]:
 
 def cache_key(case: Case, model: nn.Module) -> str:
     """Hash of everything that decides the exported file: the resolved stages, the shapes, the
-    weights' bytes, the opset, the recipe and the exporting libraries' versions."""
+    weights' bytes, the exporter and opset, the precision and its recipe, the export recipe and
+    the exporting libraries' versions (with onnxruntime's, whose tools convert precisions)."""
     digest = hashlib.sha256()
     recipe = {
         "stages": [{"method": s.method, **s.params} for s in case.stages],
         "input_shape": case.input_shape,
-        "opset": OPSET,
+        "opset": case.opset,
         "recipe": RECIPE,
         "versions": library_versions(),
     }
+    if case.deployed:  # the default export keeps the key it always had
+        recipe |= {
+            "exporter": case.exporter,
+            "precision": case.precision,
+            "precision_recipe": precisions.RECIPE,
+            "seed": case.seed,  # an int8 calibration maps the photographs by the seed
+            "onnxruntime": _onnxruntime_version(),
+        }
     digest.update(json.dumps(recipe, sort_keys=True).encode())
     for name, tensor in sorted(model.state_dict().items()):
         digest.update(name.encode())
@@ -93,7 +110,7 @@ def export_case(case: Case, model: nn.Module, example: torch.Tensor, cache_dir: 
     path = Path(cache_dir) / f"{cache_key(case, model)}.onnx"
     cached = path.exists()
     if not cached:
-        _export_to(path, model, example)
+        _export_to(path, model, example, case)
     proto = onnx.load(path)
     try:
         onnx.checker.check_model(proto, full_check=True)
@@ -107,27 +124,59 @@ def export_case(case: Case, model: nn.Module, example: torch.Tensor, cache_dir: 
         ops=op_inventory(proto),
         numerics=numerics_attributes(proto),
         output_shape=_output_shape(inferred),
+        exporter=case.exporter,
+        precision=case.precision,
+        weight_types=weight_types(proto),
     )
 
 
-def _export_to(path: Path, model: nn.Module, example: torch.Tensor) -> None:
+def _export_to(path: Path, model: nn.Module, example: torch.Tensor, case: Case) -> None:
     """Export with the exporter's chatter held back (it prints pages; the suite's own output
-    stays clean), written atomically: a reader never sees a half-written model."""
-    with atomic_path(path, ".onnx") as partial, captured_output():
+    stays clean), convert to the case's precision, and write atomically: a reader never sees a
+    half-written model."""
+    exporter = get_exporter(case.exporter)
+    with atomic_path(path, ".onnx") as partial:
+        with captured_output():
+            try:
+                proto = exporter.export(model, example, case.opset)
+            except Exception as exc:
+                raise ExportError(
+                    f"torch.onnx.export ({exporter.name}): {first_line(exc)}"
+                ) from exc
+        if _opset(proto) != case.opset:
+            raise ExportError(f"{exporter.name} wrote opset {_opset(proto)}, not {case.opset}")
         try:
-            program = torch.onnx.export(
-                model,
-                (example,),
-                dynamo=True,
-                opset_version=OPSET,
-                input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
-                external_data=False,
-                verbose=False,
-            )
-            onnx.save(program.model_proto, partial)
+            proto = precisions.get_precision(case.precision).convert(proto, case)
         except Exception as exc:
-            raise ExportError(f"torch.onnx.export: {first_line(exc)}") from exc
+            raise ExportError(f"{case.precision}: {first_line(exc)}") from exc
+        onnx.save(proto, partial)
+
+
+def weight_types(proto: onnx.ModelProto) -> dict[str, int]:
+    """The element types of the model's stored weights (initializers and constant nodes'
+    tensors): float16 after an fp16 conversion, int8 beside float32 scales after int8."""
+    tensors = list(proto.graph.initializer) + [
+        attribute.t
+        for node in proto.graph.node
+        if node.op_type == "Constant"
+        for attribute in node.attribute
+        if attribute.name == "value"
+    ]
+    counts: dict[str, int] = {}
+    for tensor in tensors:
+        name = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).name
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _onnxruntime_version() -> str | None:
+    try:
+        return version("onnxruntime")
+    except Exception:
+        try:
+            return version("onnxruntime-gpu")
+        except Exception:
+            return None
 
 
 def op_inventory(proto: onnx.ModelProto) -> dict[str, int]:

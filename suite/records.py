@@ -39,6 +39,8 @@ class RuntimeInfo:
     device: str = "cpu"
     #: measured only where a run named it (``Runtime.optional``); older runs: False
     optional: bool = False
+    #: runs the case's ONNX export (its precision and exporter); older runs: all but torch's
+    runs_export: bool | None = None
     #: the options the suite sets that differ from the library's defaults (``Runtime``)
     session_options: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -94,6 +96,9 @@ class RuntimeResult:
     #: the same inference as an application calls it, host copies and output allocation
     #: included (``runtimes.base.Loaded.with_copies``), where it was timed; ``latency`` is bound
     latency_with_copies: dict[str, Any] | None = None
+    #: a reduced precision's error against the float32 reference, as a PSNR over its range
+    #: (``parity.psnr_db``), on a runtime that runs the export of an fp16 or int8 case
+    quantization_psnr_db: float | None = None
 
     @classmethod
     def skipped(cls, reason: str) -> RuntimeResult:
@@ -145,8 +150,9 @@ class RuntimeResult:
         record.update(roofline)
         if metrics is None:
             del record["metrics"]
-        if record["latency_with_copies"] is None:
-            del record["latency_with_copies"]
+        for optional in ("latency_with_copies", "quantization_psnr_db"):
+            if record[optional] is None:
+                del record[optional]
         return record
 
 

@@ -93,7 +93,7 @@ def test_exporter_failure_is_an_export_error_with_one_line(tmp_path, monkeypatch
 
     monkeypatch.setattr(torch.onnx, "export", broken)
     with pytest.raises(
-        ExportError, match=r"^torch.onnx.export: no decomposition for aten::frobnicate$"
+        ExportError, match=r"^torch.onnx.export \(dynamo\): no decomposition for aten::frobnicate$"
     ):
         export(case_of("transposed", kernel=5), tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..analysis.analyse import image_metrics
 from ..errors import first_line
-from ..parity import Bound, NonFiniteOutput, bound_for, check_finite, compare
+from ..parity import Bound, NonFiniteOutput, bound_for, check_finite, compare, psnr_db
+from ..precision import get_precision
 from ..records import RuntimeResult
 from ..runtimes import REFERENCE, Loaded, RuntimeSkipped, get_runtime
 from .errorlog import ErrorLog
@@ -40,12 +41,15 @@ def check_runtime(
     on_stage(f"{name} · check")
     try:
         result, loaded = load_and_check(work, name)
-        if loaded is not None and runtime.timed and time_it is not None:
+        # a deployment variant's torch runtimes run the float32 model its other variants share:
+        # timed once, on the default export's case
+        timed = runtime.timed and (runtime.runs_export or not work.case.deployed)
+        if loaded is not None and timed and time_it is not None:
             on_stage(f"{name} · time")
             result.latency = time_it(loaded)
         if loaded is not None and analyse and runtime.analysed and name != REFERENCE:
             on_stage(f"{name} · analyse")
-            result.metrics = runtime_metrics(work, loaded, bound_for(name, work.case.tolerance))
+            result.metrics = runtime_metrics(work, loaded, case_bound(work, name))
     except (RuntimeSkipped, NonFiniteOutput) as exc:
         skip = isinstance(exc, RuntimeSkipped)
         result = (RuntimeResult.skipped if skip else RuntimeResult.failed)(str(exc))
@@ -95,6 +99,11 @@ def load_and_check(work: PreparedCase, name: str) -> tuple[RuntimeResult, Loaded
         return RuntimeResult.skipped(f"case failed at {work.error}"), None
     if reason := runtime.unavailable():
         return RuntimeResult.skipped(reason), None
+    if work.case.deployed and not runtime.runs_export and name != REFERENCE:
+        return RuntimeResult.skipped(
+            f"{name} runs the float32 torch model, not this case's export "
+            f"({_deployment(work.case)}): see the default export's case"
+        ), None
     if name == REFERENCE:
         # prepared in another process, the reference comes without its live evaluator
         loaded = work.reference_loaded or runtime.load(work.prepared)
@@ -105,8 +114,23 @@ def load_and_check(work: PreparedCase, name: str) -> tuple[RuntimeResult, Loaded
     check_finite(output, name)
     if loaded is not None and loaded.bound_output is not None:
         _check_bound(loaded.bound_output(), output)
-    parity = compare(output, work.reference, bound_for(name, work.case.tolerance))
-    return RuntimeResult.from_parity(parity), loaded
+    parity = compare(output, work.reference, case_bound(work, name))
+    result = RuntimeResult.from_parity(parity)
+    if runtime.runs_export and get_precision(work.case.precision).reduced:
+        result.quantization_psnr_db = psnr_db(output, work.reference)
+    return result, loaded
+
+
+def case_bound(work: PreparedCase, name: str) -> Bound:
+    """The runtime's parity bound on this case: its own, its precision's, the case's override.
+    The reference runs the float32 model whatever the export's precision."""
+    runtime = get_runtime(name)
+    precision = work.case.precision if runtime.runs_export else "fp32"
+    return bound_for(name, work.case.tolerance, precision)
+
+
+def _deployment(case) -> str:
+    return f"precision {case.precision}, exporter {case.exporter}, opset {case.opset}"
 
 
 def _check_bound(bound: np.ndarray, unbound: np.ndarray) -> None:

@@ -103,6 +103,9 @@ class Runtime:
     times_copies: ClassVar[bool] = False
     #: left out of a run that does not name it (``--runtimes``): a variant measured on request
     optional: ClassVar[bool] = False
+    #: it runs the case's ONNX export (and so its precision and exporter); torch's eager
+    #: runtimes run the float32 model every deployment variant of a layer shares
+    runs_export: ClassVar[bool] = True
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
@@ -116,6 +119,7 @@ class Runtime:
             "colour": cls.colour,
             "device": cls.device,
             "optional": cls.optional,
+            "runs_export": cls.runs_export,
             "session_options": cls.session_options(),
         }
 

@@ -21,6 +21,7 @@ class TorchCPU(Runtime):
     reference = True
     marker = "o"
     colour = "#001c7f"
+    runs_export = False
 
     @classmethod
     def session_options(cls) -> dict[str, dict[str, str]]:
@@ -58,6 +59,7 @@ class TorchCUDA(Runtime):
     colour = "#12711c"
     device = "cuda"
     times_copies = True
+    runs_export = False
 
     def unavailable(self) -> str | None:
         if not torch.cuda.is_available():

@@ -1,0 +1,87 @@
+"""The exporters a case can be exported with, a registry keyed by the ``exporter`` key.
+
+``dynamo`` is torch.export with the dynamo-based ONNX exporter, torch's default since 2.9; it
+has implementations from opset 18 on (below that torch converts its opset-18 graph with onnx's
+version converter, which is not the exporter producing the opset, so the suite refuses it).
+``torchscript`` is the legacy tracer, still what many runtimes' tool chains expect; it targets
+opsets up to 20. Both write the same input and output names, so every runtime feeds them alike.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import onnx
+import torch
+from torch import nn
+
+INPUT_NAME = "input"
+OUTPUT_NAME = "output"
+#: The opset a case is exported at unless it asks for another (torch 2.13's native one: no
+#: version conversion).
+OPSET = 20
+
+
+@dataclass(frozen=True)
+class Exporter:
+    name: str
+    summary: str
+    #: the opsets it produces itself
+    opsets: range
+    export: Callable[[nn.Module, torch.Tensor, int], onnx.ModelProto]
+
+    def opset_range(self) -> str:
+        return f"{self.opsets.start}-{self.opsets.stop - 1}"
+
+
+def _dynamo(model: nn.Module, example: torch.Tensor, opset: int) -> onnx.ModelProto:
+    program = torch.onnx.export(
+        model,
+        (example,),
+        dynamo=True,
+        opset_version=opset,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        external_data=False,
+        verbose=False,
+    )
+    return program.model_proto
+
+
+def _torchscript(model: nn.Module, example: torch.Tensor, opset: int) -> onnx.ModelProto:
+    buffer = io.BytesIO()
+    torch.onnx.export(
+        model,
+        (example,),
+        buffer,
+        dynamo=False,
+        opset_version=opset,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+    )
+    return onnx.load_from_string(buffer.getvalue())
+
+
+DYNAMO = "dynamo"
+_REGISTRY: dict[str, Exporter] = {
+    e.name: e
+    for e in (
+        Exporter(DYNAMO, "torch.export and the dynamo-based ONNX exporter", range(18, 24), _dynamo),
+        Exporter(
+            "torchscript",
+            "the legacy TorchScript tracer (torch.onnx, dynamo=False)",
+            range(7, 21),
+            _torchscript,
+        ),
+    )
+}
+
+
+def list_exporters() -> list[str]:
+    return list(_REGISTRY)
+
+
+def get_exporter(name: str) -> Exporter:
+    return _REGISTRY[name]
