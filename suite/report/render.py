@@ -22,6 +22,13 @@ from ..samplefile import load_samples
 from . import lecture  # noqa: F401  (registers the lecture's figures)
 from .context import NoData, ReportContext
 from .data import skipped_runtimes
+from .deployment import (
+    EXPORTER_COLUMNS,
+    PRECISION_COLUMNS,
+    deployment_findings,
+    exporter_cells,
+    precision_cells,
+)
 from .plots import PLOTS, Plot
 from .runtime_setup import COPIES_COLUMNS, OPTION_COLUMNS, copies_cells, option_cells
 from .style import apply_theme, save_png
@@ -328,6 +335,7 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
     verdict_columns, verdict_rows = verdict_cells(verdict_table(ctx.cases, ctx.runtimes))
     claim_columns, claim_rows, summary_line = claim_cells(ctx)
     linear_rows, linear_findings = linear_cells(ctx)
+    exporter_rows, exporter_findings = exporter_cells(ctx.records)
     git = run.get("git") or {}
     return {
         "run": {
@@ -362,6 +370,13 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
         "option_rows": option_cells(run),
         "copies_columns": COPIES_COLUMNS,
         "copies_rows": copies_cells(ctx.records),
+        "precision_columns": PRECISION_COLUMNS,
+        "precision_rows": precision_cells(ctx.records, ctx.runtime_look),
+        "exporter_columns": EXPORTER_COLUMNS,
+        "exporter_rows": exporter_rows,
+        "deployment_findings": exporter_findings
+        + deployment_findings(ctx.records, ctx.runtime_look),
+        "deployment_note": DEPLOYMENT_NOTE,
         "metrics": [m.caption for m in list_metrics()],
         "results_cases": ctx.results["cases"],
     }
@@ -425,6 +440,7 @@ def _md_findings(values: dict[str, Any]) -> list[str]:
     if values["copies_rows"]:
         parts += ["### Bound vs with copies (fastest sessions)", ""]
         parts += [md_table(values["copies_columns"], values["copies_rows"]), ""]
+    parts += _md_deployment(values)
     if values["calibration_rows"]:
         passed = sum(row[-1] == "yes" for row in values["calibration_rows"])
         total = len(values["calibration_rows"])
@@ -435,6 +451,36 @@ def _md_findings(values: dict[str, Any]) -> list[str]:
             "",
         ]
     return parts
+
+
+def _md_deployment(values: dict[str, Any]) -> list[str]:
+    if not (values["precision_rows"] or values["exporter_rows"] or values["deployment_findings"]):
+        return []
+    parts = ["### Deployment", "", DEPLOYMENT_NOTE, ""]
+    if values["precision_rows"]:
+        parts += ["#### Precision", ""]
+        parts += [md_table(values["precision_columns"], values["precision_rows"]), ""]
+    if values["exporter_rows"]:
+        parts += ["#### Exporters and opsets", ""]
+        parts += [md_table(values["exporter_columns"], values["exporter_rows"]), ""]
+    if values["deployment_findings"]:
+        parts += [
+            "#### Findings",
+            "",
+            *[f"- {md_escape(f)}" for f in values["deployment_findings"]],
+        ]
+        parts += [""]
+    return parts
+
+
+#: how to read the deployment section (the same words on the page and in summary.md)
+DEPLOYMENT_NOTE = (
+    "Each layer's variants: parity against the float32 torch reference under the precision's "
+    "bound (suite/parity.py), the reduced precision's error as a PSNR over the reference's "
+    "range, the artifact figures on the variant's own outputs, the fastest session, and the "
+    "speed-up over the same runtime's float32 variant. int8 is checked on a held-out "
+    "photograph, the others on standard-normal noise"
+)
 
 
 def _md_plots(values: dict[str, Any], image_prefix: str) -> list[str]:
