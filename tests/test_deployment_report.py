@@ -1,0 +1,98 @@
+"""The report's deployment section from records alone: variants grouped by layer, the speed-up
+over the same runtime's float32 variant, and the exporter attributes that differ."""
+
+from __future__ import annotations
+
+from suite.records import CaseRecord, RuntimeInfo, RuntimeResult
+from suite.report.deployment import (
+    deployment_findings,
+    exporter_cells,
+    layers,
+    precision_cells,
+)
+
+RUNTIMES = {
+    "torch-cpu": RuntimeInfo("torch-cpu", True, True, True, "o", "#000000", runs_export=False),
+    "ort-cpu": RuntimeInfo("ort-cpu", False, True, True, "s", "#111111", runs_export=True),
+}
+
+
+def record(case_id, precision="fp32", exporter="dynamo", opset=20, fastest=1e-3, **more):
+    ort = RuntimeResult(
+        "ok",
+        max_abs_err=1e-3,
+        max_rel_err=1e-3,
+        latency={"fastest_session_s": fastest, "median_s": fastest},
+        metrics={"checkerboard_pct": more.get("checkerboard", 0.5), "phase_energy_pct": 1.0},
+        quantization_psnr_db=more.get("psnr"),
+    )
+    keys = {
+        "id": case_id,
+        "method": "resize_conv",
+        "size": [8, 8],
+        "precision": precision,
+        "exporter": exporter,
+        "opset": opset,
+    }
+    onnx = {"numerics": more.get("numerics", [])}
+    torch = RuntimeResult("ok", max_abs_err=0.0, max_rel_err=0.0)
+    return CaseRecord(keys, {"torch-cpu": torch, "ort-cpu": ort}, None, onnx, None, {}, {}, {})
+
+
+def test_each_precision_is_compared_with_the_same_runtimes_float32_variant():
+    records = [
+        record("r[precision=fp32]"),
+        record("r[precision=int8]", "int8", fastest=0.5e-3, psnr=41.25, checkerboard=2.0),
+        record("other", fastest=9.0),  # another layer: never a variant of r
+    ]
+    records[2].keys["size"] = [16, 16]
+    assert len(layers(records)) == 1
+    rows = precision_cells(records, RUNTIMES)
+    # torch-cpu runs the float32 model: not a row of the deployment table
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("r", "fp32", "ort-cpu"),
+        ("r", "int8", "ort-cpu"),
+    ]
+    int8 = rows[1]
+    assert int8[5] == "41.2" and int8[6] == "2" and int8[-1] == "2.00×"
+
+
+def test_an_attribute_two_exporters_write_differently_is_a_finding():
+    nearest = {"op": "Resize", "mode": "nearest", "coordinate_transformation_mode": "asymmetric"}
+    records = [
+        record("e[exporter=dynamo]", opset=18, numerics=[nearest]),
+        record(
+            "e[exporter=torchscript]",
+            exporter="torchscript",
+            opset=18,
+            numerics=[{**nearest, "coordinate_transformation_mode": "half_pixel"}],
+        ),
+    ]
+    rows, findings = exporter_cells(records)
+    assert len(rows) == 2 and rows[1][1] == "torchscript"
+    assert findings == [
+        "e: Resize.coordinate_transformation_mode is asymmetric from dynamo · opset 18, "
+        "half_pixel from torchscript · opset 18"
+    ]
+    records[1].onnx["numerics"] = [nearest]
+    assert exporter_cells(records)[1] == [
+        "e: dynamo · opset 18, torchscript · opset 18 agree on every Resize attribute"
+    ]
+
+
+def test_a_variant_that_did_not_run_is_listed_with_its_message():
+    failed = record("k[precision=fp16]", "fp16")
+    failed.runtimes["ort-cpu"] = RuntimeResult.failed(
+        "ort-cpu: NOT_IMPLEMENTED : Could not find an implementation for Conv(11)"
+    )
+    findings = deployment_findings([record("k"), failed], RUNTIMES)
+    # the failed runtime fails the case: the case's error names the runtime and its message
+    assert findings == [
+        "k[precision=fp16]: ort-cpu: NOT_IMPLEMENTED : Could not find an implementation "
+        "for Conv(11)"
+    ]
+    skipped = record("k[precision=int8]", "int8")
+    skipped.runtimes["ort-cpu"] = RuntimeResult.skipped("no QDQ kernel for DepthToSpace")
+    assert deployment_findings([record("k"), skipped], RUNTIMES) == [
+        "k[precision=int8] · ort-cpu: skipped: no QDQ kernel for DepthToSpace"
+    ]
