@@ -183,8 +183,8 @@ def test_parity_break_fails_the_gate(baseline, tmp_path, monkeypatch):
     """An export whose Resize uses the wrong coordinate mode: torch and onnxruntime part ways."""
     real = suite.export._export_to
 
-    def wrong_attribute(path, model, example):
-        log = real(path, model, example)
+    def wrong_attribute(path, model, example, case):
+        log = real(path, model, example, case)
         proto = onnx.load(path)
         for node in proto.graph.node:
             for attribute in node.attribute:
