@@ -219,13 +219,9 @@ def _deployment(merged: dict[str, Any], stages: tuple[Stage, ...]) -> dict[str, 
     precision = _choice("precision", merged.get("precision", FP32), list_precisions())
     exporter = _choice("exporter", merged.get("exporter", DYNAMO), list_exporters())
     opset = _integer("opset", merged.get("opset", OPSET), minimum=1)
-    opsets = get_exporter(exporter).opsets
-    if opset not in opsets:
-        raise ParamError(
-            "opset",
-            f"the {exporter} exporter produces opsets "
-            f"{get_exporter(exporter).opset_range()}, not {opset}",
-        )
+    if opset not in (produces := get_exporter(exporter)).opsets:
+        span = produces.opset_range()
+        raise ParamError("opset", f"the {exporter} exporter produces opsets {span}, not {opset}")
     # a method with no learned weights gives onnxruntime's quantizer nothing to quantize
     # (interpolate, bilinear additive: it leaves their graphs as they are)
     weighted = [s.method for s in stages if get_method(s.method).inits or s.method == FACTORY]

@@ -82,6 +82,8 @@ def cache_key(case: Case, model: nn.Module) -> str:
     """Hash of everything that decides the exported file: the resolved stages, the shapes, the
     weights' bytes, the exporter and opset, the precision and its recipe, the export recipe and
     the exporting libraries' versions (with onnxruntime's, whose tools convert precisions)."""
+    from .runtimes.ort import ort_package  # the runtimes import this module's names
+
     digest = hashlib.sha256()
     recipe = {
         "stages": [{"method": s.method, **s.params} for s in case.stages],
@@ -96,7 +98,7 @@ def cache_key(case: Case, model: nn.Module) -> str:
             "precision": case.precision,
             "precision_recipe": precisions.RECIPE,
             "seed": case.seed,  # an int8 calibration maps the photographs by the seed
-            "onnxruntime": _onnxruntime_version(),
+            "onnxruntime": ort_package(),  # its converter and quantizer write the file
         }
     digest.update(json.dumps(recipe, sort_keys=True).encode())
     for name, tensor in sorted(model.state_dict().items()):
@@ -167,16 +169,6 @@ def weight_types(proto: onnx.ModelProto) -> dict[str, int]:
         name = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).name
         counts[name] = counts.get(name, 0) + 1
     return dict(sorted(counts.items()))
-
-
-def _onnxruntime_version() -> str | None:
-    try:
-        return version("onnxruntime")
-    except Exception:
-        try:
-            return version("onnxruntime-gpu")
-        except Exception:
-            return None
 
 
 def op_inventory(proto: onnx.ModelProto) -> dict[str, int]:

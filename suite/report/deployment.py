@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from ..records import CaseRecord, RuntimeInfo
+from .data import skipped_runtimes
 
 #: what a run before the deployment keys recorded: the default export
 DEFAULTS = {"precision": "fp32", "exporter": "dynamo", "opset": 20}
@@ -62,11 +63,15 @@ def layers(records: list[CaseRecord]) -> dict[str, list[CaseRecord]]:
     return {key: cases for key, cases in grouped.items() if len(cases) > 1}
 
 
-def export_runtimes(runtimes: dict[str, RuntimeInfo]) -> list[str]:
+def export_runtimes(runtimes: dict[str, RuntimeInfo], records: list[CaseRecord]) -> list[str]:
+    """The runtimes that run the export and ran somewhere in the run (one absent from this
+    machine, a missing provider, is in the report's skipped list, not in every row)."""
+    absent = skipped_runtimes(records)
     return [
         name
         for name, info in runtimes.items()
         if (info.runs_export if info.runs_export is not None else not name.startswith("torch"))
+        and name not in absent
     ]
 
 
@@ -76,7 +81,7 @@ def _fastest(result) -> float | None:
 
 def precision_cells(records: list[CaseRecord], runtimes: dict[str, RuntimeInfo]) -> list[list[str]]:
     rows = []
-    names = export_runtimes(runtimes)
+    names = export_runtimes(runtimes, records)
     for cases in layers(records).values():
         same_export = [
             c
@@ -91,10 +96,8 @@ def precision_cells(records: list[CaseRecord], runtimes: dict[str, RuntimeInfo])
         for precision, case in by_precision.items():
             for name in names:
                 result = case.runtimes.get(name)
-                if result is None or (result.status == "skipped" and not result.reason):
+                if result is None:
                     continue
-                if result.status == "skipped" and "has no" in (result.reason or ""):
-                    continue  # a provider this machine lacks: the run's skipped list says so
                 base = _fastest(fp32.runtimes.get(name)) if fp32 else None
                 mine = _fastest(result)
                 metrics = result.metrics or {}
@@ -182,7 +185,7 @@ def deployment_findings(records: list[CaseRecord], runtimes: dict[str, RuntimeIn
     """Variants that did not run: a conversion the export refused, a runtime without a kernel
     for the variant's ops, each with the message it gave."""
     found = []
-    names = export_runtimes(runtimes)
+    names = export_runtimes(runtimes, records)
     for case in records:
         if deployment(case) == DEFAULTS:
             continue
@@ -191,9 +194,7 @@ def deployment_findings(records: list[CaseRecord], runtimes: dict[str, RuntimeIn
             continue
         for name in names:
             result = case.runtimes.get(name)
-            if result is None or result.ran or "has no" in (result.reason or ""):
-                continue
-            if (result.reason or "").startswith("case failed"):
+            if result is None or result.ran or (result.reason or "").startswith("case failed"):
                 continue
             found.append(f"{case.id} · {name}: {result.status}: {result.reason}")
     return found
