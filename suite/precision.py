@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .case import Case
 
 #: Bump when a conversion's recipe changes, so that cached exports are not reused across recipes.
-RECIPE = 1
+RECIPE = 2
 
 
 class PrecisionError(RuntimeError):
@@ -65,6 +65,13 @@ def _as_exported(proto: onnx.ModelProto, case: Case) -> onnx.ModelProto:
 def _to_float16(proto: onnx.ModelProto, case: Case) -> onnx.ModelProto:
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
+    # The dynamo exporter also lists initializers in value_info; the converter retypes those
+    # entries to float16 while keeping an initializer it must leave float32 (Resize's scales), and
+    # the checker then refuses the model. An initializer's own type is all the graph needs.
+    initializers = {t.name for t in proto.graph.initializer}
+    kept = [v for v in proto.graph.value_info if v.name not in initializers]
+    del proto.graph.value_info[:]
+    proto.graph.value_info.extend(kept)
     with captured_output():  # it warns about every constant it truncates
         converted = convert_float_to_float16(proto, keep_io_types=True)
     # it appends the casts of the float32 input after the nodes that read them

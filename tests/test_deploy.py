@@ -38,6 +38,14 @@ mode = "bilinear"
 seed = 3
 exporter = ["dynamo", "torchscript"]
 opset = 18
+
+[[case]]
+id = "rh"
+method = "resize_conv"
+channels = 4
+size = 16
+mode = "bilinear"
+precision = "fp16"
 """
 
 
@@ -89,6 +97,24 @@ def test_an_fp16_export_stores_half_precision_weights_behind_float32_input_and_o
     assert work.record["onnx"]["weight_types"] == {"float16": 1}
     for value in (*graph.graph.input, *graph.graph.output):
         assert value.type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+
+
+def test_an_fp16_resize_keeps_its_float32_scales_and_passes_the_checker(prepared):
+    # Resize's scales must stay float32; the dynamo export also types them in value_info, which
+    # the converter used to retype to float16 (checker: "Inferred elem type differs")
+    work = prepared["rh"]
+    assert work.prepared is not None, work.record.get("error")
+    graph = _graph(work)
+    onnx.checker.check_model(graph, full_check=True)
+    types = {t.name: t.data_type for t in graph.graph.initializer}
+    (resize,) = [n for n in graph.graph.node if n.op_type == "Resize"]
+    scales = resize.input[2]
+    source = next((n.input[0] for n in graph.graph.node if scales in n.output), scales)
+    assert types[source] == onnx.TensorProto.FLOAT
+    assert onnx.TensorProto.FLOAT16 in types.values()  # the convolution's weights
+    result, _ = check.load_and_check(work, "ort-cpu")
+    assert result.status == "ok"
+    assert result.quantization_psnr_db is not None and result.quantization_psnr_db > 60
 
 
 def test_the_torchscript_exporter_is_what_produced_its_graph(prepared):
