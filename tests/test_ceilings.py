@@ -61,6 +61,9 @@ def test_the_roofline_takes_the_slower_of_memory_and_compute():
     assert figures["roofline_bound"] == "memory"
     assert figures["roofline_fraction"] == pytest.approx(0.25)
     assert roofline(cost, 1e-3, None)["roofline_fraction"] is None
+    # the cost and the GEMM ceiling are float32's: a reduced precision has no bound from them
+    int8 = roofline(cost, 10e-3, ceilings, "int8")
+    assert int8["roofline_fraction"] is None and int8["achieved_gflops"] == pytest.approx(100)
 
 
 @pytest.mark.parametrize("factor", [1.0, 1.5, 3.0, 2.25])

@@ -96,3 +96,25 @@ def test_a_variant_that_did_not_run_is_listed_with_its_message():
     assert deployment_findings([record("k"), skipped], RUNTIMES) == [
         "k[precision=int8] · ort-cpu: skipped: no QDQ kernel for DepthToSpace"
     ]
+
+
+def test_a_runtime_that_ran_no_variant_of_a_layer_is_left_out_of_its_rows_and_findings():
+    # the reference evaluator past its size limit skips every variant alike: that says nothing
+    # about deployment, while the same runtime's rows stay for a layer it did run
+    runtimes = {
+        **RUNTIMES,
+        "onnx-reference": RuntimeInfo("onnx-reference", False, True, True, "^", "#222222"),
+    }
+    too_big = RuntimeResult.skipped("output has 589824 elements; the reference runs up to 524288")
+    large = [record("big"), record("big[precision=int8]", "int8", psnr=50.0)]
+    small = [record("s"), record("s[precision=fp16]", "fp16", psnr=90.0)]
+    for case in large:
+        case.runtimes["onnx-reference"] = too_big
+        case.keys["size"] = [64, 64]
+    for case in small:
+        case.runtimes["onnx-reference"] = RuntimeResult("ok", max_abs_err=0.0, max_rel_err=0.0)
+    records = large + small
+    shown = {(r[0], r[2]) for r in precision_cells(records, runtimes)}
+    assert ("big", "onnx-reference") not in shown and ("big", "ort-cpu") in shown
+    assert ("s", "onnx-reference") in shown
+    assert deployment_findings(records, runtimes) == []

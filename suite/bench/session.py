@@ -259,5 +259,5 @@ class BenchSession:
                 fastest = result.latency["fastest_session_s"]
                 device = get_runtime(name).device
                 bounds = ceilings.for_device(self.run_ceilings, device)
-                result.roofline = ceilings.roofline(record.cost, fastest, bounds)
+                result.roofline = ceilings.roofline(record.cost, fastest, bounds, case.precision)
         return record.to_dict()

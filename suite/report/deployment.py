@@ -75,6 +75,12 @@ def export_runtimes(runtimes: dict[str, RuntimeInfo], records: list[CaseRecord])
     ]
 
 
+def ran_on_layer(cases: list[CaseRecord], name: str) -> bool:
+    """Whether the runtime ran any variant of the layer: one that ran none (the reference
+    evaluator past its size limit) says nothing about deployment and is left out of its rows."""
+    return any((result := c.runtimes.get(name)) is not None and result.ran for c in cases)
+
+
 def _fastest(result) -> float | None:
     return result.latency["fastest_session_s"] if result and result.latency else None
 
@@ -93,8 +99,9 @@ def precision_cells(records: list[CaseRecord], runtimes: dict[str, RuntimeInfo])
         if len(by_precision) < 2:
             continue
         fp32 = by_precision.get("fp32")
+        shown = [name for name in names if ran_on_layer(cases, name)]
         for precision, case in by_precision.items():
-            for name in names:
+            for name in shown:
                 result = case.runtimes.get(name)
                 if result is None:
                     continue
@@ -186,6 +193,7 @@ def deployment_findings(records: list[CaseRecord], runtimes: dict[str, RuntimeIn
     for the variant's ops, each with the message it gave."""
     found = []
     names = export_runtimes(runtimes, records)
+    grouped = {case.id: cases for cases in layers(records).values() for case in cases}
     for case in records:
         if deployment(case) == DEFAULTS:
             continue
@@ -195,6 +203,8 @@ def deployment_findings(records: list[CaseRecord], runtimes: dict[str, RuntimeIn
         for name in names:
             result = case.runtimes.get(name)
             if result is None or result.ran or (result.reason or "").startswith("case failed"):
+                continue
+            if not ran_on_layer(grouped.get(case.id, [case]), name):
                 continue
             found.append(f"{case.id} · {name}: {result.status}: {result.reason}")
     return found
