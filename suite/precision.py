@@ -52,6 +52,10 @@ class Precision:
     #: its ranges come from calibration data: it needs learned weights to quantize, and is
     #: checked on a held-out photograph rather than on standard-normal noise
     calibrated: bool = False
+    #: the element types its arithmetic is meant to run in, and the ops that only convert into
+    #: and out of them: what ``executed.summarise`` holds each op a provider ran against
+    computes_in: tuple[str, ...] = ("float32",)
+    conversions: tuple[str, ...] = ()
 
     @property
     def reduced(self) -> bool:
@@ -154,6 +158,8 @@ _REGISTRY: dict[str, Precision] = {
             "float16 weights and arithmetic, float32 input and output",
             _to_float16,
             parity_bound=FLOAT16,
+            computes_in=("float16",),
+            conversions=("Cast",),
         ),
         Precision(
             "int8",
@@ -162,6 +168,8 @@ _REGISTRY: dict[str, Precision] = {
             _to_int8,
             parity_bound=INT8,
             calibrated=True,
+            computes_in=("uint8", "int8"),
+            conversions=("QuantizeLinear", "DequantizeLinear", "Cast"),
         ),
     )
 }

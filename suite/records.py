@@ -99,6 +99,9 @@ class RuntimeResult:
     #: a reduced precision's error against the float32 reference, as a PSNR over its range
     #: (``parity.psnr_db``), on a runtime that runs the export of an fp16 or int8 case
     quantization_psnr_db: float | None = None
+    #: what the runtime really computed on one profiled inference (``executed.summarise``),
+    #: recorded on reduced-precision exports and GPU runtimes
+    executed: dict[str, Any] | None = None
 
     @classmethod
     def skipped(cls, reason: str) -> RuntimeResult:
@@ -150,7 +153,7 @@ class RuntimeResult:
         record.update(roofline)
         if metrics is None:
             del record["metrics"]
-        for optional in ("latency_with_copies", "quantization_psnr_db"):
+        for optional in ("latency_with_copies", "quantization_psnr_db", "executed"):
             if record[optional] is None:
                 del record[optional]
         return record

@@ -3,6 +3,9 @@ figures measured on the variant's own outputs, and the refusals of what cannot b
 
 from __future__ import annotations
 
+from collections import Counter
+
+import jsonschema
 import numpy as np
 import onnx
 import pytest
@@ -14,6 +17,7 @@ from suite.bench.pipeline import Settings, prepare_case
 from suite.casefile import load_cases
 from suite.export import cache_key
 from suite.parity import DEFAULT, INT8, psnr_db
+from suite.results import schema
 from suite.runtimes import get_runtime
 
 pytestmark = pytest.mark.export
@@ -46,6 +50,14 @@ channels = 4
 size = 16
 mode = "bilinear"
 precision = "fp16"
+
+[[case]]
+id = "ri"
+method = "resize_conv"
+channels = 4
+size = 16
+mode = "bilinear"
+precision = "int8"
 """
 
 
@@ -175,6 +187,44 @@ def test_a_reduced_precision_is_checked_against_float32_under_its_own_bound(prep
     assert int8.prepared.example.min() >= 0 and int8.prepared.example.max() <= 1
     assert fp16.prepared.example.min() < 0
     assert check.load_and_check(fp16, "ort-cpu")[0].quantization_psnr_db is not None
+
+
+def test_the_profiled_inference_says_what_the_cpu_provider_really_computed(prepared, tmp_path):
+    log = ErrorLog(tmp_path / "errors.log")
+
+    def executed(case_id: str, runtime: str = "ort-cpu"):
+        return check.check_runtime(prepared[case_id], runtime, False, log).executed
+
+    # onnxruntime's CPU provider has no float16 ConvTranspose, nor a quantized one: the fp16
+    # variant is upcast behind the casts it inserts, the int8 one stays DQ -> float32 -> Q
+    fp16, int8 = executed("t[precision=fp16]"), executed("t[precision=int8]")
+    assert fp16["off_precision"] == {"ConvTranspose (float32)": 1}
+    assert int8["off_precision"] == {"ConvTranspose (float32)": 1}
+    assert fp16["computes_in"] == ["float16"] and int8["computes_in"] == ["int8", "uint8"]
+    # the int8 resize-conv's convolution really ran quantized
+    resize = executed("ri")
+    assert resize["at_precision"].get("QLinearConv (uint8)") == 1
+    assert not any(op.startswith(("Conv ", "QLinearConv")) for op in resize["off_precision"])
+    for record in (fp16, int8, resize):
+        assert record["provider"] == "CPUExecutionProvider" and record["off_provider"] == {}
+    # the profile names every node of the graph the provider optimised, no more, no fewer
+    ort = pytest.importorskip("onnxruntime")
+    optimised = tmp_path / "optimised.onnx"
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(optimised)
+    ort.InferenceSession(str(prepared["ri"].prepared.onnx_path), options)
+    nodes = Counter(node.op_type for node in onnx.load(optimised).graph.node)
+    profiled = Counter()
+    for node in resize["ops"]:
+        profiled[node["op"]] += node["count"]
+    assert profiled == nodes
+    # float32 exports are what they say, and torch's runtimes do not run the export
+    assert executed("t[precision=fp32]") is None
+    assert executed("t[precision=int8]", "torch-cpu") is None
+    # what results.json records follows its schema
+    record = check.check_runtime(prepared["rh"], "ort-cpu", False, log).to_dict()
+    jsonschema.validate(record, {"$defs": schema()["$defs"], "$ref": "#/$defs/runtime"})
+    assert record["executed"]["off_precision"]
 
 
 def result_output(work) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from suite.records import CaseRecord, RuntimeInfo, RuntimeResult
 from suite.report.deployment import (
+    PRECISION_COLUMNS,
     deployment_findings,
     exporter_cells,
     layers,
@@ -25,6 +26,7 @@ def record(case_id, precision="fp32", exporter="dynamo", opset=20, fastest=1e-3,
         latency={"fastest_session_s": fastest, "median_s": fastest},
         metrics={"checkerboard_pct": more.get("checkerboard", 0.5), "phase_energy_pct": 1.0},
         quantization_psnr_db=more.get("psnr"),
+        executed=more.get("executed"),
     )
     keys = {
         "id": case_id,
@@ -118,3 +120,28 @@ def test_a_runtime_that_ran_no_variant_of_a_layer_is_left_out_of_its_rows_and_fi
     assert ("big", "onnx-reference") not in shown and ("big", "ort-cpu") in shown
     assert ("s", "onnx-reference") in shown
     assert deployment_findings(records, runtimes) == []
+
+
+def test_what_the_provider_computed_off_the_precision_is_a_column_and_a_finding():
+    executed = {
+        "provider": "CPUExecutionProvider",
+        "computes_in": ["float16"],
+        "ops": [],
+        "at_precision": {"Reshape (float16)": 2},
+        "off_precision": {"Resize (float32)": 1, "Conv (float32)": 1},
+        "off_provider": {"GridSample (CPUExecutionProvider)": 1},
+    }
+    records = [record("r[precision=fp32]"), record("r[precision=fp16]", "fp16", executed=executed)]
+    rows = precision_cells(records, RUNTIMES)
+    column = PRECISION_COLUMNS.index("computed off its precision")
+    assert [r[column] for r in rows] == ["–", "Resize (float32), Conv (float32)"]
+    assert deployment_findings(records, RUNTIMES) == [
+        "r[precision=fp16] · ort-cpu: computed off float16: Resize (float32), Conv (float32); "
+        "in float16: Reshape (float16) ×2",
+        "r[precision=fp16] · ort-cpu: not run by CPUExecutionProvider: "
+        "GridSample (CPUExecutionProvider)",
+    ]
+    # a variant computed wholly at its precision says so in its column, with no finding
+    executed.update(off_precision={}, off_provider={})
+    assert precision_cells(records, RUNTIMES)[1][column] == "none"
+    assert deployment_findings(records, RUNTIMES) == []

@@ -47,6 +47,10 @@ def check_runtime(
         if loaded is not None and timed and time_it is not None:
             on_stage(f"{name} · time")
             result.latency = time_it(loaded)
+        if loaded is not None and time_it is None and _inspected(work, name):
+            on_stage(f"{name} · profile")
+            precision = get_precision(work.case.precision)
+            result.executed = runtime.executed(work.prepared, precision)
         if loaded is not None and analyse and runtime.analysed and name != REFERENCE:
             on_stage(f"{name} · analyse")
             result.metrics = runtime_metrics(work, loaded, case_bound(work, name))
@@ -57,6 +61,15 @@ def check_runtime(
         result = RuntimeResult.failed(f"{name}: {first_line(exc)}")
         log.case(work.case, name, exc)
     return result
+
+
+def _inspected(work: PreparedCase, name: str) -> bool:
+    """Whether the check records what the runtime really computed (``Runtime.executed``): on
+    a reduced-precision export, where a provider may compute in float32 after all, and on a
+    GPU, where it may hand nodes it has no kernel for to the CPU."""
+    runtime = get_runtime(name)
+    reduced = get_precision(work.case.precision).reduced
+    return runtime.runs_export and name != REFERENCE and (reduced or runtime.device != "cpu")
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..executed import counted
 from ..records import CaseRecord, RuntimeInfo
 from .data import skipped_runtimes
 
@@ -31,6 +32,7 @@ PRECISION_COLUMNS = [
     "quantization PSNR dB",
     "checkerboard %",
     "phase energy %",
+    "computed off its precision",
     "latency (ms)",
     "speed-up over fp32",
 ]
@@ -118,11 +120,19 @@ def precision_cells(records: list[CaseRecord], runtimes: dict[str, RuntimeInfo])
                         _psnr(result),
                         _number(metrics.get("checkerboard_pct"), ".3g"),
                         _number(metrics.get("phase_energy_pct"), ".3g"),
+                        _off_precision(result),
                         _number(mine * 1e3 if mine else None, ".4g"),
                         f"{base / mine:.2f}×" if base and mine else "–",
                     ]
                 )
     return rows
+
+
+def _off_precision(result) -> str:
+    """The ops the provider computed off the variant's precision, from its profiled run."""
+    if not result.executed:
+        return "–"
+    return counted(result.executed["off_precision"]) or "none"
 
 
 def _psnr(result) -> str:
@@ -190,7 +200,35 @@ def _differences(label: str, written: dict[str, list[dict[str, Any]]]) -> list[s
 
 def deployment_findings(records: list[CaseRecord], runtimes: dict[str, RuntimeInfo]) -> list[str]:
     """Variants that did not run: a conversion the export refused, a runtime without a kernel
-    for the variant's ops, each with the message it gave."""
+    for the variant's ops, each with the message it gave; then the variants a provider ran but
+    computed off their precision, or partly on another provider (``executed_findings``)."""
+    return _not_run(records, runtimes) + executed_findings(records, runtimes)
+
+
+def executed_findings(records: list[CaseRecord], runtimes: dict[str, RuntimeInfo]) -> list[str]:
+    """Where the profiled inference says a variant is not what its precision promises: the ops
+    computed at another floating-point type (an fp16 op the CPU provider upcast behind casts,
+    an int8 op left DequantizeLinear → float32 op → QuantizeLinear), and the nodes another
+    provider ran (a GPU provider without the kernel). Nothing fails in these cases, so this is
+    the only place they show."""
+    found = []
+    for case in records:
+        for name in export_runtimes(runtimes, records):
+            result = case.runtimes.get(name)
+            executed = result.executed if result is not None else None
+            if not executed:
+                continue
+            where = f"{case.id} · {name}"
+            if off := executed["off_precision"]:
+                wanted = "/".join(executed["computes_in"])
+                kept = counted(executed["at_precision"]) or "none"
+                found.append(f"{where}: computed off {wanted}: {counted(off)}; in {wanted}: {kept}")
+            if off := executed["off_provider"]:
+                found.append(f"{where}: not run by {executed['provider']}: {counted(off)}")
+    return found
+
+
+def _not_run(records: list[CaseRecord], runtimes: dict[str, RuntimeInfo]) -> list[str]:
     found = []
     names = export_runtimes(runtimes, records)
     grouped = {case.id: cases for cases in layers(records).values() for case in cases}

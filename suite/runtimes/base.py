@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..parity import Bound
+
+if TYPE_CHECKING:
+    from ..precision import Precision
 
 
 class RuntimeSkipped(Exception):
@@ -132,6 +135,12 @@ class Runtime:
 
     def unavailable(self) -> str | None:
         """Why this runtime cannot run on this machine at all, or ``None`` if it can."""
+        return None
+
+    def executed(self, prepared: Prepared, precision: Precision) -> dict[str, Any] | None:
+        """What it really computed on one inference of the case (``executed.summarise``: each
+        op with its provider and element type, those off ``precision``, those off its own
+        provider), or ``None`` where it cannot say. Untimed, in a session of its own."""
         return None
 
     def load(self, prepared: Prepared) -> Loaded:

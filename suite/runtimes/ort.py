@@ -9,15 +9,18 @@ the GPU providers and on all of them with ``run --with-copies``.
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 
+from .. import executed
 from ..export import INPUT_NAME, OUTPUT_NAME
 from ..parity import FLOAT16
 from ..quiet import captured_output
@@ -25,6 +28,9 @@ from . import register
 from .base import Loaded, Prepared, Runtime, RuntimeSkipped
 from .clock import cuda_event_clock
 from .settle import until_threads_idle
+
+if TYPE_CHECKING:
+    from ..precision import Precision
 
 SPINNING = "session.intra_op.allow_spinning"
 #: what the suite sets that onnxruntime's defaults do not, and why (``Runtime.session_options``)
@@ -116,12 +122,18 @@ class OrtRuntime(Runtime):
             return {}
         return {"has_user_compute_stream": "1", "user_compute_stream": str(stream)}
 
-    def session(self, prepared: Prepared, stream: int | None = None):
+    def session(
+        self, prepared: Prepared, stream: int | None = None, profile_to: Path | None = None
+    ):
+        """A session on the case's export; ``profile_to``: profiled, its trace written there."""
         ort = _onnxruntime()
         reason = self.unavailable()
         if reason:
             raise RuntimeSkipped(reason)
         options = ort.SessionOptions()
+        if profile_to is not None:
+            options.enable_profiling = True
+            options.profile_file_prefix = str(profile_to / "profile")
         options.intra_op_num_threads = prepared.threads
         options.inter_op_num_threads = 1
         if not self.spinning:
@@ -143,6 +155,17 @@ class OrtRuntime(Runtime):
                 + (f": {why}" if why else "")
             )
         return session
+
+    def executed(self, prepared: Prepared, precision: Precision) -> dict[str, Any]:
+        """One inference in a profiled session of its own: the profiler names each node's op,
+        the provider that ran it and its output's element type, after the provider's own graph
+        rewrites (inserted casts, fused QLinear ops, nodes handed to the CPU)."""
+        with tempfile.TemporaryDirectory() as folder:
+            session = self.session(prepared, profile_to=Path(folder))
+            session.run(None, {INPUT_NAME: prepared.example.numpy()})
+            events = json.loads(Path(session.end_profiling()).read_text())
+        ops = executed.from_profile(events)
+        return executed.summarise(ops, precision.computes_in, precision.conversions, self.provider)
 
     def load(self, prepared: Prepared) -> Loaded:
         ort = _onnxruntime()
