@@ -107,10 +107,18 @@ def cache_key(case: Case, model: nn.Module) -> str:
     return digest.hexdigest()[:24]
 
 
-def export_case(case: Case, model: nn.Module, example: torch.Tensor, cache_dir: Path) -> Exported:
-    """Export (or reuse the cached export of) ``model``; check it fully and infer its shapes."""
+def export_case(
+    case: Case, model: nn.Module, example: torch.Tensor, cache_dir: Path, may_export: bool = True
+) -> Exported:
+    """Export (or reuse the cached export of) ``model``; check it fully and infer its shapes.
+    ``may_export=False`` (a timing process): only a cached export will do."""
     path = Path(cache_dir) / f"{cache_key(case, model)}.onnx"
     cached = path.exists()
+    if not cached and not may_export:
+        raise ExportError(
+            f"{path.name} is not in {cache_dir}: a timing process times the model prepare "
+            "exported and exports nothing itself"
+        )
     if not cached:
         _export_to(path, model, example, case)
     proto = onnx.load(path)

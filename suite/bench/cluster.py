@@ -27,8 +27,9 @@ from ..errors import first_line
 from .check import Checked, check_all
 from .errorlog import ErrorLog
 from .localcluster import local_cluster
-from .pipeline import PreparedCase, Settings, prepare_case
+from .pipeline import PreparedCase, Settings, build, export, prepare_case
 from .roles import PREPARE_RESOURCE
+from .weights import write_weights
 
 
 class BufferedLog(ErrorLog):
@@ -90,6 +91,49 @@ def prepare_task(case: Case, settings: Settings, runtimes: list[str]) -> Prepare
     checked = check_all(work, runtimes, settings.analyse, log)
     work.release()
     return PrepareOutcome(work, checked, log.text, get_worker().address, began, time.time())
+
+
+def export_task(case: Case, settings: Settings, fitted: bytes | None) -> tuple[str, bytes]:
+    """On a prepare worker: the case's export as its cache file's name and bytes, to travel to
+    the timers (from that worker's cache, where the case was prepared; exported again where it
+    was not, with the same fitted weights and so the same cache key)."""
+    import torch
+
+    torch.set_num_threads(settings.threads)
+    with tempfile.TemporaryDirectory(prefix="upsampling-bench-weights-") as folder:
+        if fitted is not None:
+            write_weights(Path(folder), {case.id: fitted})
+            settings = replace(settings, weights_dir=Path(folder))
+        work = PreparedCase(case)
+        build(work, settings)
+        export(work, settings)
+    path = work.prepared.onnx_path
+    return path.name, path.read_bytes()
+
+
+def shipped_exports(session) -> list[Any]:
+    """Every prepared case's export as a future held on the prepare workers (``export_task``,
+    submitted once a run, on the worker that prepared the case where it is still there). A
+    timing task depends on them, so Dask carries the files to the timer worker to worker, never
+    through the run's process, and a timer needs no file system shared with the preparers."""
+    if not session.exports:
+        where = {t["what"]: t["worker"] for t in session.tasks if t["kind"] == "prepare"}
+        for index, case in enumerate(session.cases):
+            work = session.work.get(case.id)
+            if work is None or work.error is not None:
+                continue
+            session.exports[case.id] = session.client.submit(
+                export_task,
+                case,
+                session.settings,
+                work.fitted,
+                key=f"export-{index}",
+                pure=False,
+                resources={PREPARE_RESOURCE: 1},
+                workers=[where[case.id]] if case.id in where else None,
+                allow_other_workers=True,
+            )
+    return list(session.exports.values())
 
 
 @dataclass

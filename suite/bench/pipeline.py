@@ -40,6 +40,9 @@ class Settings:
     analyse: bool
     #: where trained cases' fitted weights travelled to (a timing process), or None: fit here
     weights_dir: Path | None = None
+    #: False in a timing process: it loads what prepare exported (carried to a timer on a
+    #: cluster, ``cluster.export_task``) and never exports, which is prepare's work
+    exports: bool = True
 
 
 @dataclass
@@ -98,7 +101,9 @@ def cost(work: PreparedCase, settings: Settings) -> None:
 
 def export(work: PreparedCase, settings: Settings) -> None:
     case = work.case
-    exported = export_case(case, work.model, work.prepared.example, settings.cache_dir)
+    exported = export_case(
+        case, work.model, work.prepared.example, settings.cache_dir, settings.exports
+    )
     work.record["onnx"] = exported.describe()
     if exported.output_shape != list(case.output_shape):
         raise ValueError(

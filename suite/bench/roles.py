@@ -55,26 +55,29 @@ def preparers(workers: dict[str, dict[str, Any]]) -> list[str]:
     return [a for a, info in workers.items() if PREPARE_RESOURCE in info.get("resources", {})]
 
 
-def timing_task(spec: dict[str, Any], fitted: dict[str, bytes], timeout_s: float) -> dict:
+def timing_task(
+    spec: dict[str, Any],
+    fitted: dict[str, bytes],
+    exports: list[tuple[str, bytes]],
+    timeout_s: float,
+) -> dict:
     """One timing process, on a timer worker: ``python -m suite.bench.worker`` with the run's
-    thread settings, its files (and the trained cases' ``fitted`` weights, which travel with the
-    task) in a scratch folder here; what it measured (and pytest-benchmark's JSON) goes back to
-    the run, with where and when it ran."""
+    thread settings. Everything it reads travels with the task: the case files (``spec``'s
+    ``case_files``), the trained cases' ``fitted`` weights (in a scratch folder) and the
+    ``exports`` (in this worker's own cache, kept for its later timing tasks), so a timer
+    shares no file system with the run. What it measured (and pytest-benchmark's JSON) goes
+    back to the run, with where and when it ran."""
     from distributed import get_worker
 
     from .weights import write_weights
 
     began = time.time()
     env = {k: v for k, v in os.environ.items() if k not in FORCED_THREADS}
+    cache = Path(get_worker().local_directory) / "upsampling-bench-cache"
+    store_exports(cache, exports)
     with tempfile.TemporaryDirectory(prefix="upsampling-bench-timing-") as scratch:
         here = Path(scratch)
-        spec = {
-            **spec,
-            "out_dir": str(here),
-            "benchmark_json": str(here / "benchmark.json"),
-            "result": str(here / "result.json"),
-            "weights_dir": str(here / "weights"),
-        }
+        spec = local_spec(spec, here, cache)
         write_weights(here / "weights", fitted)
         (here / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
         command = [sys.executable, "-m", "suite.bench.worker", str(here / "spec.json")]
@@ -89,6 +92,39 @@ def timing_task(spec: dict[str, Any], fitted: dict[str, bytes], timeout_s: float
             outcome["result"] = json.loads((here / "result.json").read_text(encoding="utf-8"))
             outcome["benchmark_json"] = (here / "benchmark.json").read_text(encoding="utf-8")
     return {**outcome, "worker": get_worker().address, "began": began, "ended": time.time()}
+
+
+def local_spec(spec: dict[str, Any], here: Path, cache: Path) -> dict[str, Any]:
+    """The run's timing spec as a timer runs it: the case files that travelled with it written
+    under ``here`` and read from there, the exports read from ``cache``, and every file the
+    process writes in ``here``."""
+    paths = []
+    for index, (original, text) in enumerate(spec.get("case_files", [])):
+        path = here / "cases" / str(index) / Path(original).name
+        path.parent.mkdir(parents=True)
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    return {
+        **spec,
+        "paths": paths or spec["paths"],
+        "cache_dir": str(cache),
+        "out_dir": str(here),
+        "benchmark_json": str(here / "benchmark.json"),
+        "result": str(here / "result.json"),
+        "weights_dir": str(here / "weights"),
+    }
+
+
+def store_exports(cache: Path, exports: list[tuple[str, bytes]]) -> None:
+    """The exports in ``cache`` under their names; a name is a digest of what produced the
+    file (``export.cache_key``), so one already there is the same file and is kept."""
+    cache.mkdir(parents=True, exist_ok=True)
+    for name, data in exports:
+        target = cache / name
+        if not target.exists():
+            partial = target.with_suffix(f".{os.getpid()}.partial")
+            partial.write_bytes(data)
+            partial.replace(target)
 
 
 @dataclass

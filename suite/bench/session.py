@@ -49,7 +49,11 @@ class BenchSession:
         self.progress = progress
         self.log = ErrorLog(options.out_dir / "errors.log")
         self.settings = Settings(
-            options.cache_dir, options.threads, options.analyses, options.weights_dir
+            options.cache_dir,
+            options.threads,
+            options.analyses,
+            options.weights_dir,
+            exports=options.role != "time",
         )
         self.work: dict[str, PreparedCase] = {}
         self.results: dict[str, dict[str, RuntimeResult]] = {case.id: {} for case in cases}
@@ -65,6 +69,9 @@ class BenchSession:
         self.checkpoints: Checkpoints | None = None
         #: a real cluster's Dask client (``run --cluster``), or None: timing runs here
         self.client: Any = None
+        #: a real cluster: each case's export, held on the prepare workers for the timers
+        #: (``cluster.shipped_exports``)
+        self.exports: dict[str, Any] = {}
         #: the machine class that times (``roles.machine_class``)
         self.timer_class: str | None = machine_class()
         #: each Dask task as it ran: kind, what, worker, began and ended (epoch seconds)

@@ -27,7 +27,7 @@ import pytest
 from rich.console import Console
 
 from ..atomic import write_json_atomic
-from ..casefile import load_cases
+from ..casefile import case_files, load_cases
 from ..errors import first_line
 from ..results import TIMING_DIR
 from .errorlog import ErrorLog
@@ -97,6 +97,9 @@ def _spec(session: BenchSession, paths: list[str], index: int, folder: Path) -> 
     return {
         "paths": [str(p) for p in paths],
         "case_ids": [case.id for case in session.cases],
+        # each of these must prepare again here: one that fails (its export missing from a
+        # timer's cache) would otherwise drop out of the timing without a word
+        "prepared_ids": [i for i, work in session.work.items() if work.error is None],
         "runtimes": session.timed_runtimes,
         "quick": options.quick,
         "processes": options.processes,
@@ -139,7 +142,7 @@ def run_timing_processes(
             spec_path = folder / f"process{index + 1}.spec.json"
             write_json_atomic(spec_path, spec)
             if session.client is not None:
-                problem = _run_on_timer(session, spec, index)
+                problem = _run_on_timer(session, spec, index, paths)
             else:
                 problem = _run_child(spec_path, env, session.log)
             if problem:
@@ -159,12 +162,25 @@ def run_timing_processes(
     return result
 
 
-def _run_on_timer(session: BenchSession, spec: dict[str, Any], index: int) -> str | None:
+def _run_on_timer(
+    session: BenchSession, spec: dict[str, Any], index: int, paths: list[str]
+) -> str | None:
     """The timing process as a task on a timer worker of the run's machine class, which runs
-    one at a time; its files come back here, where a local timing process writes them."""
+    one at a time, with the case files, the fitted weights and the exports it times; its files
+    come back here, where a local timing process writes them."""
+    from .cluster import shipped_exports
+
     resource = timer_resource(session.timer_class)
+    # the timer may share no file system with this process: the case files travel as text
+    spec = {**spec, "case_files": [[str(p), p.read_text("utf-8")] for p in case_files(paths)]}
     future = session.client.submit(
-        timing_task, spec, fitted(session), PROCESS_TIMEOUT_S, resources={resource: 1}, pure=False
+        timing_task,
+        spec,
+        fitted(session),
+        shipped_exports(session),
+        PROCESS_TIMEOUT_S,
+        resources={resource: 1},
+        pure=False,
     )
     try:
         outcome = future.result()
@@ -222,6 +238,13 @@ def main(argv: list[str]) -> int:
         code = pytest.main(pytest_args(spec["benchmark_json"]), plugins=[BenchPlugin(session)])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or session.crashes:
         print(f"the timing session ended with {code!r}: {session.crashes}", file=sys.stderr)
+        return 1
+    prepared = set(spec.get("prepared_ids", []))
+    lost = [f"{i}: {w.error}" for i, w in session.work.items() if i in prepared and w.error]
+    if lost:
+        more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
+        said = f"prepared by the run, failed in this timing process: {lost[0]}{more}"
+        print(said, file=sys.stderr)
         return 1
     result = {
         "latencies": _measured(session, LATENCY),
