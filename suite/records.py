@@ -102,6 +102,9 @@ class RuntimeResult:
     #: what the runtime really computed on one profiled inference (``executed.summarise``),
     #: recorded on reduced-precision exports and GPU runtimes
     executed: dict[str, Any] | None = None
+    #: on a cluster with timers of several machine classes, each other class's ``latency``
+    #: (the run's own class's is ``latency``), keyed by the class it names
+    latency_by_class: dict[str, dict[str, Any]] | None = None
 
     @classmethod
     def skipped(cls, reason: str) -> RuntimeResult:
@@ -153,7 +156,8 @@ class RuntimeResult:
         record.update(roofline)
         if metrics is None:
             del record["metrics"]
-        for optional in ("latency_with_copies", "quantization_psnr_db", "executed"):
+        optional_keys = ("latency_with_copies", "quantization_psnr_db", "executed")
+        for optional in (*optional_keys, "latency_by_class"):
             if record[optional] is None:
                 del record[optional]
         return record

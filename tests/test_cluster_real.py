@@ -159,6 +159,111 @@ def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
     ]
 
 
+TWO_CASES = """
+[defaults]
+channels = 3
+size = 16
+
+[[case]]
+id = "c"
+method = ["transposed", "resize_conv"]
+"""
+
+
+def test_timers_of_two_machine_classes_each_time_every_case_into_their_own_latencies(
+    write_cases, run_suite, tmp_path, capsys
+):
+    """Two real classes on this host: a timer with both cores, and one pinned to core 0 (one
+    usable core is another machine class). The run's own class times first, the other after
+    it, never at once; each latency names the class it was timed on."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two usable cores to have two machine classes on one host")
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
+    scheduler += ["--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)]
+    worker = [sys.executable, "-m", "suite", "worker", "--scheduler-file", str(scheduler_file)]
+    worker += ["--host", "127.0.0.1"]
+    core = min(os.sched_getaffinity(0))
+    pinned = ["taskset", "-c", str(core), *worker, "--role", "timer"]
+    cases, out = str(write_cases(TWO_CASES)), tmp_path / "run"
+    options = ("--scheduler-file", str(scheduler_file), "--out", str(out), "--quick")
+    options += ("--threads", "1", "--cache", str(tmp_path / "cache"))
+    with started(scheduler, tmp_path / "scheduler.log"):
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists():
+            assert time.monotonic() < deadline, (tmp_path / "scheduler.log").read_text()
+            time.sleep(0.1)
+        with (
+            started([*worker, "--role", "prepare"], tmp_path / "prepare.log"),
+            started([*worker, "--role", "timer"], tmp_path / "timer.log"),
+            started(pinned, tmp_path / "pinned.log"),
+        ):
+            workers = _workers(scheduler_file, 3)
+            classes = sorted(
+                r.removeprefix("timer-")
+                for w in workers.values()
+                for r in w["resources"]
+                if r.startswith("timer-")
+            )
+            own = timer_resource(machine_class()).removeprefix("timer-")
+            (other,) = [k for k in classes if k != own]
+            assert other.endswith("-1c") and own in classes
+            # two classes and none named: refused in one line, nothing written
+            capsys.readouterr()
+            assert run_suite(cases, *options) == 2
+            (line,) = capsys.readouterr().err.strip().splitlines()
+            assert "2 machine classes" in line and "--timer-class" in line
+            assert run_suite(cases, *options, "--timer-class", "no-such-class") == 2
+            assert "has no timer of class no-such-class" in capsys.readouterr().err
+            assert not (out / "results.json").exists()
+            code = run_suite(cases, *options, "--timer-class", own)
+            assert code == 0, (
+                (out / "errors.log").read_text() if (out / "errors.log").exists() else ""
+            )
+    left = {p.pid for p in psutil.Process().children(recursive=True)} - before
+    assert not left, f"processes left running: {left}"
+
+    results = json.loads((out / "results.json").read_text())
+    run = results["run"]
+    time_phase = run["phases"]["time"]
+    assert time_phase["machine_class"] == own
+    other_phase = time_phase["other_classes"][other]
+    assert other_phase["processes_done"] == 1 and other_phase["cut_short"] is None
+    own_latency_class = results["cases"][0]["runtimes"]["ort-cpu"]["latency"]["machine_class"]
+    assert "| 2 cores |" in own_latency_class
+    assert "| 1 cores |" in other_phase["latency_class"]
+    for case in results["cases"]:
+        assert case["status"] == "ok"
+        for name in ("torch-cpu", "ort-cpu"):
+            result = case["runtimes"][name]
+            assert result["latency"]["machine_class"] == own_latency_class
+            (by_class,) = result["latency_by_class"].items()
+            assert by_class[0] == other_phase["latency_class"] == by_class[1]["machine_class"]
+            assert by_class[1]["median_s"] > 0
+    # each class's timing process ran on its own timer, the other after the run's own
+    timer_of = {
+        k: next(a for a, w in workers.items() if f"timer-{k}" in w["resources"]) for k in classes
+    }
+    timings = [t for t in run["tasks"] if t["kind"] == "time"]
+    assert [(t["worker"], t.get("class")) for t in timings] == [
+        (timer_of[own], None),
+        (timer_of[other], other),
+    ]
+    assert timings[0]["ended"] <= timings[1]["began"]
+    # the gate takes the latency of its baseline's class, from either
+    from suite.gate.baseline import figures, latency_classes
+    from suite.records import cases_of, gated_runtimes
+
+    record = cases_of(results)[0]
+    assert latency_classes(results) == {own_latency_class, other_phase["latency_class"]}
+    assert latency_classes(results, every=False) == {own_latency_class}
+    gated = gated_runtimes(run)
+    mine = figures(record, gated, own_latency_class)["latency"]["ort-cpu"]["machine_class"]
+    theirs = figures(record, gated, other_phase["latency_class"])["latency"]["ort-cpu"]
+    assert mine == own_latency_class and theirs["machine_class"] == other_phase["latency_class"]
+
+
 def test_the_worker_command_gives_each_role_its_resources_and_a_quiet_timer(monkeypatch):
     from suite.cli import build_parser
     from suite.commands.worker import TIMER_CONFIG, command

@@ -47,7 +47,7 @@ def test_a_trained_case_built_from_travelled_weights_is_the_fitted_model_unfitte
 
 
 def test_a_timing_process_times_the_fitted_weights_without_fitting(
-    write_cases, run_suite, export_cache, tmp_path, monkeypatch
+    write_cases, run_suite, export_cache, tmp_path, monkeypatch, capsys
 ):
     out = tmp_path / "run"
     path = write_cases(CASES)
@@ -57,14 +57,20 @@ def test_a_timing_process_times_the_fitted_weights_without_fitting(
     # the run's first timing process again, here, where fitting raises
     monkeypatch.setattr("suite.training.fit_super_resolution", _no_fitting)
 
-    def timed(spec: dict, name: str) -> dict:
+    def timed(spec: dict, name: str) -> int:
         spec = {**spec, "result": str(tmp_path / f"{name}.json")}
         spec["benchmark_json"] = str(tmp_path / f"{name}-benchmark.json")
         spec_path = tmp_path / f"{name}.spec.json"
         spec_path.write_text(json.dumps(spec))
-        assert worker.main([str(spec_path)]) == 0
-        return json.loads(Path(spec["result"]).read_text())["latencies"]
+        return worker.main([str(spec_path)])
 
-    assert timed(spec, "with-weights")["t"]["torch-cpu"]["median_s"] > 0
-    # without its weights the timing process must fit, and here it cannot: the case is not timed
-    assert timed({**spec, "weights_dir": None}, "without-weights")["t"] == {}
+    assert timed(spec, "with-weights") == 0
+    latencies = json.loads((tmp_path / "with-weights.json").read_text())["latencies"]
+    assert latencies["t"]["torch-cpu"]["median_s"] > 0
+    # without its weights the timing process must fit, and here it cannot: a case the run
+    # prepared fails in the timing process, which fails saying so rather than time without it
+    capsys.readouterr()
+    assert timed({**spec, "weights_dir": None}, "without-weights") == 1
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert said == "prepared by the run, failed in this timing process: t: build: fitted again"
+    assert not (tmp_path / "without-weights.json").exists()

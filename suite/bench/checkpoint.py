@@ -141,12 +141,16 @@ class Checkpoints:
         return self.folder / "cases" / f"{_name(case_id)}.pickle"
 
     # timing processes
-    def save_timed(self, index: int, start_s: float) -> None:
-        write_json_atomic(self.folder / "timed" / f"process{index + 1}.json", {"start_s": start_s})
+    def _timed_file(self, index: int, klass: str | None) -> Path:
+        """A finished timing process's checkpoint: of the run's own timer class, or another's."""
+        return self.folder / "timed" / f"{f'{klass}-' if klass else ''}process{index + 1}.json"
 
-    def timed(self, index: int) -> float | None:
+    def save_timed(self, index: int, start_s: float, klass: str | None = None) -> None:
+        write_json_atomic(self._timed_file(index, klass), {"start_s": start_s})
+
+    def timed(self, index: int, klass: str | None = None) -> float | None:
         """When the finished timing process began (seconds into the run), or None."""
-        path = self.folder / "timed" / f"process{index + 1}.json"
+        path = self._timed_file(index, klass)
         if not path.exists():
             return None
         if self.this_resume:

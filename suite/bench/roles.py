@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -132,14 +132,21 @@ class Cluster:
     """A real cluster, as a run uses it."""
 
     client: Any
-    #: the machine class that times there (None where nothing is timed)
-    timer_class: str | None
+    #: the machine classes that time there (``machine_class``), the run's own first: its
+    #: latencies are ``latency``, each other's ``latency_by_class`` (none where nothing is timed)
+    timer_classes: list[str]
     #: every worker: its address, its role and its machine's record (``run.machines``)
     machines: list[dict[str, Any]]
+    #: each timer class's machine record, as read on one of its workers
+    timer_records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def timer_class(self) -> str | None:
+        return self.timer_classes[0] if self.timer_classes else None
 
     def timer_machine(self) -> dict[str, Any] | None:
-        """The record of the machine that times: what the run's latencies were measured on."""
-        return next((m["machine"] for m in self.machines if m["roles"] == ["time"]), None)
+        """The record of the machine that times the run's own latencies."""
+        return self.timer_records.get(self.timer_class) if self.timer_class else None
 
 
 def worker_machines(client: Any, workers: dict[str, dict[str, Any]], threads: int) -> list:
@@ -158,11 +165,15 @@ def worker_machines(client: Any, workers: dict[str, dict[str, Any]], threads: in
 
 @contextmanager
 def cluster_client(
-    address: str | None, scheduler_file: str | None, timed: bool, threads: int
+    address: str | None,
+    scheduler_file: str | None,
+    timed: bool,
+    threads: int,
+    timer_class: str | None = None,
 ) -> Iterator[Cluster]:
-    """The run's cluster, once it is fit to run on: a prepare worker, one class of timer (where
-    anything is timed), and every worker with this run's library versions; else one line saying
-    what is missing."""
+    """The run's cluster, once it is fit to run on: a prepare worker, a timer (where anything
+    is timed; with timers of several classes, ``timer_class`` names the run's own), and every
+    worker with this run's library versions; else one line saying what is missing."""
     from distributed import Client
 
     where = address or f"the scheduler in {scheduler_file}"
@@ -177,16 +188,37 @@ def cluster_client(
                 f"--cluster: {where} has no prepare worker; start one with "
                 "`python -m suite worker ADDRESS --role prepare`"
             )
-        classes = timers(workers)
-        if timed and len(classes) != 1:
-            raise UsageError(
-                f"--cluster: {where} has timer workers of {len(classes)} machine classes "
-                f"({', '.join(classes) or 'none'}); a run times on exactly one: start one with "
-                "`python -m suite worker ADDRESS --role timer`"
-            )
+        classes = timers(workers) if timed else {}
+        ordered = _timer_classes(sorted(classes), timer_class, where, timed)
         _check_versions(client, where)
         machines = worker_machines(client, workers, threads)
-        yield Cluster(client, next(iter(classes), None), machines)
+        by_address = {m["worker"]: m["machine"] for m in machines}
+        records = {k: by_address[classes[k][0]] for k in ordered}
+        yield Cluster(client, ordered, machines, records)
+
+
+def _timer_classes(found: list[str], wanted: str | None, where: str, timed: bool) -> list[str]:
+    """The classes that time, the run's own first; refused in one line where there is no timer,
+    or several classes and none named, or the named one is not there."""
+    if not timed:
+        return []
+    if not found:
+        raise UsageError(
+            f"--cluster: {where} has timer workers of 0 machine classes; start one with "
+            "`python -m suite worker ADDRESS --role timer`"
+        )
+    if wanted is None and len(found) > 1:
+        raise UsageError(
+            f"--cluster: {where} has timer workers of {len(found)} machine classes "
+            f"({', '.join(found)}); name the one whose latencies are the run's own with "
+            "--timer-class (the others are timed too, into latency_by_class)"
+        )
+    if wanted is not None and wanted not in found:
+        raise UsageError(
+            f"--timer-class: {where} has no timer of class {wanted} (it has {', '.join(found)})"
+        )
+    wanted = wanted or found[0]
+    return [wanted, *(k for k in found if k != wanted)]
 
 
 def code_and_versions() -> dict[str, Any]:

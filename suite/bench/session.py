@@ -74,6 +74,9 @@ class BenchSession:
         self.exports: dict[str, Any] = {}
         #: the machine class that times (``roles.machine_class``)
         self.timer_class: str | None = machine_class()
+        #: a real cluster's other timer classes, each with its machine's record: they time the
+        #: same cases after the run's own class, into ``RuntimeResult.latency_by_class``
+        self.other_timers: dict[str, dict[str, Any]] = {}
         #: each Dask task as it ran: kind, what, worker, began and ended (epoch seconds)
         self.tasks: list[dict[str, Any]] = []
         #: ``time.monotonic`` at the start; sessions record when they began relative to it
@@ -223,6 +226,19 @@ class BenchSession:
                     result.latency = timing.latency(case_id, name)
                     result.latency_with_copies = timing.latency(case_id, name, WITH_COPIES)
         self.run_ceilings = ceilings.summarise(timing.ceilings)
+
+    def apply_other_timing(self, timing, timed_on: str) -> None:
+        """Another timer class's latencies over its timing processes, each under the class
+        it was timed on (``machines.machine_class`` of its machine), beside the run's own."""
+        for case_id, results in self.results.items():
+            for name, result in results.items():
+                if not (get_runtime(name).timed and result.ran):
+                    continue
+                if (latency := timing.latency(case_id, name)) is not None:
+                    result.latency_by_class = {
+                        **(result.latency_by_class or {}),
+                        timed_on: {**latency, "machine_class": timed_on},
+                    }
 
     def record_crash(self, nodeid: str, text: str) -> None:
         self.crashes.append(f"{nodeid}: {text.strip().splitlines()[-1] if text.strip() else ''}")

@@ -119,37 +119,42 @@ def fitted(session: BenchSession) -> dict[str, bytes]:
 
 
 def run_timing_processes(
-    session: BenchSession, paths: list[str], progress: Progress
+    session: BenchSession, paths: list[str], progress: Progress, klass: str | None = None
 ) -> TimingResult:
-    """Start the run's timing processes one after another; stop at the first that fails."""
+    """Start the run's timing processes one after another, on the run's own timer class or on
+    another one of its cluster (``klass``, in a folder of its own); stop at the first that
+    fails."""
     planned = session.timing.processes
     result = TimingResult(planned)
     if not session.timed_runtimes or not any(w.error is None for w in session.work.values()):
         return result
     folder = session.options.out_dir / TIMING_DIR
+    if klass is not None:
+        folder = folder / klass
     folder.mkdir(parents=True, exist_ok=True)
     # The children import what this process imported, factories included.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     checkpoints = session.checkpoints
     write_weights(folder / WEIGHTS_DIR, fitted(session))
-    progress.phase("time", planned, f"{planned} timing processes, one after another")
+    on = f" on {klass}" if klass else ""
+    progress.phase("time", planned, f"{planned} timing processes, one after another{on}")
     for index in range(planned):
         progress.stage("timing", f"process {index + 1} of {planned}", is_case=False)
         spec = _spec(session, paths, index, folder)
-        began = checkpoints.timed(index) if checkpoints else None
+        began = checkpoints.timed(index, klass) if checkpoints else None
         if began is None:  # not finished by an earlier attempt of this run: time it
             began = time.monotonic() - session.started
             spec_path = folder / f"process{index + 1}.spec.json"
             write_json_atomic(spec_path, spec)
             if session.client is not None:
-                problem = _run_on_timer(session, spec, index, paths)
+                problem = _run_on_timer(session, spec, index, paths, klass)
             else:
                 problem = _run_child(spec_path, env, session.log)
             if problem:
                 result.cut_short = f"timing process {index + 1} of {planned}: {problem}"
                 break
             if checkpoints:
-                checkpoints.save_timed(index, began)
+                checkpoints.save_timed(index, began, klass)
         data = json.loads(Path(spec["result"]).read_text(encoding="utf-8"))
         result.starts_s.append(began)
         result.latencies.append(data["latencies"])
@@ -163,14 +168,18 @@ def run_timing_processes(
 
 
 def _run_on_timer(
-    session: BenchSession, spec: dict[str, Any], index: int, paths: list[str]
+    session: BenchSession,
+    spec: dict[str, Any],
+    index: int,
+    paths: list[str],
+    klass: str | None = None,
 ) -> str | None:
     """The timing process as a task on a timer worker of the run's machine class, which runs
     one at a time, with the case files, the fitted weights and the exports it times; its files
     come back here, where a local timing process writes them."""
     from .cluster import shipped_exports
 
-    resource = timer_resource(session.timer_class)
+    resource = timer_resource(klass or session.timer_class)
     # the timer may share no file system with this process: the case files travel as text
     spec = {**spec, "case_files": [[str(p), p.read_text("utf-8")] for p in case_files(paths)]}
     future = session.client.submit(
@@ -188,6 +197,7 @@ def _run_on_timer(
         return f"its task on the cluster failed: {first_line(exc)}"
     session.tasks.append(
         {"kind": "time", "what": f"process {index + 1}", "worker": outcome["worker"]}
+        | ({"class": klass} if klass else {})
         | {"began": outcome["began"], "ended": outcome["ended"]}
     )
     if outcome["returncode"] != 0:

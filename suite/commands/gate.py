@@ -122,7 +122,7 @@ def main(args: argparse.Namespace) -> int:
     gated = gated_runtimes(results["run"])
     rows = compare(
         baseline,
-        {case.id: figures(case, gated) for case in cases_of(results)},
+        {case.id: figures(case, gated, baseline["machine_class"]) for case in cases_of(results)},
         Context(not note, note, gateable(baseline["timing"]), baseline["machine_class"]),
         allow_removed=args.allow_removed,
     )

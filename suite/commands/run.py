@@ -117,6 +117,13 @@ def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         "--scheduler-file", metavar="FILE", help="as --cluster, the scheduler named in FILE"
     )
     parser.add_argument(
+        "--timer-class",
+        metavar="CLASS",
+        help="with timers of several machine classes on the cluster: the one whose latencies "
+        "are the run's own (latency, the ceilings, the gate's class); every other class times "
+        "the same cases after it, into each runtime's latency_by_class",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="finish the unfinished run in --out: what its checkpoints hold (cases finished, "
@@ -221,6 +228,7 @@ def _asked(args: argparse.Namespace, cases, runtimes: list[str], all_ids: list[s
         "cache": str(args.cache.resolve()),
         "git": git_commit(Path.cwd()),
         "versions": versions(),
+        **({"timer_class": args.timer_class} if args.timer_class else {}),
     }
 
 
@@ -242,6 +250,8 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--processes: must be between 1 and 100, got {args.processes}")
     if args.cluster and args.scheduler_file:
         raise UsageError("--cluster and --scheduler-file: give one")
+    if args.timer_class and not (args.cluster or args.scheduler_file):
+        raise UsageError("--timer-class: only with --cluster or --scheduler-file")
 
 
 @contextmanager
@@ -252,18 +262,34 @@ def _cluster(args: argparse.Namespace, runtimes: list[str]) -> Iterator[Cluster 
         yield None
         return
     timed = any(get_runtime(name).timed for name in runtimes)
-    with cluster_client(args.cluster, args.scheduler_file, timed, args.threads) as found:
+    with cluster_client(
+        args.cluster, args.scheduler_file, timed, args.threads, args.timer_class
+    ) as found:
         yield found
 
 
 def _time(
     session: BenchSession, paths: list[str], progress: Progress, phases: dict
 ) -> TimingResult:
-    """The timing processes, one after another; the phase's wall time goes into ``phases``."""
+    """The timing processes, one after another, on the run's own timer class and then on each
+    other one (``run --timer-class``); the phase's wall time goes into ``phases``."""
     began = time.perf_counter()
     timing = run_timing_processes(session, paths, progress)
     phases["time"] = {"wall_s": time.perf_counter() - began, "machine_class": session.timer_class}
     session.apply_timing(timing)
+    for klass, record in session.other_timers.items():
+        began = time.perf_counter()
+        other = run_timing_processes(session, paths, progress, klass)
+        timed_on = machine_class(record)
+        session.apply_other_timing(other, timed_on)
+        phases["time"].setdefault("other_classes", {})[klass] = {
+            "wall_s": time.perf_counter() - began,
+            "latency_class": timed_on,
+            "processes_done": len(other.latencies),
+            "cut_short": other.cut_short,
+        }
+        if other.cut_short and not timing.cut_short:
+            timing.cut_short = f"on {klass}: {other.cut_short}"
     return timing
 
 
@@ -344,6 +370,7 @@ def _run(args, cases, all_ids: list[str], runtimes: list[str], cluster: Cluster 
         session = BenchSession(cases, options, progress)
         if cluster:
             session.client, session.timer_class = cluster.client, cluster.timer_class
+            session.other_timers = {k: cluster.timer_records[k] for k in cluster.timer_classes[1:]}
         session.restore(checkpoints)
         phases = {"prepare": prepare_phase(session, args.workers).describe()}
         timing = _time(session, args.paths, progress, phases)

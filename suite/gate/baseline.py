@@ -43,15 +43,29 @@ def machine_class(run: dict[str, Any]) -> str:
     return class_of(run["machine"])
 
 
-def latency_classes(results: dict[str, Any]) -> set[str]:
+def latency_classes(results: dict[str, Any], every: bool = True) -> set[str]:
     """The machine classes a run's latencies were timed on (several for merged shards timed on
-    different machines)."""
+    different machines, or a cluster's other timer classes, unless not ``every``)."""
     return {
-        result.latency["machine_class"]
+        latency["machine_class"]
         for case in cases_of(results)
         for result in case.runtimes.values()
-        if result.latency
+        for latency in _latencies(result, every)
     }
+
+
+def _latencies(result, every: bool = True) -> list[dict[str, Any]]:
+    """The runtime's latency, then (``every``) those of the cluster's other timer classes."""
+    own = [result.latency] if result.latency else []
+    return own + (list((result.latency_by_class or {}).values()) if every else [])
+
+
+def latency_on(result, klass: str | None) -> dict[str, Any] | None:
+    """The runtime's latency timed on ``klass`` where the run has one, else its own."""
+    for latency in _latencies(result):
+        if latency["machine_class"] == klass:
+            return latency
+    return result.latency
 
 
 def timing_of(name: str, run: dict[str, Any]) -> dict[str, Any]:
@@ -69,9 +83,10 @@ def timing_of(name: str, run: dict[str, Any]) -> dict[str, Any]:
     return {key: timing[key] for key in TIMING_KEYS}
 
 
-def figures(case: CaseRecord, gated: list[str]) -> dict[str, Any]:
+def figures(case: CaseRecord, gated: list[str], klass: str | None = None) -> dict[str, Any]:
     """The gated figures of one case of a results.json; latency on the ``gated`` runtimes
-    (``records.gated_runtimes`` of its run: what each runtime's registry entry declares)."""
+    (``records.gated_runtimes`` of its run: what each runtime's registry entry declares), the
+    one timed on ``klass`` (a baseline's class) where the run timed on several."""
     onnx, gate = case.onnx or {}, case.keys.get("gate") or {}
     return {
         "status": case.status,
@@ -85,9 +100,9 @@ def figures(case: CaseRecord, gated: list[str]) -> dict[str, Any]:
         "checkerboard_families": case.metrics.get("checkerboard_families"),
         "verdict": case.verdict,
         "latency": {
-            name: {**runtime_figures(r.latency), "machine_class": r.latency["machine_class"]}
+            name: {**runtime_figures(latency), "machine_class": latency["machine_class"]}
             for name, r in case.runtimes.items()
-            if name in gated and r.latency
+            if name in gated and (latency := latency_on(r, klass))
         },
         "min_effect": gate.get("min_effect"),
         "min_effect_reason": gate.get("reason"),
@@ -167,7 +182,8 @@ def describe_timing(timing: dict[str, Any]) -> str:
 
 def from_run(name: str, results: dict[str, Any]) -> dict[str, Any]:
     run = results["run"]
-    classes = latency_classes(results) or {machine_class(run)}
+    # a cluster's other timer classes are not the run's own: the baseline is of its own class
+    classes = latency_classes(results, every=False) or {machine_class(run)}
     if len(classes) > 1:
         raise UsageError(
             f"{name}: its latencies were timed on {len(classes)} machine classes "
