@@ -60,6 +60,23 @@ def started(command: list[str], log: Path):
                 continue
 
 
+@contextmanager
+def scheduler_on_localhost(folder: Path):
+    """A ``dask scheduler`` on 127.0.0.1 (its log in ``folder``), once its file is written:
+    yields the file and the ``suite worker`` command line that joins it."""
+    scheduler_file = folder / "scheduler.json"
+    scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
+    scheduler += ["--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)]
+    worker = [sys.executable, "-m", "suite", "worker", "--scheduler-file", str(scheduler_file)]
+    worker += ["--host", "127.0.0.1"]
+    with started(scheduler, folder / "scheduler.log"):
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists():
+            assert time.monotonic() < deadline, (folder / "scheduler.log").read_text()
+            time.sleep(0.1)
+        yield scheduler_file, worker
+
+
 def _workers(scheduler_file: Path, count: int, timeout_s: float = 120) -> dict[str, dict]:
     """The scheduler's worker table once ``count`` workers joined (asked in a subprocess, so
     that this process's only client is the run's own)."""
@@ -88,16 +105,7 @@ def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
     marker = tmp_path / "killed"
     monkeypatch.setenv(KILL_MARKER_ENV, str(marker))  # the workers inherit both
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))  # where ``factories`` is
-    scheduler_file = tmp_path / "scheduler.json"
-    scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
-    scheduler += ["--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)]
-    worker = [sys.executable, "-m", "suite", "worker", "--scheduler-file", str(scheduler_file)]
-    worker += ["--host", "127.0.0.1"]
-    with started(scheduler, tmp_path / "scheduler.log"):
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists():
-            assert time.monotonic() < deadline, (tmp_path / "scheduler.log").read_text()
-            time.sleep(0.1)
+    with scheduler_on_localhost(tmp_path) as (scheduler_file, worker):
         prepare_log, timer_log = tmp_path / "prepare.log", tmp_path / "timer.log"
         cases, out = str(write_cases(CASES)), tmp_path / "run"
         options = ("--scheduler-file", str(scheduler_file), "--out", str(out), "--quick")
@@ -179,21 +187,12 @@ def test_timers_of_two_machine_classes_each_time_every_case_into_their_own_laten
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("needs two usable cores to have two machine classes on one host")
     before = {p.pid for p in psutil.Process().children(recursive=True)}
-    scheduler_file = tmp_path / "scheduler.json"
-    scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
-    scheduler += ["--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)]
-    worker = [sys.executable, "-m", "suite", "worker", "--scheduler-file", str(scheduler_file)]
-    worker += ["--host", "127.0.0.1"]
-    core = min(os.sched_getaffinity(0))
-    pinned = ["taskset", "-c", str(core), *worker, "--role", "timer"]
     cases, out = str(write_cases(TWO_CASES)), tmp_path / "run"
-    options = ("--scheduler-file", str(scheduler_file), "--out", str(out), "--quick")
-    options += ("--threads", "1", "--cache", str(tmp_path / "cache"))
-    with started(scheduler, tmp_path / "scheduler.log"):
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists():
-            assert time.monotonic() < deadline, (tmp_path / "scheduler.log").read_text()
-            time.sleep(0.1)
+    with scheduler_on_localhost(tmp_path) as (scheduler_file, worker):
+        core = min(os.sched_getaffinity(0))
+        pinned = ["taskset", "-c", str(core), *worker, "--role", "timer"]
+        options = ("--scheduler-file", str(scheduler_file), "--out", str(out), "--quick")
+        options += ("--threads", "1", "--cache", str(tmp_path / "cache"))
         with (
             started([*worker, "--role", "prepare"], tmp_path / "prepare.log"),
             started([*worker, "--role", "timer"], tmp_path / "timer.log"),
