@@ -66,7 +66,8 @@ def scheduler_on_localhost(folder: Path):
     yields the file and the ``suite worker`` command line that joins it."""
     scheduler_file = folder / "scheduler.json"
     scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
-    scheduler += ["--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)]
+    scheduler += ["--port", "0", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
+    scheduler += ["--scheduler-file", str(scheduler_file)]
     worker = [sys.executable, "-m", "suite", "worker", "--scheduler-file", str(scheduler_file)]
     worker += ["--host", "127.0.0.1"]
     with started(scheduler, folder / "scheduler.log"):
@@ -94,6 +95,16 @@ def _workers(scheduler_file: Path, count: int, timeout_s: float = 120) -> dict[s
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def listening_beyond_localhost() -> list[str]:
+    """Every socket a process this test started listens on outside 127.0.0.1."""
+    return [
+        f"{child.pid} {child.name()}: {socket.laddr.ip}:{socket.laddr.port}"
+        for child in psutil.Process().children(recursive=True)
+        for socket in child.net_connections(kind="inet")
+        if socket.status == psutil.CONN_LISTEN and socket.laddr.ip != "127.0.0.1"
+    ]
+
+
 def _overlap(a: dict, b: dict) -> bool:
     return a["began"] < b["ended"] and b["began"] < a["ended"]
 
@@ -119,6 +130,7 @@ def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
             assert not (out / "results.json").exists()
             with started([*worker, "--role", "timer"], timer_log):
                 workers = _workers(scheduler_file, 3)
+                assert not listening_beyond_localhost()
                 cache = tmp_path / "cache"
                 code = run_suite(cases, *options, "--processes", "2", "--cache", str(cache))
                 after = _workers(scheduler_file, 3)  # the killed process's successor
@@ -199,6 +211,7 @@ def test_timers_of_two_machine_classes_each_time_every_case_into_their_own_laten
             started(pinned, tmp_path / "pinned.log"),
         ):
             workers = _workers(scheduler_file, 3)
+            assert not listening_beyond_localhost()
             classes = sorted(
                 r.removeprefix("timer-")
                 for w in workers.values()
@@ -273,8 +286,9 @@ def test_the_worker_command_gives_each_role_its_resources_and_a_quiet_timer(monk
     def line_of(*argv: str):
         return command(build_parser().parse_args(["worker", *argv]))
 
-    line, env = line_of("tcp://127.0.0.1:8786", "--role", "timer")
+    line, env = line_of("tcp://127.0.0.1:8786", "--role", "timer", "--host", "127.0.0.1")
     assert line[line.index("--resources") + 1] == f"{timer_resource(machine_class())}=1"
+    assert line[line.index("--dashboard-address") + 1] == "127.0.0.1:0"  # not every address
     assert line[line.index("--nthreads") + 1] == line[line.index("--nworkers") + 1] == "1"
     assert TIMER_CONFIG.items() <= env.items()
     assert env["DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON"] == "{}"

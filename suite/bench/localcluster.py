@@ -32,7 +32,9 @@ def local_cluster(workers: int) -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            # None would serve the scheduler's HTTP routes on port 8787 whatever the host, and
+            # fail (a warning, an error under the tests) where another Dask already holds it
+            dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
         ) as local,
     ):

@@ -59,7 +59,8 @@ def command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
         *(sys.executable, "-m", "distributed.cli.dask_worker", *where),
         *("--nworkers", str(args.processes), "--nthreads", "1"),
         *("--resources", f"{resource}=1", "--no-dashboard"),
-        *(("--host", args.host) if args.host else ()),
+        # its HTTP server (health, metrics) listens where the worker does, not on every address
+        *(("--host", args.host, "--dashboard-address", f"{args.host}:0") if args.host else ()),
     ]
     env = {**os.environ, **NANNY_CONFIG, **(TIMER_CONFIG if args.role == "timer" else {})}
     return line, env
