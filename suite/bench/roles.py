@@ -5,6 +5,9 @@ prepare task can land on a timer. A timer holds one ``timer-<class>`` resource, 
 names what it times on (CPU model, family/model/stepping, usable cores), and each timing task
 asks for one: a timer runs one timing process at a time. The run prepares everything before it
 times anything, so no prepare task overlaps timing, on a host with both roles or any other.
+With timers of several classes, ``run --timer-class`` names the run's own; the others time the
+same cases after it, one class at a time. A timing task carries what it reads (case files,
+fitted weights, exports), so a timer shares no file system with the run.
 """
 
 from __future__ import annotations
