@@ -8,6 +8,7 @@ is stopped."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -230,6 +231,9 @@ def test_timers_of_two_machine_classes_each_time_every_case_into_their_own_laten
             assert "has no timer of class no-such-class" in capsys.readouterr().err
             assert not (out / "results.json").exists()
             code = run_suite(cases, *options, "--timer-class", own)
+            said = capsys.readouterr().err
+            if importlib.util.find_spec("bokeh") is None:  # nothing to watch: no link to it
+                assert "dashboard:" not in said and "on the Dask cluster at" in said
             assert code == 0, (
                 (out / "errors.log").read_text() if (out / "errors.log").exists() else ""
             )
@@ -263,6 +267,15 @@ def test_timers_of_two_machine_classes_each_time_every_case_into_their_own_laten
         (timer_of[other], other),
     ]
     assert timings[0]["ended"] <= timings[1]["began"]
+    # the report puts each other class's latency beside the run's own
+    from suite.report.run import report_run
+
+    assert not report_run(out).failed
+    summary = (out / "report" / "summary.md").read_text()
+    assert "### Latency on each machine class" in summary
+    escaped = other_phase["latency_class"].replace("|", "\\|")  # a markdown cell's pipes
+    rows = [line for line in summary.splitlines() if line.startswith("| c[") and escaped in line]
+    assert len(rows) == 4  # two cases, on torch-cpu and ort-cpu
     # the gate takes the latency of its baseline's class, from either
     from suite.gate.baseline import figures, latency_classes
     from suite.records import cases_of, gated_runtimes
@@ -313,9 +326,13 @@ def test_the_worker_command_refuses_bad_input_in_one_line(capsys):
 
 
 class _Client:
-    def __init__(self, services: dict) -> None:
+    def __init__(self, services: dict, bokeh: bool = True) -> None:
         self.services = services
+        self.bokeh = bokeh
         self.dashboard_link = "http://127.0.0.1:8787/status"
+
+    def run_on_scheduler(self, function) -> bool:
+        return self.bokeh
 
     def scheduler_info(self, n_workers: int) -> dict:
         return {"services": self.services}
@@ -327,7 +344,9 @@ def test_the_prepare_phase_names_the_clusters_dashboard_where_it_serves_one():
     assert dashboard_note(_Client({"dashboard": 8787})) == (
         " (dashboard: http://127.0.0.1:8787/status)"
     )
-    assert dashboard_note(_Client({})) == ""  # this machine's scheduler: no bokeh, no dashboard
+    assert dashboard_note(_Client({})) == ""
+    # a scheduler lists its HTTP server as its dashboard even without bokeh to draw one
+    assert dashboard_note(_Client({"dashboard": 8787}, bokeh=False)) == ""
 
 
 class _Workers:

@@ -239,10 +239,20 @@ def _received(
 
 
 def dashboard_note(client: Any) -> str:
-    """Where to watch the cluster, where its scheduler serves Dask's dashboard (it needs bokeh,
-    which the suite does not install)."""
+    """Where to watch the cluster, where its scheduler serves Dask's dashboard. A scheduler
+    lists its HTTP server as ``dashboard`` whether or not it can draw one: the pages need
+    bokeh, which the suite does not install, and without it the link would lead nowhere."""
     services = client.scheduler_info(n_workers=0).get("services", {})
-    return f" (dashboard: {client.dashboard_link})" if "dashboard" in services else ""
+    if "dashboard" not in services or not client.run_on_scheduler(_draws_a_dashboard):
+        return ""
+    return f" (dashboard: {client.dashboard_link})"
+
+
+def _draws_a_dashboard(dask_scheduler: Any = None) -> bool:
+    """On the scheduler: whether it has bokeh, which Dask's dashboard pages are drawn with."""
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
 
 
 def prepare_phase(session, workers: int) -> PreparePhase:

@@ -20,6 +20,7 @@ from ..records import RunSummary
 from ..results import load_run
 from ..samplefile import load_samples
 from . import lecture  # noqa: F401  (registers the lecture's figures)
+from .classes import CLASS_COLUMNS, class_cells, own_class
 from .context import NoData, ReportContext
 from .data import skipped_runtimes
 from .deployment import (
@@ -370,6 +371,9 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
         "option_rows": option_cells(run),
         "copies_columns": COPIES_COLUMNS,
         "copies_rows": copies_cells(ctx.records),
+        "class_columns": CLASS_COLUMNS,
+        "class_rows": class_cells(ctx.records),
+        "own_class": own_class(ctx.records),
         "precision_columns": PRECISION_COLUMNS,
         "precision_rows": precision_cells(ctx.records, ctx.runtime_look),
         "exporter_columns": EXPORTER_COLUMNS,
@@ -440,6 +444,10 @@ def _md_findings(values: dict[str, Any]) -> list[str]:
     if values["copies_rows"]:
         parts += ["### Bound vs with copies (fastest sessions)", ""]
         parts += [md_table(values["copies_columns"], values["copies_rows"]), ""]
+    if values["class_rows"]:
+        parts += ["### Latency on each machine class (fastest sessions)", ""]
+        parts += [f"The run's own class: {md_escape(values['own_class'])}.", ""]
+        parts += [md_table(values["class_columns"], values["class_rows"]), ""]
     parts += _md_deployment(values)
     if values["calibration_rows"]:
         passed = sum(row[-1] == "yes" for row in values["calibration_rows"])
