@@ -113,11 +113,15 @@ def export_task(case: Case, settings: Settings, fitted: bytes | None) -> tuple[s
 
 def shipped_exports(session) -> list[Any]:
     """Every prepared case's export as a future held on the prepare workers (``export_task``,
-    submitted once a run, on the worker that prepared the case where it is still there). A
-    timing task depends on them, so Dask carries the files to the timer worker to worker, never
-    through the run's process, and a timer needs no file system shared with the preparers."""
+    submitted once a run). A timing task depends on them, so Dask carries the files to the
+    timer worker to worker, never through the run's process, and a timer needs no file system
+    shared with the preparers. The tasks ask only for the ``prepare`` resource, not for the
+    worker that prepared the case: with a worker preference that may fall back
+    (``allow_other_workers``), the scheduler placed one on a worker without the resource once
+    that worker was lost, and failed (``KeyError: 'prepare'`` in ``acquire_resources``, seen
+    here with the lost-worker sweep). Where the preparers share a cache, the file is read from
+    it; elsewhere it is exported again, under the same key."""
     if not session.exports:
-        where = {t["what"]: t["worker"] for t in session.tasks if t["kind"] == "prepare"}
         for index, case in enumerate(session.cases):
             work = session.work.get(case.id)
             if work is None or work.error is not None:
@@ -130,8 +134,6 @@ def shipped_exports(session) -> list[Any]:
                 key=f"export-{index}",
                 pure=False,
                 resources={PREPARE_RESOURCE: 1},
-                workers=[where[case.id]] if case.id in where else None,
-                allow_other_workers=True,
             )
     return list(session.exports.values())
 
