@@ -212,8 +212,9 @@ def executed_findings(records: list[CaseRecord], runtimes: dict[str, RuntimeInfo
     provider ran (a GPU provider without the kernel). Nothing fails in these cases, so this is
     the only place they show."""
     found = []
+    names = export_runtimes(runtimes, records)  # reads every record: once, not per case
     for case in records:
-        for name in export_runtimes(runtimes, records):
+        for name in names:
             result = case.runtimes.get(name)
             executed = result.executed if result is not None else None
             if not executed:
