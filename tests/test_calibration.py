@@ -15,7 +15,12 @@ from torch import nn
 
 from suite.analysis.analyse import border, image_metrics, reference_metrics
 from suite.analysis.battery import SIZE, battery, torch_infer
-from suite.analysis.linear import effective_filter, linear_analysis
+from suite.analysis.linear import (
+    IMPULSE_BATCH,
+    effective_filter,
+    impulse_responses,
+    linear_analysis,
+)
 from suite.analysis.verdict import THRESHOLDS, case_verdict
 from suite.case import Case
 from suite.casefile import load_cases
@@ -260,6 +265,22 @@ def test_the_recovered_filter_is_the_transposed_convolutions_own_kernel():
     np.testing.assert_allclose(
         found["filter"], model.weight.detach().double().numpy().transpose(1, 0, 2, 3), atol=1e-12
     )
+
+
+@pytest.mark.parametrize("at", [(8, 8), (0, 0), (15, 15)], ids=["centre", "top-left", "corner"])
+def test_the_cut_impulse_responses_are_the_whole_outputs(at):
+    # more channels than one batch, so batches with different boxes are joined
+    channels = IMPULSE_BATCH + 3
+    case = case_of("transposed", kernel=3, stride=2, channels=channels, size=16)
+    model = case.build().double()
+    cut = impulse_responses(model, case, torch.float64, at)
+    x = torch.zeros((channels, channels, 16, 16), dtype=torch.float64)
+    x[torch.arange(channels), torch.arange(channels), at[0], at[1]] = 1.0
+    with torch.no_grad():
+        whole = model(x).numpy()
+    assert cut.shape == whole.shape[-2:]
+    assert cut.values.shape[-1] < whole.shape[-1]  # the box really is smaller than the output
+    np.testing.assert_array_equal(cut.within((0, 0, *cut.shape)), whole)
 
 
 def test_nonlinear_and_affine_cases_say_why_they_are_not_linear():
