@@ -87,7 +87,7 @@ def spectral_bands(
     w = min(output.shape[-1], reference.shape[-1])
     out_parts = np.split(output[..., :h, :w], units)
     ref_parts = np.split(reference[..., :h, :w], units)
-    freq, _ = square_rings(power_spectrum(out_parts[0]))
+    freq = square_rings(np.zeros((h, w)))[0]
     out_rings = np.stack([square_rings(power_spectrum(part))[1] for part in out_parts])
     ref_rings = np.stack([square_rings(power_spectrum(part))[1] for part in ref_parts])
     bands = _Bands(
