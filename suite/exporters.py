@@ -9,6 +9,8 @@ opsets up to 20. Both write the same input and output names, so every runtime fe
 
 from __future__ import annotations
 
+import functools
+import importlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +38,34 @@ class Exporter:
         return f"{self.opsets.start}-{self.opsets.stop - 1}"
 
 
+#: Where torch 2.13's exporter reads onnxscript's torchlib functions from, afresh on every
+#: export (``ONNXRegistry.from_torchlib``).
+TORCHLIB_APIS = "onnxscript._framework_apis.torch_2_11"
+
+
+def memoise_torchlib_ops() -> bool:
+    """Read onnxscript's torchlib functions once per process, not once per export. Listing them
+    parses the source of every function (~0.8 s, half a small case's export); the list is a
+    function of the installed onnxscript alone, of frozen records, so every export still builds
+    its own registry from the same functions. False (nothing changed) where this onnxscript
+    lays its API out otherwise: exports are then only slower."""
+    try:
+        apis = importlib.import_module(TORCHLIB_APIS)
+    except ImportError:
+        return False
+    listed = getattr(apis, "get_torchlib_ops", None)
+    if listed is None:
+        return False
+    if not hasattr(listed, "cache_info"):
+        cached = functools.cache(lambda: tuple(listed()))
+        memoised = functools.wraps(listed)(lambda: list(cached()))
+        memoised.cache_info = cached.cache_info
+        apis.get_torchlib_ops = memoised
+    return True
+
+
 def _dynamo(model: nn.Module, example: torch.Tensor, opset: int) -> onnx.ModelProto:
+    memoise_torchlib_ops()
     program = torch.onnx.export(
         model,
         (example,),

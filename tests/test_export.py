@@ -97,3 +97,23 @@ def test_exporter_failure_is_an_export_error_with_one_line(tmp_path, monkeypatch
     ):
         export(case_of("transposed", kernel=5), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_torchlib_listing_is_read_once_and_exports_the_same_model(tmp_path):
+    import importlib
+
+    from suite.exporters import TORCHLIB_APIS, get_exporter, memoise_torchlib_ops
+    from suite.quiet import captured_output
+
+    apis = importlib.import_module(TORCHLIB_APIS)
+    listed = getattr(apis.get_torchlib_ops, "__wrapped__", apis.get_torchlib_ops)
+    case = case_of("transposed", kernel=4)
+    model, example = case.build(), case.make_input()
+    assert memoise_torchlib_ops()  # this onnxscript lays out the API torch 2.13 reads
+    with captured_output():
+        first = get_exporter("dynamo").export(model, example, 20)
+        hits = apis.get_torchlib_ops.cache_info().hits
+        second = get_exporter("dynamo").export(model, example, 20)
+    assert apis.get_torchlib_ops.cache_info().hits == hits + 1
+    assert apis.get_torchlib_ops() == listed()  # the same functions, in the same order
+    assert first.SerializeToString() == second.SerializeToString()
