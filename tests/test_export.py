@@ -99,7 +99,7 @@ def test_exporter_failure_is_an_export_error_with_one_line(tmp_path, monkeypatch
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_torchlib_listing_is_read_once_and_exports_the_same_model(tmp_path):
+def test_the_torchlib_listing_is_read_once_and_exports_the_same_model():
     import importlib
 
     from suite.exporters import TORCHLIB_APIS, get_exporter, memoise_torchlib_ops

@@ -87,8 +87,9 @@ def spectral_bands(
     w = min(output.shape[-1], reference.shape[-1])
     out_parts = np.split(output[..., :h, :w], units)
     ref_parts = np.split(reference[..., :h, :w], units)
-    freq = square_rings(np.zeros((h, w)))[0]
-    out_rings = np.stack([square_rings(power_spectrum(part))[1] for part in out_parts])
+    out_spectra = [square_rings(power_spectrum(part)) for part in out_parts]
+    freq = out_spectra[0][0]
+    out_rings = np.stack([rings for _, rings in out_spectra])
     ref_rings = np.stack([square_rings(power_spectrum(part))[1] for part in ref_parts])
     bands = _Bands(
         freq <= 1 / (4 * scale),
