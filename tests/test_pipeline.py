@@ -36,6 +36,18 @@ def test_a_case_prepares_without_a_session(export_cache, tmp_path):
     assert work.reference.shape == (1, 2, 16, 16) and np.isfinite(work.reference).all()
 
 
+@pytest.mark.export
+def test_a_timing_process_prepares_only_what_it_checks_and_times(export_cache, tmp_path):
+    log = ErrorLog(tmp_path / "e.log")
+    prepare_case(small(), Settings(export_cache, 1, analyse=False), log)  # the run exports it
+    seen: list[str] = []
+    timing = Settings(export_cache, 1, analyse=False, timing=True)
+    work = prepare_case(small(), timing, log, seen.append)
+    assert work.error is None and seen == ["build", "export", "reference"]
+    assert "cost" not in work.record and work.prepared.onnx_path.exists()
+    assert work.reference.shape == (1, 2, 16, 16)
+
+
 @pytest.mark.parametrize("stage", ["build", "cost", "export", "reference"])
 def test_a_failure_names_its_stage_and_stops_there(stage, monkeypatch, export_cache, tmp_path):
     def broken(work, settings):

@@ -3,7 +3,8 @@
 build → cost → export → reference are the case's own: a failure there fails the case, recorded as
 ``<stage>: <first line>`` (the traceback in errors.log), and the other cases go on. analysis and
 samples run only in the run's own process and only where figures are asked for: a failure there
-is a note in the case's metrics (``notes.<stage>``), never a lost case.
+is a note in the case's metrics (``notes.<stage>``), never a lost case. A timing process runs only
+what checking and timing need: cost feeds only the record, which the run's process writes.
 
 ``prepare_case`` takes a case and plain settings and returns a ``PreparedCase``: it needs no
 session, so any process (or machine) can run it.
@@ -40,9 +41,10 @@ class Settings:
     analyse: bool
     #: where trained cases' fitted weights travelled to (a timing process), or None: fit here
     weights_dir: Path | None = None
-    #: False in a timing process: it loads what prepare exported (carried to a timer on a
-    #: cluster, ``cluster.export_task``) and never exports, which is prepare's work
-    exports: bool = True
+    #: a timing process: it loads what prepare exported (carried to a timer on a cluster,
+    #: ``cluster.export_task``) and never exports, which is prepare's work; nor does it count
+    #: the cost, which only the run's record holds
+    timing: bool = False
 
 
 @dataclass
@@ -102,7 +104,7 @@ def cost(work: PreparedCase, settings: Settings) -> None:
 def export(work: PreparedCase, settings: Settings) -> None:
     case = work.case
     exported = export_case(
-        case, work.model, work.prepared.example, settings.cache_dir, settings.exports
+        case, work.model, work.prepared.example, settings.cache_dir, not settings.timing
     )
     work.record["onnx"] = exported.describe()
     if exported.output_shape != list(case.output_shape):
@@ -147,11 +149,13 @@ class Stage:
     fatal: bool = True
     #: runs only where figures are asked for
     analysis: bool = False
+    #: feeds only the case's record, which the run's process writes: a timing process skips it
+    record_only: bool = False
 
 
 STAGES = (
     Stage("build", build),
-    Stage("cost", cost),
+    Stage("cost", cost, record_only=True),
     Stage("export", export),
     Stage("reference", reference),
     Stage("analysis", analysis, fatal=False, analysis=True),
@@ -169,7 +173,7 @@ def prepare_case(
     progress bar); stop at the first fatal failure."""
     work = PreparedCase(case)
     for stage in STAGES:
-        if stage.analysis and not settings.analyse:
+        if (stage.analysis and not settings.analyse) or (stage.record_only and settings.timing):
             continue
         on_stage(stage.name)
         began = time.perf_counter()

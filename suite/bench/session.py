@@ -53,7 +53,7 @@ class BenchSession:
             options.threads,
             options.analyses,
             options.weights_dir,
-            exports=options.role != "time",
+            timing=options.role == "time",
         )
         self.work: dict[str, PreparedCase] = {}
         self.results: dict[str, dict[str, RuntimeResult]] = {case.id: {} for case in cases}
