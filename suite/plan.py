@@ -117,6 +117,29 @@ def _median(costs: list[CaseCost]) -> CaseCost:
     )
 
 
+def slots_caveat(results: dict[str, Any], workers: int) -> str | None:
+    """Why the plan may be off, where the recorded run prepared on other slots than it assumes:
+    each slot is taken to run its tasks as fast as that run's did, but slots of one machine
+    share its cores (a serial run's task has all of them, its threads included)."""
+    run = results["run"]
+    recorded = run["phases"]["prepare"]["workers"]
+    if recorded == workers:
+        return None
+    threads = run.get("options", {}).get("threads")
+    how = (
+        f"serially, each task with the run's {threads} threads"
+        if recorded == 0
+        else f"on {recorded} workers"
+    )
+    # a worker is single-threaded: it has fewer threads than a serial task, and fewer cores
+    speed = "slower" if recorded == 0 or workers > recorded else "faster"
+    return (
+        f"that run prepared {how}; this plan takes each of {workers} workers to be as fast, "
+        f"but on the cores that recorded it they would run {speed}: record a run with "
+        f"--workers {workers} for a closer plan"
+    )
+
+
 def plan(cases: Sequence[Any], results: dict[str, Any], machines: int, workers: int) -> Plan:
     """The predicted makespan of ``cases`` on ``machines`` machines of ``workers`` prepare
     slots each, a shard on each, from the recorded run ``results``: the slowest shard's."""

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from suite.casefile import load_cases
-from suite.plan import CaseCost, lpt_makespan, plan
+from suite.plan import CaseCost, lpt_makespan, plan, slots_caveat
 
 pytestmark = pytest.mark.slow
 
@@ -66,6 +66,19 @@ def test_the_plan_is_the_runs_own_arithmetic():
     # uneven shards: the slowest one's
     assert plan([Named(i) for i in "abc"], run, machines=2, workers=2).time_s == 2 * 2.0
     assert CaseCost(10.0, 1.0, 2.0) == CaseCost(10.0, 1.0, 2.0)
+
+
+def test_the_plan_says_when_it_assumes_other_slots_than_the_run_had():
+    run = made_up_run(10.0, 6.0, ["a", "b"])
+    assert slots_caveat(run, 2) is None  # the slots the run had: its own arithmetic
+    more = slots_caveat(run, 4)
+    assert "on 2 workers" in more and "slower" in more and "--workers 4" in more
+    assert "faster" in slots_caveat(run, 1)
+    run["run"]["phases"]["prepare"]["workers"] = 0
+    run["run"]["options"] = {"threads": 2}
+    serial = slots_caveat(run, 2)
+    assert "serially, each task with the run's 2 threads" in serial and "slower" in serial
+    assert "slower" in slots_caveat(run, 1)  # one worker is single-threaded: still slower
 
 
 SWEEP = """

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..casefile import load_cases
 from ..errors import UsageError
-from ..plan import plan
+from ..plan import plan, slots_caveat
 from ..results import load_run
 
 NAME = "plan"
@@ -69,6 +69,8 @@ def main(args: argparse.Namespace) -> int:
         )
     console = Console(highlight=False)
     console.print(table)
+    if caveat := slots_caveat(results, args.workers):
+        console.print(caveat)
     if found.estimated:
         console.print(
             f"{found.estimated} of {found.cases} cases are not in that run: each is estimated by "
