@@ -121,6 +121,13 @@ def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
         prepare_log, timer_log = tmp_path / "prepare.log", tmp_path / "timer.log"
         cases, out = str(write_cases(CASES)), tmp_path / "run"
         options = ("--scheduler-file", str(scheduler_file), "--out", str(out), "--quick")
+        # no worker yet: refused in one line, before anything is prepared or written
+        capsys.readouterr()
+        assert run_suite(cases, *options) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert "has no prepare worker" in line and "--role prepare" in line, line
+        assert line.startswith(f"error: --scheduler-file: the scheduler in {scheduler_file}")
+        assert not out.exists()
         with started([*worker, "--role", "prepare", "--processes", "2"], prepare_log):
             _workers(scheduler_file, 2)
             # no timer yet: refused in one line, before anything is prepared or written
@@ -128,7 +135,7 @@ def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
             assert run_suite(cases, *options) == 2
             (line,) = capsys.readouterr().err.strip().splitlines()
             assert "has timer workers of 0 machine classes" in line and "--role timer" in line
-            assert not (out / "results.json").exists()
+            assert not out.exists()
             with started([*worker, "--role", "timer"], timer_log):
                 workers = _workers(scheduler_file, 3)
                 assert not listening_beyond_localhost()

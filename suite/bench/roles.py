@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ..environment import cpu_id, cpu_model, git_commit, machine, versions
-from ..errors import UsageError, first_line
+from ..errors import UsageError
+from .connect import connect, option
 
 PREPARE_RESOURCE = "prepare"
 TIMER_PREFIX = "timer-"
@@ -177,42 +178,39 @@ def cluster_client(
     """The run's cluster, once it is fit to run on: a prepare worker, a timer (where anything
     is timed; with timers of several classes, ``timer_class`` names the run's own), and every
     worker with this run's library versions; else one line saying what is missing."""
-    from distributed import Client
-
-    where = address or f"the scheduler in {scheduler_file}"
-    try:
-        client = Client(address, scheduler_file=scheduler_file, timeout="20s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"--cluster: cannot reach {where}: {first_line(exc)}") from None
+    client, where = connect(address, scheduler_file)
+    flag = option(address)
     with client:
         workers = client.scheduler_info(n_workers=-1)["workers"]
         if not preparers(workers):
             raise UsageError(
-                f"--cluster: {where} has no prepare worker; start one with "
+                f"{flag}: {where} has no prepare worker; start one with "
                 "`python -m suite worker ADDRESS --role prepare`"
             )
         classes = timers(workers) if timed else {}
-        ordered = _timer_classes(sorted(classes), timer_class, where, timed)
-        _check_versions(client, where)
+        ordered = _timer_classes(sorted(classes), timer_class, where, timed, flag)
+        _check_versions(client, where, flag)
         machines = worker_machines(client, workers, threads)
         by_address = {m["worker"]: m["machine"] for m in machines}
         records = {k: by_address[classes[k][0]] for k in ordered}
         yield Cluster(client, ordered, machines, records)
 
 
-def _timer_classes(found: list[str], wanted: str | None, where: str, timed: bool) -> list[str]:
+def _timer_classes(
+    found: list[str], wanted: str | None, where: str, timed: bool, flag: str
+) -> list[str]:
     """The classes that time, the run's own first; refused in one line where there is no timer,
     or several classes and none named, or the named one is not there."""
     if not timed:
         return []
     if not found:
         raise UsageError(
-            f"--cluster: {where} has timer workers of 0 machine classes; start one with "
+            f"{flag}: {where} has timer workers of 0 machine classes; start one with "
             "`python -m suite worker ADDRESS --role timer`"
         )
     if wanted is None and len(found) > 1:
         raise UsageError(
-            f"--cluster: {where} has timer workers of {len(found)} machine classes "
+            f"{flag}: {where} has timer workers of {len(found)} machine classes "
             f"({', '.join(found)}); name the one whose latencies are the run's own with "
             "--timer-class (the others are timed too, into latency_by_class)"
         )
@@ -230,7 +228,7 @@ def code_and_versions() -> dict[str, Any]:
     return {"suite": git_commit(Path(__file__).resolve().parent), **versions()}
 
 
-def _check_versions(client: Any, where: str) -> None:
+def _check_versions(client: Any, where: str, flag: str = "--cluster") -> None:
     """Every worker must compute with this run's code and libraries, or its figures are not
     this run's."""
     mine = code_and_versions()
@@ -239,6 +237,6 @@ def _check_versions(client: Any, where: str) -> None:
         if differ:
             name, more = differ[0], f" (and {len(differ) - 1} more)" if len(differ) > 1 else ""
             raise UsageError(
-                f"--cluster: worker {worker} at {where} has {name} {theirs.get(name)}, "
+                f"{flag}: worker {worker} at {where} has {name} {theirs.get(name)}, "
                 f"this run {mine[name]}{more}"
             )
