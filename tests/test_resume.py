@@ -127,7 +127,7 @@ def test_a_run_killed_midway_and_resumed_redoes_only_the_rest_and_matches_a_clea
         assert len(case["runtimes"]["torch-cpu"]["latency"]["process_starts_s"]) == 2
 
 
-def test_a_resume_asked_for_other_options_is_refused_and_leaves_the_checkpoints(
+def test_a_resume_asked_for_other_options_or_cases_is_refused_and_leaves_the_checkpoints(
     write_cases, run_suite, tmp_path, capsys
 ):
     cases, out, cache = write_cases(CASES), tmp_path / "run", tmp_path / "cache"
@@ -141,6 +141,14 @@ def test_a_resume_asked_for_other_options_is_refused_and_leaves_the_checkpoints(
     assert code == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert f"{out / CHECKPOINT_DIR / 'run.json'}" in line and "different runtimes" in line
+    assert sorted(p.name for p in (out / CHECKPOINT_DIR).rglob("*")) == before
+
+    # another case set: one case fewer
+    fewer = write_cases(CASES.replace(', "interpolate"]', "]"), "fewer.toml")
+    code = run_suite(str(fewer), "--out", str(out), *OPTIONS, "--cache", str(cache), "--resume")
+    assert code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"{out / CHECKPOINT_DIR / 'run.json'}" in line and "different cases" in line
     assert sorted(p.name for p in (out / CHECKPOINT_DIR).rglob("*")) == before
 
 
