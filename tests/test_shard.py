@@ -4,6 +4,8 @@ figure; a merge of what does not belong together is refused with one line, writi
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 from figures import deterministic
@@ -89,6 +91,32 @@ def test_merge_refuses_what_does_not_belong_together(shard_runs, tmp_path, capsy
     (other / "results.json").write_text(json.dumps(results))
     err = _refused(capsys, s1, s2, other, "--out", out)
     assert len(err) == 1 and err[0].startswith(f"error: {other}: commit {'0' * 40} is not ")
+    assert not out.exists()
+
+    def altered(name: str, change) -> Path:
+        """A copy of shard 3's folder whose results.json ``change`` altered."""
+        folder = tmp_path / name
+        shutil.copytree(s3, folder)
+        results = read(s3)
+        change(results)
+        (folder / "results.json").write_text(json.dumps(results))
+        return folder
+
+    # other library versions
+    torch = altered("other-torch", lambda r: r["run"]["versions"].update(torch="0.0.1"))
+    assert _refused(capsys, s1, s2, torch, "--out", out) == [
+        f"error: {torch}: run.versions differs from {s1}'s"
+    ]
+    # another case set
+    cases = altered("other-cases", lambda r: r["run"]["shard"].update(case_set="0" * 16))
+    assert _refused(capsys, s1, s2, cases, "--out", out) == [
+        f"error: {cases}: another case set or shard count than {s1}'s"
+    ]
+    # a case id twice: shard 3's first case is shard 1's first one
+    twice = altered("duplicate-id", lambda r: r["cases"][0].update(id=read(s1)["cases"][0]["id"]))
+    assert _refused(capsys, s1, s2, twice, "--out", out) == [
+        "error: the shards' cases are not the case set they name (duplicate ids?)"
+    ]
     assert not out.exists()
 
 
