@@ -111,10 +111,14 @@ def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="prepare on this Dask scheduler's prepare workers and time on its timer worker "
         "(`python -m suite worker ADDRESS --role prepare|timer`) instead of a LocalCluster; "
-        "the workers must see this run's case files and export cache at the same paths",
+        "cases, fitted weights and exports travel with the tasks, each worker keeps its own "
+        "export cache at --cache's path, and a case's factory module must import there",
     )
     parser.add_argument(
-        "--scheduler-file", metavar="FILE", help="as --cluster, the scheduler named in FILE"
+        "--scheduler-file",
+        metavar="FILE",
+        help="as --cluster, the scheduler named in FILE (waited for up to 20 s while a "
+        "starting scheduler writes it)",
     )
     parser.add_argument(
         "--timer-class",
