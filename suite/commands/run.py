@@ -22,6 +22,7 @@ from rich.console import Console
 from .. import summary
 from ..bench.checkpoint import CHECKPOINT_DIR, Checkpoints
 from ..bench.cluster import prepare_phase
+from ..bench.connect import CONNECT_TIMEOUT_S
 from ..bench.options import Options
 from ..bench.progress import Progress
 from ..bench.roles import Cluster, cluster_client
@@ -117,8 +118,8 @@ def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scheduler-file",
         metavar="FILE",
-        help="as --cluster, the scheduler named in FILE (waited for up to 20 s while a "
-        "starting scheduler writes it)",
+        help=f"as --cluster, the scheduler named in FILE (waited for up to "
+        f"{CONNECT_TIMEOUT_S:g} s while a starting scheduler writes it)",
     )
     parser.add_argument(
         "--timer-class",
