@@ -369,11 +369,11 @@ def test_a_worker_with_other_code_or_libraries_is_refused_in_one_line():
     from suite.errors import UsageError
 
     mine = code_and_versions()
-    _check_versions(_Workers({"tcp://a:1": mine}), "here")  # the same: accepted
+    _check_versions(_Workers({"tcp://a:1": mine}), "here", "--cluster")  # the same: accepted
     other_torch = {**mine, "torch": "0.0.1"}
     other_code = {**mine, "suite": {"commit": "0" * 40, "dirty": False}}
     for theirs, name in ((other_torch, "torch 0.0.1"), (other_code, "suite {")):
         with pytest.raises(UsageError) as refused:
-            _check_versions(_Workers({"tcp://a:1": mine, "tcp://b:2": theirs}), "here")
+            _check_versions(_Workers({"tcp://a:1": mine, "tcp://b:2": theirs}), "here", "--cluster")
         (line,) = refused.value.lines
         assert line.startswith(f"--cluster: worker tcp://b:2 at here has {name}"), line

@@ -3,9 +3,9 @@ and Dask's own version check of what answers, each problem one line (``UsageErro
 
 Dask waits without end for a scheduler file that does not exist yet (a scheduler being started
 writes it), and only warns, in a multi-line table, when the client, the scheduler and the
-workers run different versions of Python, Dask or its serialisers. A run waits ``CONNECT_TIMEOUT_S``
-for either, and refuses a mismatch: its tasks would be pickled by one version and read by
-another.
+workers run different versions of Python, Dask or its serialisers. A run waits
+``CONNECT_TIMEOUT_S`` for the file and as long for the scheduler, and refuses a mismatch: its
+tasks would be pickled by one version and read by another.
 """
 
 from __future__ import annotations

@@ -228,7 +228,7 @@ def code_and_versions() -> dict[str, Any]:
     return {"suite": git_commit(Path(__file__).resolve().parent), **versions()}
 
 
-def _check_versions(client: Any, where: str, flag: str = "--cluster") -> None:
+def _check_versions(client: Any, where: str, flag: str) -> None:
     """Every worker must compute with this run's code and libraries, or its figures are not
     this run's."""
     mine = code_and_versions()
