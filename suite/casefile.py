@@ -90,7 +90,7 @@ def _load_file(path: Path, problems: list[str]) -> list[Case]:
         return []
     if not raw_cases:
         problems.append(f"{name}: case: the file holds no [[case]] tables")
-    defaults = _check_defaults(name, defaults, problems)
+    defaults = _check_defaults(name, defaults, problems, _factory_keys(raw_cases))
 
     used_defaults: set[str] = set()
     cases: list[Case] = []
@@ -107,13 +107,26 @@ def _load_file(path: Path, problems: list[str]) -> list[Case]:
     return cases
 
 
-def _check_defaults(name: str, defaults: dict[str, Any], problems: list[str]) -> dict[str, Any]:
-    allowed = (set(CASE_KEYS) | all_method_keys()) - set(NOT_IN_DEFAULTS)
+def _factory_keys(raw_cases: list[dict[str, Any]]) -> set[str]:
+    """The keys the file's factories take beyond the registered methods' (``[defaults]`` may
+    give them)."""
+    keys: set[str] = set()
+    for raw in raw_cases:
+        for table in _stage_tables(raw):
+            if FACTORY in table:
+                keys |= get_method(FACTORY).default_keys(table)
+    return keys
+
+
+def _check_defaults(
+    name: str, defaults: dict[str, Any], problems: list[str], factory_keys: set[str]
+) -> dict[str, Any]:
+    allowed = (set(CASE_KEYS) | all_method_keys() | factory_keys) - set(NOT_IN_DEFAULTS)
     kept = {}
     for key, value in defaults.items():
         if key in NOT_IN_DEFAULTS:
             problems.append(f"{name}: defaults: {key}: each case gives its own {key}")
-        elif key not in allowed:
+        elif key not in allowed and "*" not in factory_keys:
             problems.append(
                 f"{name}: defaults: {key}: unknown key; allowed: {', '.join(sorted(allowed))}"
             )
@@ -162,24 +175,25 @@ def _id_suffix(expanded: dict[str, Any]) -> str:
     return "[" + ",".join(f"{key}={text(value)}" for key, value in expanded.items()) + "]"
 
 
-def _stage_methods(concrete: dict[str, Any]) -> list[str]:
+def _stage_tables(concrete: dict[str, Any]) -> list[dict[str, Any]]:
     if "stage" in concrete and isinstance(concrete["stage"], list):
-        return [s.get("method") for s in concrete["stage"] if isinstance(s, dict)]
-    return [concrete.get("method")]
+        return [s for s in concrete["stage"] if isinstance(s, dict)]
+    return [concrete]
 
 
 def _applicable_defaults(concrete: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     """Defaults the case leaves unset and that its method (or one of its stages') uses."""
     method_keys: set[str] = set()
-    for method in _stage_methods(concrete):
+    for table in _stage_tables(concrete):
+        method = FACTORY if FACTORY in table else table.get("method")
         try:
-            method_keys |= set(get_method(method).keys())
+            method_keys |= get_method(method).default_keys(table)
         except (ParamError, TypeError):
             continue  # reported when the case itself is resolved
     return {
         key: value
         for key, value in defaults.items()
-        if key not in concrete and (key in CASE_KEYS or key in method_keys)
+        if key not in concrete and (key in CASE_KEYS or key in method_keys or "*" in method_keys)
     }
 
 
@@ -366,6 +380,7 @@ def _check_geometry(case: Case) -> None:
     size, channels = case.size, case.channels
     for index, stage in enumerate(case.stages):
         try:
+            stage.spec.probe(stage.params, channels, size)
             size = stage.output_size(size)
             channels = stage.output_channels(channels)
         except ParamError as exc:

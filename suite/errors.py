@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+#: terminal colour codes some libraries put in their messages (torch.onnx.export's steps)
+ANSI_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
 
 class UsageError(Exception):
     """Bad input from the user: a case file, an option, a missing path. Exit status 2."""
@@ -22,5 +27,5 @@ class ParamError(ValueError):
 
 def first_line(exc: BaseException) -> str:
     """What a one-line report says of an exception: its message's first line, or its type."""
-    text = str(exc).strip() or type(exc).__name__
+    text = ANSI_CODES.sub("", str(exc)).strip() or type(exc).__name__
     return text.splitlines()[0]

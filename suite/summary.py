@@ -180,9 +180,11 @@ def _roofline_text(cases: list[CaseRecord]) -> Text | None:
 
 
 def _written(path: Path) -> Text:
-    written = [str(path), str(path.with_name(TIMING_DIR)) + "/"]
-    if path.with_name("errors.log").exists():
-        written.append(str(path.with_name("errors.log")))
+    """The files the run wrote beside results.json: only those that are there."""
+    written = [str(path)]
+    for name in (TIMING_DIR, "errors.log"):
+        if path.with_name(name).exists():
+            written.append(str(path.with_name(name)) + ("/" if name == TIMING_DIR else ""))
     return Text("wrote " + ", ".join(written))
 
 

@@ -115,3 +115,68 @@ def kills_its_worker_once(channels: int, scale: int) -> nn.Module:
             marker.write_text(str(os.getpid()))
             os.kill(os.getpid(), signal.SIGKILL)
     return nn.Upsample(scale_factor=scale, mode="nearest")
+
+
+# Broken factories, each refused at load time in one line (tests/test_casefile.py).
+
+
+def raises(channels: int, scale: int) -> nn.Module:
+    raise RuntimeError("this factory is broken")
+
+
+def not_a_module(channels: int, scale: int) -> int:
+    return channels
+
+
+def doubles_channels(channels: int, scale: int) -> nn.Module:
+    return nn.Sequential(nn.Upsample(scale_factor=scale), nn.Conv2d(channels, 2 * channels, 1))
+
+
+def wrong_scale(channels: int, scale: int) -> nn.Module:
+    return nn.Upsample(scale_factor=scale + 1)
+
+
+class _Constant(nn.Module):
+    def __init__(self, scale: int, value: float) -> None:
+        super().__init__()
+        self.scale, self.value = scale, value
+
+    def forward(self, x):
+        up = torch.nn.functional.interpolate(x, scale_factor=self.scale)
+        return up * 0 + self.value
+
+
+def returns_nan(channels: int, scale: int) -> nn.Module:
+    return _Constant(scale, float("nan"))
+
+
+def returns_inf(channels: int, scale: int) -> nn.Module:
+    return _Constant(scale, float("inf"))
+
+
+def fails_on_input(channels: int, scale: int) -> nn.Module:
+    return nn.Conv2d(channels + 1, channels, 1)
+
+
+def slow_to_build(channels: int, scale: int) -> nn.Module:
+    import time
+
+    time.sleep(0.3)
+    return nn.Upsample(scale_factor=scale)
+
+
+def returns_tuple(channels: int, scale: int) -> nn.Module:
+    class Pair(nn.Module):
+        def forward(self, x):
+            up = torch.nn.functional.interpolate(x, scale_factor=scale)
+            return up, up
+
+    return Pair()
+
+
+def nearest_conv_bias(channels: int, scale: int, kernel: int = 3) -> nn.Module:
+    """Stable Diffusion's VAE upsampler: nearest ×scale, then a convolution with a bias."""
+    return nn.Sequential(
+        nn.Upsample(scale_factor=scale, mode="nearest"),
+        nn.Conv2d(channels, channels, kernel, padding=kernel // 2),
+    )

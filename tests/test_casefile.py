@@ -362,6 +362,81 @@ def test_factory_errors_are_one_line(write_cases, body, expected):
     assert line.startswith(f"{path}: case 'x': {expected}"), line
 
 
+BROKEN_FACTORIES = [
+    ("raises", "factories:raises(channels=4, scale=2) raised RuntimeError: this factory is broken"),
+    ("not_a_module", "factories:not_a_module returned int, not a torch.nn.Module"),
+    (
+        "doubles_channels",
+        "factories:doubles_channels: on a 1×4×8×8 input its module returned 1×8×16×16, "
+        "not 1×4×16×16",
+    ),
+    (
+        "wrong_scale",
+        "factories:wrong_scale: on a 1×4×8×8 input its module returned 1×4×24×24, not 1×4×16×16",
+    ),
+    ("returns_nan", "factories:returns_nan: on a 1×4×8×8 input its module returned 1024 NaN"),
+    ("returns_inf", "factories:returns_inf: on a 1×4×8×8 input its module returned 0 NaN and 1024"),
+    ("fails_on_input", "factories:fails_on_input: its module failed on a 1×4×8×8 input: Runtime"),
+    ("returns_tuple", "factories:returns_tuple: on a 1×4×8×8 input its module returned tuple"),
+]
+
+
+@pytest.mark.parametrize(("function", "expected"), BROKEN_FACTORIES)
+def test_a_broken_factory_is_one_line_at_load_time(write_cases, function, expected):
+    """Probed once with the case's own channels and size (``Factory.probe``), before any work."""
+    path = write_cases(
+        f'[[case]]\nid = "x"\nfactory = "factories:{function}"\nchannels = 4\nsize = 8\n'
+    )
+    (line,) = problems(path)
+    assert line.startswith(f"{path}: case 'x': factory: {expected}"), line
+
+
+def test_a_factory_slower_than_the_probe_limit_is_refused(write_cases, monkeypatch):
+    from suite.methods import factory
+
+    monkeypatch.setattr(factory, "PROBE_LIMIT_S", 0.1)
+    path = write_cases('[[case]]\nid = "x"\nfactory = "factories:slow_to_build"\nsize = 8\n')
+    (line,) = problems(path)
+    assert "to build and run once (limit 0.1 s)" in line, line
+
+
+def test_a_factory_case_takes_defaults_its_function_takes(write_cases):
+    """``[defaults] scale`` (and any key the function takes) fills a file of factory cases."""
+    path = write_cases(
+        """
+        [defaults]
+        scale = 4
+        kernel = 5
+        [[case]]
+        id = "sd"
+        factory = "factories:nearest_conv_bias"
+        size = 8
+        """
+    )
+    (case,) = load_cases([path])
+    assert case.stages[0].params["scale"] == 4 and case.stages[0].params["kernel"] == 5
+    assert case.output_shape == (1, 1, 32, 32)
+
+
+def test_a_default_a_factory_does_not_take_is_still_refused(write_cases):
+    path = write_cases(
+        '[defaults]\nmode = "bilinear"\n'
+        '[[case]]\nid = "sd"\nfactory = "factories:nearest_conv_bias"\n'
+    )
+    assert problems(path) == [
+        f"{path}: defaults: mode: used by no case (no case's method takes it)"
+    ]
+
+
+def test_a_default_only_a_factory_of_the_file_takes_is_accepted(write_cases):
+    path = write_cases(
+        '[defaults]\nrepeat = 3\n[[case]]\nid = "r"\nfactory = "factories:repeated_resize_conv"\n'
+        "size = 8\n"
+    )
+    (case,) = load_cases([path])
+    assert case.stages[0].params["repeat"] == 3
+
+
 def test_gate_override_needs_a_reason(write_cases):
     path = write_cases('[[case]]\nid = "x"\nmethod = "interpolate"\ngate = { min_effect = 0.5 }\n')
     assert problems(path) == [

@@ -183,7 +183,14 @@ def _runtimes(requested: str | None) -> list[str]:
     if requested is None:
         return standard
     names, problems = [], []
-    for name in (name.strip() for name in requested.split(",") if name.strip()):
+    asked = [name.strip() for name in requested.split(",") if name.strip()]
+    if not asked:
+        known = ", ".join([*list_runtimes(), *sorted(DEVICE_GROUPS)])
+        raise UsageError(
+            f"--runtimes: names no runtime (got {requested!r}); give one or more of "
+            f"{known}, or leave the option out for all"
+        )
+    for name in asked:
         if name in DEVICE_GROUPS:  # kept where absent: recorded as skipped with the reason
             names += [n for n in standard if get_runtime(n).device == DEVICE_GROUPS[name]]
             continue

@@ -176,6 +176,17 @@ class Method:
         return params.get("kernel") or 2
 
     @classmethod
+    def default_keys(cls, given: dict[str, Any]) -> set[str]:
+        """The ``[defaults]`` keys a case of this method takes (``given``: the case's own keys);
+        ``"*"`` in the set takes every one."""
+        return set(cls.keys())
+
+    @classmethod
+    def probe(cls, params: dict[str, Any], channels: int, size: Size) -> None:
+        """Check at load time, with the case's own channels and input size, what only running
+        the code can show; raises ``ParamError``. Registered methods' geometry is declared."""
+
+    @classmethod
     def output_channels(cls, params: dict[str, Any], channels: int) -> int:
         """Channels out for ``channels`` in (most methods keep them); raises ``ParamError``
         naming the key when ``channels`` does not suit the method (a group that does not

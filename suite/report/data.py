@@ -120,37 +120,47 @@ def _figures(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def runtimes_frame(run: dict[str, Any], cases: list[CaseRecord]) -> pd.DataFrame:
-    """One row per case and runtime that ran (skipped runtimes are left out)."""
+    """One row per case and runtime that ran (skipped runtimes are left out); every column is
+    there even where no runtime ran (a run whose every case failed)."""
     reference = reference_of(run)
-    rows = []
-    for index, case in enumerate(cases):
-        for name, result in case.runtimes.items():
-            if result.status == "skipped":
-                continue
-            latency = result.latency or {}
-            rows.append(
-                {
-                    "index": index,
-                    "id": case.id,
-                    "runtime": name,
-                    "reference": name == reference,
-                    "status": result.status,
-                    "reason": result.reason,
-                    "max_abs_err": result.max_abs_err,
-                    "max_rel_err": result.max_rel_err,
-                    "rtol": result.bound.get("rtol"),
-                    "atol": result.bound.get("atol"),
-                    "median_s": latency.get("median_s"),
-                    "iqr_s": latency.get("iqr_s"),
-                    # the spread between the run's timing processes, its independent units
-                    "fastest_process_s": _process_medians(latency, min),
-                    "slowest_process_s": _process_medians(latency, max),
-                    "noisy": latency.get("noisy"),
-                    "roofline_fraction": result.roofline_fraction,
-                    "roofline_bound": result.roofline.get("roofline_bound"),
-                }
-            )
-    return pd.DataFrame(rows)
+    rows = [
+        _runtime_row(index, case.id, name, name == reference, result)
+        for index, case in enumerate(cases)
+        for name, result in case.runtimes.items()
+        if result.status != "skipped"
+    ]
+    return pd.DataFrame(rows, columns=RUNTIME_COLUMNS).astype({"reference": bool})
+
+
+RUNTIME_COLUMNS = (
+    *("index", "id", "runtime", "reference", "status", "reason", "max_abs_err", "max_rel_err"),
+    *("rtol", "atol", "median_s", "iqr_s", "fastest_process_s", "slowest_process_s", "noisy"),
+    *("roofline_fraction", "roofline_bound"),
+)
+
+
+def _runtime_row(index: int, case_id: str, name: str, reference: bool, result) -> dict[str, Any]:
+    latency = result.latency or {}
+    return {
+        "index": index,
+        "id": case_id,
+        "runtime": name,
+        "reference": reference,
+        "status": result.status,
+        "reason": result.reason,
+        "max_abs_err": result.max_abs_err,
+        "max_rel_err": result.max_rel_err,
+        "rtol": result.bound.get("rtol"),
+        "atol": result.bound.get("atol"),
+        "median_s": latency.get("median_s"),
+        "iqr_s": latency.get("iqr_s"),
+        # the spread between the run's timing processes, its independent units
+        "fastest_process_s": _process_medians(latency, min),
+        "slowest_process_s": _process_medians(latency, max),
+        "noisy": latency.get("noisy"),
+        "roofline_fraction": result.roofline_fraction,
+        "roofline_bound": result.roofline.get("roofline_bound"),
+    }
 
 
 def _process_medians(latency: dict[str, Any], pick) -> float | None:
