@@ -253,6 +253,29 @@ def test_failures_are_recorded_and_the_run_goes_on(
     assert f"{path}: unbuildable: failed: build: cannot build this one" in printed
 
 
+def test_a_run_whose_every_case_failed_ends_cleanly_with_its_report(
+    write_cases, tmp_path, export_cache, capsys, run_suite
+):
+    """results.json, the failure in the summary and in a report that renders, exit 1, and no
+    claim of a file that was not written (no case was timed: no timing/)."""
+    path = write_cases('[[case]]\nid = "x"\nfactory = "factories:fails_to_export"\nsize = 8\n')
+    out = tmp_path / "run"
+    code = run_suite(
+        str(path), "--out", str(out), "--quick", "--cache", str(export_cache), report=True
+    )
+    assert code == 1
+    results = json.loads((out / "results.json").read_text())
+    validate(results)
+    assert [c["status"] for c in results["cases"]] == ["failed"]
+    printed = capsys.readouterr().out
+    assert f"{path}: x: failed: export: torch.onnx.export (dynamo): Failed to export" in printed
+    assert "\x1b" not in results["cases"][0]["error"]  # no terminal colour codes in the record
+    assert not (out / "timing").exists() and "timing/" not in printed
+    page = (out / "report" / "index.html").read_text()
+    assert "x" in page and "failed" in page
+    assert "x: failed: export" in (out / "report" / "summary.md").read_text()
+
+
 def test_bad_case_file_exits_2_with_one_line_and_writes_nothing(write_cases, tmp_path):
     path = write_cases('[[case]]\nid = "x"\nmethod = "interpolate"\nkernel = 3\n')
     out = tmp_path / "never"
@@ -278,6 +301,8 @@ def test_bad_case_file_exits_2_with_one_line_and_writes_nothing(write_cases, tmp
             ["--runtimes", "ort-warp"],
             "error: --runtimes: unknown runtime 'ort-warp'; known: torch-cpu,",
         ),
+        (["--runtimes", ""], "error: --runtimes: names no runtime (got ''); give one or more of"),
+        (["--runtimes", " , "], "error: --runtimes: names no runtime (got ' , ')"),
         (["--threads", "0"], "error: --threads: must be >= 1, got 0"),
         (["--processes", "0"], "error: --processes: must be between 1 and 100, got 0"),
         (
