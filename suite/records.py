@@ -315,3 +315,16 @@ def _problem(case: CaseRecord) -> Problem:
         if r.status == "mismatch"
     ]
     return Problem(case.file, case.id, case.status, case.status_error or ", ".join(mismatches))
+
+
+def skipped_runtimes(cases: list[CaseRecord]) -> dict[str, str]:
+    """Each runtime that never ran, with its (first) reason."""
+    reasons: dict[str, str] = {}
+    ran = set()
+    for case in cases:
+        for name, result in case.runtimes.items():
+            if result.status == "skipped" and not (result.reason or "").startswith("case failed"):
+                reasons.setdefault(name, result.reason or "")
+            elif result.status != "skipped":
+                ran.add(name)
+    return {name: reason for name, reason in reasons.items() if name not in ran}

@@ -3,94 +3,37 @@ the problems, and where everything was written."""
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from rich.console import Group
-from rich.table import Table
+from rich.padding import Padding
 from rich.text import Text
 
-from .analysis.registry import list_metrics
-from .analysis.verdict import VERDICTS
+from .analysis.verdict import THRESHOLDS
+from .decision import decisions
 from .records import (
-    STATUSES,
     CaseRecord,
     Problem,
     RunSummary,
     RuntimeResult,
     cases_of,
     reference_of,
+    runtimes_of,
+    skipped_runtimes,
 )
 from .results import TIMING_DIR
+from .summary_table import LayerTable
 
 MAX_PROBLEM_LINES = 8
-
-
-def _geomean(values: list[float]) -> float | None:
-    values = [v for v in values if v and v > 0]
-    return math.exp(sum(map(math.log, values)) / len(values)) if values else None
-
-
-def _ms(seconds: float | None) -> str:
-    return "–" if seconds is None else f"{seconds * 1e3:.3g} ms"
-
-
-def _method_columns(table: Table, reference: str, timed_others: list[str]) -> None:
-    for name in ("method", "cases", "ok/mis/fail/skip", reference):
-        table.add_column(name, justify="left" if name == "method" else "right")
-    for runtime in timed_others:
-        table.add_column(f"{runtime} ÷ {reference}", justify="right")
-    for name in ("worst parity (rel)", "roofline", "free/undecided/artifacts"):
-        table.add_column(name, justify="right")
-    for metric in _shown():
-        table.add_column(f"worst {metric.label}", justify="right")
-
-
-def _shown():
-    return [metric for metric in list_metrics() if metric.summary]
-
-
-def _method_row(
-    method: str, cases: list[CaseRecord], reference: str, timed_others: list[str]
-) -> list[Any]:
-    counts = "/".join(str(sum(c.status == s for c in cases)) for s in STATUSES)
-    row = [Text(method), str(len(cases)), counts]
-    row.append(_ms(_geomean([c.median_s(reference) for c in cases])))
-    for runtime in timed_others:
-        ratios = [
-            c.median_s(runtime) / c.median_s(reference)
-            for c in cases
-            if c.median_s(runtime) and c.median_s(reference)
-        ]
-        row.append(f"{_geomean(ratios):.2f}×" if ratios else "–")
-    results = [(name, r) for c in cases for name, r in c.runtimes.items()]
-    errors = [r.max_rel_err for name, r in results if name != reference]
-    errors = [e for e in errors if e is not None]
-    row.append(f"{max(errors):.1e}" if errors else "–")
-    fractions = [r.roofline_fraction for _, r in results if r.roofline_fraction]
-    row.append(f"{_geomean(fractions):.1%}" if fractions else "–")
-    verdicts = [c.verdict for c in cases]
-    row.append("/".join(str(verdicts.count(v)) for v in VERDICTS))
-    for metric in _shown():
-        values = [metric.value(c.metrics) for c in cases]
-        row.append(metric.format(metric.worst([v for v in values if v is not None])))
-    return row
-
-
-def method_table(run: dict[str, Any], cases: list[CaseRecord]) -> Table:
-    reference = reference_of(run)
-    runtimes = [r for r in run["runtimes"] if r != reference]
-    timed_others = [r for r in runtimes if any(c.median_s(r) for c in cases)]
-    table = Table(title="per method (latency: geometric mean over its cases)", title_justify="left")
-    _method_columns(table, reference, timed_others)
-    groups: dict[str, list[CaseRecord]] = defaultdict(list)
-    for case in cases:
-        groups[case.method].append(case)
-    for method, cases in groups.items():
-        table.add_row(*_method_row(method, cases, reference, timed_others))
-    return table
+#: geometries the terminal's decision shows (the report shows every one)
+MAX_DECISION_GEOMETRIES = 3
+THRESHOLDS_TEXT = (
+    "artifact-free: checkerboard ≤ {checkerboard_pct:g} %, flat ripple ≤ "
+    "{flat_ripple:g}, phase energy ≤ {phase_energy_pct:g} %, each with its 95 % interval".format(
+        **THRESHOLDS
+    )
+)
 
 
 def largest_errors(
@@ -188,8 +131,35 @@ def _written(path: Path) -> Text:
     return Text("wrote " + ", ".join(written))
 
 
-def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
-    """The terminal summary, from the same ``RunSummary`` as the report's summary.md."""
+def decision_text(run: dict[str, Any], cases: list[CaseRecord]) -> Group | None:
+    """Which layer to pick (``decision.py``): the user's blocks' geometries first, at most
+    ``MAX_DECISION_GEOMETRIES`` of them; the runtimes that did not run, in one line."""
+    found = decisions(run, cases)
+    if not found:
+        return None
+    parts: list[Any] = [Text(f"decision ({THRESHOLDS_TEXT}):", style="bold")]
+    geometries = list(dict.fromkeys(d.geometry for d in found))
+    for decision in found:
+        if decision.geometry not in geometries[:MAX_DECISION_GEOMETRIES]:
+            continue
+        parts.append(Text(f"  {decision.geometry} on {decision.runtime}:"))
+        parts += [Padding(Text(line), (0, 0, 0, 4)) for line in decision.lines()]
+    if len(geometries) > MAX_DECISION_GEOMETRIES:
+        more = len(geometries) - MAX_DECISION_GEOMETRIES
+        parts.append(Text(f"  ... and {more} more geometries in the report"))
+    timed = {i.name for i in runtimes_of(run).values() if i.timed}
+    absent = {n: r for n, r in skipped_runtimes(cases).items() if n in timed}
+    if absent:
+        line = "not run: " + "; ".join(f"{n} ({r})" for n, r in absent.items())
+        parts.append(Padding(Text(line), (0, 0, 0, 2)))
+    return Group(*parts)
+
+
+def render(
+    results: dict[str, Any], path: Path, crashes: list[str], *, decision: bool = True
+) -> Group:
+    """The terminal summary, from the same ``RunSummary`` as the report's summary.md; it ends
+    with the decision."""
     run, cases = results["run"], cases_of(results)  # parsed once, read by every part
     summary = RunSummary.of(cases)
     head = Text(
@@ -198,11 +168,12 @@ def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
     )
     parts = [
         head,
-        method_table(run, cases),
+        LayerTable(run, cases),
         _calibration_text(run),
         _roofline_text(cases),
         _errors_text(run, cases),
         _problems_text(summary.problems, crashes),
         _written(path),
+        decision_text(run, cases) if decision else None,
     ]
     return Group(*(part for part in parts if part is not None))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -24,17 +25,20 @@ def _keys(params: dict) -> str:
 
 def main(args: argparse.Namespace) -> int:
     cases = load_cases(args.paths)
-    table = Table(title=f"{len(cases)} cases", title_justify="left")
-    table.add_column("id", no_wrap=True)
-    table.add_column("method")
-    table.add_column("keys (one line per stage)", overflow="fold")
-    table.add_column("input C×H×W", no_wrap=True)
-    table.add_column("output C×H×W", no_wrap=True)
+    table = Table(
+        title=f"{len(cases)} cases", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    table.add_column("id", overflow="fold", min_width=12, max_width=32)
+    table.add_column("method", overflow="fold", max_width=14)
+    table.add_column("C×H×W in → out", no_wrap=True)
+    table.add_column("keys (a line per stage)", overflow="fold", ratio=1, min_width=20)
     for case in cases:
         keys = "\n".join(_keys(stage.params) for stage in case.stages)
-        shape = "×".join(map(str, case.input_shape[1:]))
-        out = "×".join(map(str, case.output_shape[1:]))
+        shapes = "\n→ ".join(
+            "×".join(map(str, s[1:])) for s in (case.input_shape, case.output_shape)
+        )
         # Text, not str: ids like "base[kernel=3]" must not be read as rich markup.
-        table.add_row(*(Text(cell) for cell in (case.id, case.method, keys, shape, out)))
-    Console(width=max(Console().width, 140)).print(table)
+        method = case.method.replace(">", ">\n")  # a decoder: a stage a line
+        table.add_row(*(Text(cell) for cell in (case.id, method, shapes, keys)))
+    Console().print(table)
     return 0

@@ -340,9 +340,12 @@ def run_record(
 
 def _say(results: dict, path: Path, session: BenchSession, timing: TimingResult) -> None:
     report = Console(highlight=False)
-    if not report.is_terminal:
-        report = Console(highlight=False, width=120)  # logs: wide enough for the method table
-    report.print(summary.render(results, path, session.crashes), soft_wrap=True)
+    if not report.is_terminal and "COLUMNS" not in os.environ:
+        report = Console(highlight=False, width=120)  # logs: wide enough for the layer table
+    # one line per problem (greppable), then the decision wrapped to the terminal
+    report.print(summary.render(results, path, session.crashes, decision=False), soft_wrap=True)
+    if decision := summary.decision_text(results["run"], cases_of(results)):
+        report.print(decision)
     if timing.cut_short:
         report.print(f"timing cut short: {timing.cut_short}", markup=False, style="bold red")
 

@@ -169,16 +169,3 @@ def _process_medians(latency: dict[str, Any], pick) -> float | None:
         return None
     parts = np.array_split(np.asarray(latency["data_s"]), latency.get("processes", 1))
     return float(pick(np.median(part) for part in parts))
-
-
-def skipped_runtimes(cases: list[CaseRecord]) -> dict[str, str]:
-    """Each runtime that never ran, with its (first) reason."""
-    reasons: dict[str, str] = {}
-    ran = set()
-    for case in cases:
-        for name, result in case.runtimes.items():
-            if result.status == "skipped" and not (result.reason or "").startswith("case failed"):
-                reasons.setdefault(name, result.reason or "")
-            elif result.status != "skipped":
-                ran.add(name)
-    return {name: reason for name, reason in reasons.items() if name not in ran}

@@ -1,0 +1,224 @@
+"""Which layer to pick: per geometry and timed runtime, the fastest artifact-free layer, the
+Pareto front of artifact-free layers on (latency, hypercolumn PSNR), and where the user's own
+blocks (factory cases) stand against it. Every word is generated from the recorded figures.
+
+A layer's latency is its run figure (the fastest session median, ``bench/medians.py``) with the
+spread of the run's independent units: the timing processes' own figures where there are two or
+more; with one process only its rounds' interquartile range, which is said to be within one
+process (rounds of one process are not independent). Ties are named where the runner-up's
+interval reaches the pick's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .bench.medians import run_figure, session_medians
+from .records import CaseRecord, runtimes_of
+
+FACTORY = "factory"
+PSNR = "hypercolumn_psnr_db"
+
+
+@dataclass(frozen=True)
+class Latency:
+    """A layer's latency on one runtime: the run figure and its spread, in seconds."""
+
+    seconds: float
+    low: float
+    high: float
+    processes: int
+    noisy: bool
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> Latency:
+        rounds, processes = record["data_s"], record.get("processes") or 1
+        sessions = record.get("sessions") or 1
+        figure = record.get("fastest_session_s") or record["median_s"]
+        try:
+            per_process = [run_figure([p]) for p in session_medians(rounds, processes, sessions)]
+        except ValueError:  # rounds that do not split evenly: read as one process
+            processes, per_process = 1, []
+        if processes >= 2:
+            low, high = min(per_process), max(per_process)
+        else:
+            half = record["iqr_s"] / 2
+            low, high = record["median_s"] - half, record["median_s"] + half
+        return cls(figure, min(low, figure), max(high, figure), processes, bool(record["noisy"]))
+
+    def text(self) -> str:
+        spread = f"{_ms(self.low)}–{_ms(self.high)}"
+        basis = f"{self.processes} processes" if self.processes >= 2 else "IQR, 1 process"
+        return f"{_ms(self.seconds)} ms [{spread}, {basis}]" + (" noisy" if self.noisy else "")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One case as a candidate on one runtime."""
+
+    id: str
+    own: bool
+    verdict: str | None
+    psnr_db: float | None
+    latency: Latency
+    checkerboard_pct: float | None = None
+
+    def words(self) -> str:
+        psnr = "no PSNR" if self.psnr_db is None else f"PSNR {self.psnr_db:.1f} dB"
+        return f"{self.id}: {_verdict(self.verdict)}, {self.latency.text()}, {psnr}"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A user's block against the runtime's fastest artifact-free layer."""
+
+    layer: Layer
+    times_fastest: float | None
+    psnr_delta_db: float | None
+    on_front: bool
+
+    def words(self, runtime: str) -> str:
+        parts = [_verdict(self.layer.verdict), self.layer.latency.text()]
+        if self.layer.verdict != "artifact_free" and self.layer.checkerboard_pct is not None:
+            parts[0] += f" (checkerboard {self.layer.checkerboard_pct:.2g} %)"
+        if self.times_fastest is None and self.on_front is not None and self.psnr_delta_db == 0:
+            return f"your {self.layer.id} is the fastest clean layer: " + ", ".join(parts)
+        if self.times_fastest is not None:
+            parts.append(f"{_times(self.times_fastest)} the fastest clean layer on {runtime}")
+        if self.psnr_delta_db is not None:
+            parts.append(f"{self.psnr_delta_db:+.1f} dB PSNR")
+        if self.layer.verdict == "artifact_free":
+            parts.append("on the front" if self.on_front else "not on the front")
+        return f"your {self.layer.id}: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One geometry on one timed runtime."""
+
+    geometry: str
+    runtime: str
+    pick: Layer | None
+    ties: list[Layer] = field(default_factory=list)
+    front: list[Layer] = field(default_factory=list)
+    own: list[Standing] = field(default_factory=list)
+    #: layers left out, with why (a mismatch on this runtime, a failed case)
+    left_out: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The decision in words: the pick, the front, the user's blocks, what was left out."""
+        if self.pick is None:
+            head = f"no artifact-free layer here ({self._undecided()})"
+        else:
+            head = f"pick {self.pick.words()}"
+            if self.ties:
+                head += f"; within its spread: {', '.join(t.id for t in self.ties)}"
+        lines = [head]
+        if len(self.front) > 1:
+            lines.append("front (faster → higher PSNR): " + " · ".join(map(_point, self.front)))
+        lines += [standing.words(self.runtime) for standing in self.own]
+        if self.left_out:
+            lines.append("left out: " + "; ".join(self.left_out))
+        return lines
+
+    def _undecided(self) -> str:
+        own = [s.layer for s in self.own]
+        return "every layer has artifacts or is undecided" + (
+            "" if not own else f"; yours: {', '.join(f'{o.id} {_verdict(o.verdict)}' for o in own)}"
+        )
+
+
+def decisions(run: dict[str, Any], cases: list[CaseRecord]) -> list[Decision]:
+    """Per geometry of two or more upsampling layers (user's blocks first) and timed runtime."""
+    timed = [info.name for info in runtimes_of(run).values() if info.timed]
+    groups: dict[str, list[CaseRecord]] = {}
+    for case in cases:
+        if (case.keys.get("scale") or 1) > 1:
+            groups.setdefault(geometry(case), []).append(case)
+    # the user's blocks' geometries first, then those with the most layers to choose from
+    ordered = sorted(groups.items(), key=lambda item: (not any(map(_own, item[1])), -len(item[1])))
+    return [
+        decide(name, runtime, group)
+        for name, group in ordered
+        if len(group) > 1 or any(_own(c) for c in group)
+        for runtime in timed
+        if any(c.median_s(runtime) for c in group)
+    ]
+
+
+def decide(geometry_name: str, runtime: str, cases: list[CaseRecord]) -> Decision:
+    """The decision for one geometry on one runtime, from the cases' recorded figures."""
+    layers, left_out = [], []
+    for case in cases:
+        result = case.runtimes.get(runtime)
+        if result is None or result.status == "skipped" or not result.latency:
+            if case.status == "failed":
+                left_out.append(f"{case.id} failed ({case.status_error})")
+            continue
+        if result.status == "mismatch":
+            left_out.append(f"{case.id} computes otherwise on {runtime} (parity mismatch)")
+            continue
+        figures = case.metrics.get(PSNR), Latency.of(result.latency)
+        checkerboard = case.metrics.get("checkerboard_pct")
+        layers.append(Layer(case.id, _own(case), case.verdict, *figures, checkerboard))
+    clean = sorted((x for x in layers if x.verdict == "artifact_free"), key=_seconds)
+    pick = clean[0] if clean else None
+    ties = [x for x in clean[1:] if pick and x.latency.low <= pick.latency.high]
+    own = [_standing(x, pick, pareto_front(clean)) for x in layers if x.own]
+    return Decision(geometry_name, runtime, pick, ties, pareto_front(clean), own, left_out)
+
+
+def pareto_front(layers: list[Layer]) -> list[Layer]:
+    """The layers no other beats on both latency (lower) and PSNR (higher), fastest first;
+    layers without a PSNR are left out."""
+    front: list[Layer] = []
+    for layer in sorted((x for x in layers if x.psnr_db is not None), key=_seconds):
+        if not front or layer.psnr_db > front[-1].psnr_db:
+            front.append(layer)
+    return front
+
+
+def geometry(case: CaseRecord) -> str:
+    """The like-for-like set a layer competes in: channels, input size and scale."""
+    size = "x".join(map(str, case.keys.get("size") or []))
+    return f"{case.keys.get('channels')}ch {size} ×{case.keys.get('scale')}"
+
+
+def _standing(layer: Layer, pick: Layer | None, front: list[Layer]) -> Standing:
+    if pick is None:
+        return Standing(layer, None, None, False)
+    delta = None if layer.psnr_db is None or pick.psnr_db is None else layer.psnr_db - pick.psnr_db
+    if layer is pick:
+        return Standing(layer, None, 0.0, True)
+    ratio = layer.latency.seconds / pick.latency.seconds
+    return Standing(layer, ratio, delta, layer in front)
+
+
+def _own(case: CaseRecord) -> bool:
+    return any(stage.get("method") == FACTORY for stage in case.keys.get("stages") or [])
+
+
+def _seconds(layer: Layer) -> float:
+    return layer.latency.seconds
+
+
+def _point(layer: Layer) -> str:
+    return f"{layer.id} {_ms(layer.latency.seconds)} ms {layer.psnr_db:.1f} dB"
+
+
+def _verdict(verdict: str | None) -> str:
+    return {"artifact_free": "artifact-free", None: "no verdict"}.get(verdict, verdict or "")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g}"
+
+
+def _times(ratio: float) -> str:
+    """A ratio a person reads: ``2.3×``, ``0.52×``, ``1/250×`` (never ``0.00×``)."""
+    if ratio >= 10:
+        return f"{ratio:.0f}×"
+    if ratio >= 0.1:
+        return f"{ratio:.2g}×"
+    return f"1/{1 / ratio:.0f}×"
