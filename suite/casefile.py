@@ -68,13 +68,28 @@ def load_cases(paths: Sequence[str | Path]) -> list[Case]:
     return cases
 
 
+def load_text(text: str, name: str) -> list[Case]:
+    """The cases of a case file's ``text`` (named ``name`` in every problem line), validated as
+    ``load_cases`` validates a file's; raises ``UsageError`` listing every problem."""
+    problems: list[str] = []
+    cases = _load_text(name, text, problems)
+    if problems:
+        raise UsageError(problems)
+    return cases
+
+
 def _load_file(path: Path, problems: list[str]) -> list[Case]:
-    name = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{name}: cannot read: {exc}")
+        problems.append(f"{path}: cannot read: {exc}")
         return []
+    return _load_text(str(path), text, problems)
+
+
+def _load_text(name: str, text: str, problems: list[str]) -> list[Case]:
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"{name}: not valid TOML: {exc}")
         return []

@@ -38,18 +38,20 @@ VERDICT_SHORT = {"artifact_free": "free", "undecided": "und", "artifacts": "art"
 @dataclass(frozen=True)
 class Column:
     header: str
-    cell: Callable[[list[CaseRecord]], str]
+    #: the row's cell from its cases; None: the row's name
+    cell: Callable[[list[CaseRecord]], str] | None
     #: lower goes first when the table does not fit
     keep: int
     justify: str = "right"
 
 
 def rows(cases: list[CaseRecord]) -> dict[str, list[CaseRecord]]:
-    """Registered methods' cases by method; each factory case on its own, by its id."""
+    """Registered methods' cases by method, named by the method (or by the case's id where the
+    method has one case); each factory case on its own, by its id."""
     groups: dict[str, list[CaseRecord]] = {}
     for case in cases:
         groups.setdefault(case.id if case.method == FACTORY else case.method, []).append(case)
-    return groups
+    return {(group[0].id if len(group) == 1 else name): group for name, group in groups.items()}
 
 
 def columns(run: dict[str, Any], cases: list[CaseRecord]) -> list[Column]:
@@ -57,7 +59,7 @@ def columns(run: dict[str, Any], cases: list[CaseRecord]) -> list[Column]:
     timed = [name for name in timed if any(c.median_s(name) for c in cases)]
     reference = reference_of(run)
     return [
-        Column("layer", _layer, 100, "left"),
+        Column("layer", None, 100, "left"),
         Column("cases", lambda cs: str(len(cs)), 15),
         Column("status", _status, 90, "left"),
         # the first timed runtime's latency, then the figures, then the other runtimes'
@@ -104,15 +106,15 @@ def _table(shown: list[Column], groups: dict[str, list[CaseRecord]]) -> Table:
     for column in shown:
         header = "\n".join(textwrap.wrap(column.header, HEADER_WIDTH, break_long_words=False))
         table.add_column(header, justify=column.justify, no_wrap=True)
-    for group in groups.values():
-        table.add_row(*(Text(column.cell(group)) for column in shown))
+    for name, group in groups.items():
+        cells = [_layer(name) if column.cell is None else column.cell(group) for column in shown]
+        table.add_row(*map(Text, cells))
     return table
 
 
-def _layer(cases: list[CaseRecord]) -> str:
-    """A factory case by its id; a method by its name; a decoder's stages one a line when
-    they are long (``resize_conv>transposed>transposed``)."""
-    name = cases[0].id if cases[0].method == FACTORY else cases[0].method
+def _layer(name: str) -> str:
+    """A row's name; a decoder's stages one a line when it is long
+    (``resize_conv>transposed>transposed``)."""
     return name.replace(">", ">\n") if len(name) > LAYER_WIDTH else name
 
 

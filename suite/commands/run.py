@@ -207,6 +207,12 @@ def _runtimes(requested: str | None) -> list[str]:
     return [REFERENCE, *[n for n in dict.fromkeys(names) if n != REFERENCE]]
 
 
+def new_run_id(started: datetime | None = None) -> str:
+    """A run's id: when it started (UTC), and four hex digits against a clash."""
+    started = started or datetime.now(UTC)
+    return started.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
 def _out_dir(args: argparse.Namespace, run_id: str) -> Path:
     if args.resume and (args.out is None or args.force):
         raise UsageError("--resume: name the unfinished run's folder with --out, without --force")
@@ -366,7 +372,7 @@ def main(args: argparse.Namespace) -> int:
 def _run(args, cases, all_ids: list[str], runtimes: list[str], cluster: Cluster | None):
     """The run, checkpointed as it goes; its results, not yet written."""
     started = datetime.now(UTC)
-    run_id = started.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    run_id = new_run_id(started)
     out = _out_dir(args, run_id)
     out.mkdir(parents=True, exist_ok=True)
     checkpoints = _checkpoints(args, out, _asked(args, cases, runtimes, all_ids), run_id, started)
