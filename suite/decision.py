@@ -11,6 +11,7 @@ interval reaches the pick's.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +106,8 @@ class Decision:
     own: list[Standing] = field(default_factory=list)
     #: layers left out, with why (a mismatch on this runtime, a failed case)
     left_out: list[str] = field(default_factory=list)
+    #: every layer considered
+    layers: list[Layer] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """The decision in words: the pick, the front, the user's blocks, what was left out."""
@@ -123,10 +126,12 @@ class Decision:
         return lines
 
     def _undecided(self) -> str:
+        """Why no layer was picked: how many layers have each verdict."""
+        counts = Counter(_verdict(layer.verdict) for layer in self.layers)
+        found = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
         own = [s.layer for s in self.own]
-        return "every layer has artifacts or is undecided" + (
-            "" if not own else f"; yours: {', '.join(f'{o.id} {_verdict(o.verdict)}' for o in own)}"
-        )
+        yours = ", ".join(f"{o.id} {_verdict(o.verdict)}" for o in own)
+        return found + (f"; yours: {yours}" if own else "")
 
 
 def decisions(run: dict[str, Any], cases: list[CaseRecord]) -> list[Decision]:
@@ -166,7 +171,8 @@ def decide(geometry_name: str, runtime: str, cases: list[CaseRecord]) -> Decisio
     pick = clean[0] if clean else None
     ties = [x for x in clean[1:] if pick and x.latency.low <= pick.latency.high]
     own = [_standing(x, pick, pareto_front(clean)) for x in layers if x.own]
-    return Decision(geometry_name, runtime, pick, ties, pareto_front(clean), own, left_out)
+    front = pareto_front(clean)
+    return Decision(geometry_name, runtime, pick, ties, front, own, left_out, layers)
 
 
 def pareto_front(layers: list[Layer]) -> list[Layer]:
@@ -208,7 +214,7 @@ def _point(layer: Layer) -> str:
 
 
 def _verdict(verdict: str | None) -> str:
-    return {"artifact_free": "artifact-free", None: "no verdict"}.get(verdict, verdict or "")
+    return {"artifact_free": "artifact-free", None: "no verdict"}.get(verdict, verdict)
 
 
 def _ms(seconds: float) -> str:

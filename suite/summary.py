@@ -155,25 +155,28 @@ def decision_text(run: dict[str, Any], cases: list[CaseRecord]) -> Group | None:
     return Group(*parts)
 
 
-def render(
-    results: dict[str, Any], path: Path, crashes: list[str], *, decision: bool = True
-) -> Group:
-    """The terminal summary, from the same ``RunSummary`` as the report's summary.md; it ends
-    with the decision."""
+def parts(results: dict[str, Any], path: Path, crashes: list[str]) -> list[tuple[Any, bool]]:
+    """The summary's parts in order, each with whether it is printed unwrapped (a problem or a
+    parity error: one line each, for grep); it ends with the decision."""
     run, cases = results["run"], cases_of(results)  # parsed once, read by every part
     summary = RunSummary.of(cases)
     head = Text(
         f"run {run['id']}: {summary.counts_text()}; {run['wall_s']:.0f} s; "
         f"{timing_line(run)}; {ceilings_line(run.get('ceilings'))}"
     )
-    parts = [
-        head,
-        LayerTable(run, cases),
-        _calibration_text(run),
-        _roofline_text(cases),
-        _errors_text(run, cases),
-        _problems_text(summary.problems, crashes),
-        _written(path),
-        decision_text(run, cases) if decision else None,
+    found = [
+        (head, False),
+        (LayerTable(run, cases), False),
+        (_calibration_text(run), False),
+        (_roofline_text(cases), False),
+        (_errors_text(run, cases), True),
+        (_problems_text(summary.problems, crashes), True),
+        (_written(path), False),
+        (decision_text(run, cases), False),
     ]
-    return Group(*(part for part in parts if part is not None))
+    return [(part, plain) for part, plain in found if part is not None]
+
+
+def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
+    """The terminal summary as one renderable (every part wrapped to the width)."""
+    return Group(*(part for part, _ in parts(results, path, crashes)))

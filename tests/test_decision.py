@@ -174,8 +174,7 @@ def test_without_an_artifact_free_layer_the_decision_says_so():
     )
     assert choose(run).pick is None
     assert choose(run).lines()[0] == (
-        "no artifact-free layer here (every layer has artifacts or is undecided; yours: mine "
-        "undecided)"
+        "no artifact-free layer here (1 artifacts, 1 undecided; yours: mine undecided)"
     )
 
 

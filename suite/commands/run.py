@@ -348,10 +348,8 @@ def _say(results: dict, path: Path, session: BenchSession, timing: TimingResult)
     report = Console(highlight=False)
     if not report.is_terminal and "COLUMNS" not in os.environ:
         report = Console(highlight=False, width=120)  # logs: wide enough for the layer table
-    # one line per problem (greppable), then the decision wrapped to the terminal
-    report.print(summary.render(results, path, session.crashes, decision=False), soft_wrap=True)
-    if decision := summary.decision_text(results["run"], cases_of(results)):
-        report.print(decision)
+    for part, plain in summary.parts(results, path, session.crashes):
+        report.print(part, soft_wrap=plain)  # a problem stays one line, for grep
     if timing.cut_short:
         report.print(f"timing cut short: {timing.cut_short}", markup=False, style="bold red")
 

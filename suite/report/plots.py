@@ -194,7 +194,8 @@ def flat_field_gallery(ctx: ReportContext) -> plt.Figure:
         crop = image[:24, :24]
         rms = float(np.sqrt(np.mean(crop**2))) or 1.0
         shown_image = ax.imshow((crop - crop.mean()) / rms, cmap="RdBu_r", vmin=-1, vmax=1)
-        ax.set_title(f"{wrapped(row['id'])}\nripple {row['flat_ripple']:.3f}", fontsize=8)
+        ripple = "–" if pd.isna(row["flat_ripple"]) else f"{row['flat_ripple']:.3f}"
+        ax.set_title(f"{wrapped(row['id'])}\nripple {ripple}", fontsize=8)
         for spine in ax.spines.values():
             spine.set_edgecolor(ctx.colours[row["family"]])
     figure.colorbar(
