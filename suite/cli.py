@@ -9,6 +9,7 @@ from types import ModuleType
 
 from .commands import (
     baseline,
+    docs,
     gate,
     list_cases,
     merge,
@@ -23,7 +24,19 @@ from .errors import UsageError
 
 COMMANDS: dict[str, ModuleType] = {
     module.NAME: module
-    for module in (list_cases, run, merge, plan, report, baseline, gate, noise, worker, migrate)
+    for module in (
+        list_cases,
+        run,
+        merge,
+        plan,
+        report,
+        baseline,
+        gate,
+        noise,
+        worker,
+        migrate,
+        docs,
+    )
 }
 
 
