@@ -3,8 +3,8 @@ validation that reports every problem as one line naming the file, the case and 
 
 A single-stage case names its ``method`` and that method's keys; a multi-stage decoder lists its
 layers, in order, as ``[[case.stage]]`` tables, and its case-level ``size``, ``channels``, ``seed``
-and ``init`` apply to the whole decoder. ``cases/seed.toml`` has both kinds, and the README's
-"Writing a case" every key.
+and ``init`` apply to the whole decoder. ``cases/seed.toml`` has both kinds; docs/cases.md describes
+them, and docs/reference/case-keys.md lists every key.
 
 A list value (``kernel = [2, 3, 4]``) expands into one case per combination of list values, with
 the id ``base[kernel=2]``, ``base[kernel=3]``, ... . ``[defaults]`` values fill keys that a case
@@ -31,7 +31,8 @@ from .precision import FP32, get_precision, list_precisions
 NOT_IN_DEFAULTS = ("id", "method", "stage")
 TOLERANCE_KEYS = ("atol", "rtol", "reason")
 #: ``slowdown``: the timing processes call the case ``slowdown`` times per call on average, a
-#: known slowdown for measuring what the latency gate catches (README, "How the gate times").
+#: known slowdown for measuring what the latency gate catches (docs/gate.md, "How the gate's
+#: catch is measured").
 GATE_KEYS = ("min_effect", "slowdown", "reason")
 
 

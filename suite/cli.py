@@ -10,6 +10,7 @@ from types import ModuleType
 from .commands import (
     baseline,
     compare,
+    docs,
     gate,
     list_cases,
     merge,
@@ -36,6 +37,7 @@ COMMANDS: dict[str, ModuleType] = {
         noise,
         worker,
         migrate,
+        docs,
     )
 }
 

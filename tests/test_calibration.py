@@ -38,7 +38,8 @@ def factory_case(function: str, size: int = SIZE, **keys) -> Case:
     return case_of("factory", size=size, factory=f"suite.calibration:{function}", **keys)
 
 
-#: The README's stated tolerance for a pattern's size: 10% of it, and at least 0.1 pp.
+#: The stated tolerance for a pattern's size (docs/metrics.md, "Calibration"): 10% of it, and at
+#: least 0.1 pp.
 REL, ABS = 0.10, 0.1
 OUTPUT_SIZES = (48, 96, 192, 384)
 

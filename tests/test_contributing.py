@@ -1,6 +1,6 @@
-"""CONTRIBUTING.md's promise, kept: a method written in a module of its own and registered there
-is built, exported, run on every runtime, analysed, drawn in the report and gated, with no other
-file of the suite touched. The module lives in a temporary folder and is named to the suite by
+"""docs/contributing.md's promise, kept: a method written in a module of its own and registered
+there is built, exported, run on every runtime, analysed, drawn in the report and gated, with no
+other file of the suite touched. The module lives in a temporary folder and is named to the suite by
 ``UPSAMPLING_BENCH_METHODS``, which the run's timing processes inherit."""
 
 from __future__ import annotations

@@ -287,7 +287,7 @@ def test_a_run_beyond_the_effect_and_the_noise_regressed():
 
 def test_runs_timed_in_fewer_than_five_processes_gate_latency_as_advisory_only():
     """One process cannot escape a slow spell that covers it (2 false alarms in 22 unchanged
-    --quick runs, README): its regressions are reported, never failed."""
+    --quick runs, docs/measurements.md): its regressions are reported, never failed."""
     note = gateable({"processes": 1})
     assert note.startswith("timed in 1 process: a slow spell can cover them all")
     assert gateable({"processes": 5}) == ""

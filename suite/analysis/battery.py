@@ -83,8 +83,8 @@ def measure_with_outputs(case: Case) -> tuple[dict[str, Any], np.ndarray]:
 
 
 def pattern_tolerance(percent: float) -> float:
-    """The README's stated tolerance: 10% of the answer, and never under 0.1 pp (the chance
-    remnant of a clean interpolator at 96 px)."""
+    """The stated tolerance (docs/metrics.md, "Calibration"): 10% of the answer, and never under
+    0.1 pp (the chance remnant of a clean interpolator at 96 px)."""
     return max(0.1, 0.1 * percent)
 
 

@@ -1,7 +1,7 @@
 """A case's artifact verdict: ``artifact_free``, ``artifacts`` or ``undecided``, from stated
 thresholds in each figure's own unit and the figures' 95% intervals.
 
-Thresholds, justified by the calibration battery (``battery.py``; README, "Calibration"):
+Thresholds, justified by the calibration battery (``battery.py``; docs/metrics.md, "Calibration"):
 
 - ``checkerboard_pct`` ≤ 1: a phase-locked pattern of at most 1% of the output's RMS. The battery
   reads an injected 1% pattern back as 0.99 to 1.00 at every size from 48 to 384 px, and clean

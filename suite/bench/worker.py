@@ -1,9 +1,9 @@
 """Timing processes: a run times its cases in several fresh interpreters, one after another.
 
 Rounds inside one process share its memory layout, thread placement and allocator state, so they
-move together and are not independent samples (README, "How the gate times": the noise table);
-the process is the smallest unit that replicates. The run's own process builds, exports, checks
-and analyses every case, then starts ``Timing.processes`` children, each
+move together and are not independent samples (docs/measurements.md, "Where the latency noise
+lives"); the process is the smallest unit that replicates. The run's own process builds,
+exports, checks and analyses every case, then starts ``Timing.processes`` children, each
 ``python -m suite.bench.worker SPEC.json``: it loads the same cases (the exported models come
 from the cache), checks parity again, times every case on every timed runtime in
 ``Timing.sessions`` fresh sessions, measures the machine's ceilings (``ceilings.py``) and writes

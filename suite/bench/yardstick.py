@@ -3,8 +3,8 @@
 On a shared 2-core machine a case can run 25-60% slower for ten seconds or for minutes, and a
 gate comparing rounds as measured then cries wolf. The same spell slows, if not always by as
 much, a workload timed a millisecond earlier and later on the same runtime, so the gate divides
-each round by the yardstick's time around it. The README's gate section gives the rates
-measured with and without it.
+each round by the yardstick's time around it. docs/measurements.md ("Where the latency noise
+lives") gives the spreads measured with and without it.
 """
 
 from __future__ import annotations

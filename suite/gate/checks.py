@@ -238,8 +238,8 @@ CONFIG: list[dict[str, Any]] = [
         "kind": "latency",
         "min_effect": 0.25,
         "alpha": 0.01,
-        # Measured on this project's 2-core machines (README, "How the gate times"): the
-        # yardstick ratio halves the spread between runs of most cases.
+        # Measured on this project's 2-core machines (docs/measurements.md, "Where the latency
+        # noise lives"): the yardstick ratio halves the spread between runs of most cases.
         "calibration": "yardstick",
         "reason": "the run is the unit: a prediction test over the baseline's runs at 1%, and "
         "a 25% effect",

@@ -9,8 +9,8 @@ processes together. So a run is summarised by one figure, built from session med
 - the **run figure**: the fastest session median of the run. A spell only ever adds time, and the
   sessions are spread over a minute of fresh processes, so the fastest of them is almost never
   inside one: between runs it moved 0.6-1.8% here, where the median of the processes moved
-  8-24% (README, "How the gate times, measured"). Over the yardstick, it is the case's fastest
-  session over the yardstick's fastest, in the same run on the same runtime.
+  8-24% (docs/measurements.md, "Where the latency noise lives"). Over the yardstick, it is the
+  case's fastest session over the yardstick's fastest, in the same run on the same runtime.
 
 The test compares the new run's figure with the baseline's run figures on a log scale: under
 unchanged code the new run is one more draw from the baseline's runs, so
@@ -36,9 +36,10 @@ from ..bench.medians import run_figure, session_medians
 MIN_RUNS = 3
 #: The probability with which the minimum detectable effect is caught.
 POWER = 0.8
-#: The fewest timing processes per run whose latency the gate fails on. Measured here (README,
-#: "How the gate times, measured"): runs of 5 processes raised no latency alarm in 23 unchanged
-#: reruns; runs of 1 (``--quick``) raised one in 2 of 22, where a slow spell covered the run.
+#: The fewest timing processes per run whose latency the gate fails on. Measured here
+#: (docs/measurements.md, "What the gate catches"): runs of 5 processes raised no latency alarm
+#: in 23 unchanged reruns; runs of 1 (``--quick``) raised one in 2 of 22, where a slow spell
+#: covered the run.
 MIN_GATED_PROCESSES = 5
 
 

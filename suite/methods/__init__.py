@@ -4,7 +4,7 @@ Add a method by writing a module in this package with a ``Method`` subclass deco
 ``@register``: the package imports every module in it, and every test parametrized from
 ``list_methods()`` then covers it. What the rest of the suite knows of a method (its place and
 colour in the report, its reach, its bias, its variant keys, a small example) is declared on the
-class (``base.Method``); nothing else lists methods (CONTRIBUTING.md).
+class (``base.Method``); nothing else lists methods (docs/contributing.md).
 """
 
 from __future__ import annotations
