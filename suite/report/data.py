@@ -15,17 +15,21 @@ from ..records import CaseRecord, MethodInfo, methods_of, reference_of
 DECODER = "decoder"
 DECODER_ORDER = 999
 DECODER_COLOUR = "#17becf"
+#: the method of a case made by the user's own factory (``methods/factory.py``)
+FACTORY = "factory"
 
 
 def variant(case: CaseRecord, methods: dict[str, MethodInfo]) -> str:
     """The method as a reader names it: ``interpolate bicubic``, ``transposed · ones``, from the
     keys its method declares (``Method.variant_keys``); a decoder is its stages joined by ``>``
-    with the shared init."""
+    with the shared init; a user's own block (a factory case) is its case id."""
     stages = case.keys["stages"]
     if len(stages) > 1:
         inits = {s.get("init") for s in stages} - {None}
         return case.method + (f" · {inits.pop()}" if len(inits) == 1 else "")
     stage = stages[0]
+    if stage["method"] == FACTORY:  # a user's own block: never merged with another
+        return case.id
     label, init = stage["method"], None
     for key in methods[stage["method"]].variant_keys:
         value = stage.get(key)
