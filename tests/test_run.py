@@ -181,9 +181,8 @@ def test_second_run_exports_nothing(quick_run, tmp_path, export_cache, run_suite
     results = json.loads((tmp_path / "again" / "results.json").read_text())
     assert all(case["onnx"]["cached"] for case in results["cases"])
     assert results["run"]["options"]["runtimes"] == ["torch-cpu", "ort-cpu"]
-    # the calibration battery is a function of the code: the first run computed it, this one
-    # reads the same table back
-    assert quick_run["results"]["run"]["phases"]["calibration"]["cached"] is False
+    # the calibration battery is a function of the code: an earlier run with this cache
+    # computed it, this one reads the same table back
     assert results["run"]["phases"]["calibration"]["cached"] is True
     assert results["run"]["calibration"] == quick_run["results"]["run"]["calibration"]
 
