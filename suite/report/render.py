@@ -265,7 +265,8 @@ def linear_cells(ctx: ReportContext) -> tuple[list[list[str]], list[str]]:
                 case["id"],
                 case["variant"],
                 "yes" if case["exact"] else "at the centre",
-                f"{case['equivalent_kernel']} transposed conv, stride {case['scale']}",
+                f"{case['equivalent_kernel']} transposed conv, stride {case['scale']}"
+                + (" + a constant (biases)" if case["affine"] else ""),
                 f"{_count(case['parameters'])} / {_count(case['equivalent_parameters'])}",
                 f"{fmt(flops, '.3g')} / {fmt(equivalent, '.3g')}",
                 fmt(_plain(case["checkerboard_gain"]), ".3g"),
@@ -275,8 +276,9 @@ def linear_cells(ctx: ReportContext) -> tuple[list[list[str]], list[str]]:
         if flops and case["stages"] == 1 and flops > 2 * equivalent and case["parameters"]:
             findings.append(
                 f"{case['id']} ({case['variant']}) has no nonlinearity: it computes exactly what "
-                f"one {case['equivalent_kernel']} transposed convolution of stride {case['scale']} "
-                f"computes ({_count(case['equivalent_parameters'])} parameters, "
+                f"one {case['equivalent_kernel']} transposed convolution of stride {case['scale']}"
+                + (" plus a constant (its biases)" if case["affine"] else "")
+                + f" computes ({_count(case['equivalent_parameters'])} parameters, "
                 f"{fmt(equivalent, '.3g')} FLOPs), with {_count(case['parameters'])} "
                 f"parameters and {fmt(flops, '.3g')} FLOPs: {flops / equivalent:.1f}× the work"
                 + ("" if case["exact"] else " (align_corners: the centre's filter)")
