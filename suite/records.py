@@ -16,7 +16,13 @@ from typing import Any
 STATUSES = ("ok", "mismatch", "failed", "skipped")
 #: results.json keeps a runtime's parity bound and roofline figures beside its other fields
 BOUND_KEYS = ("atol", "rtol", "tolerance_reason")
-ROOFLINE_KEYS = ("achieved_gbs", "achieved_gflops", "roofline_fraction", "roofline_bound")
+ROOFLINE_KEYS = (
+    "achieved_gbs",
+    "achieved_gflops",
+    "roofline_fraction",
+    "roofline_bound",
+    "roofline_omitted",
+)
 #: what a case record holds besides its keys (``CaseRecord.to_dict``)
 RECORD_KEYS = ("onnx", "cost", "metrics", "status", "error", "runtimes", "samples", "durations_s")
 

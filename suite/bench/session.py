@@ -25,7 +25,16 @@ from .options import Options
 from .pipeline import PreparedCase, Settings, prepare_case
 from .progress import Progress
 from .roles import machine_class
-from .timing import LATENCY, WITH_COPIES, Step, Timing, slowed, time_plain, time_session
+from .timing import (
+    LATENCY,
+    WITH_COPIES,
+    Step,
+    Timing,
+    slowed,
+    time_plain,
+    time_rounds,
+    time_session,
+)
 from .yardstick import YardstickBracket
 
 
@@ -62,6 +71,10 @@ class BenchSession:
         self.yardstick = YardstickBracket(options.cache_dir, options.threads, self.log)
         #: a timing process: each ceiling's rate as measured here (``ceilings.py``)
         self.ceilings: dict[str, float] = {}
+        #: a timing process: the run's earlier timing processes' ceilings, and what this one
+        #: measured again because it could not be believed (``plausible.remeasure``)
+        self.earlier_ceilings: list[dict[str, float]] = []
+        self.remeasured: dict[str, dict[str, Any]] = {}
         #: the run: the ceilings over its timing processes (``ceilings.summarise``)
         self.run_ceilings: dict[str, Any] | None = None
         self.crashes: list[str] = []
@@ -206,6 +219,26 @@ class BenchSession:
         latency = time_plain(benchmark, call, self.timing, ceilings.clock_for(name))
         self.ceilings[name] = ceilings.rate(name, work, latency.median_s)
 
+    def remeasure_ceilings(self) -> None:
+        """A timing process, after its ceilings: each one it cannot believe (``plausible.py``:
+        non-monotone across working sets, below a floor, far below the earlier processes')
+        measured again, the better rate kept."""
+        if self.options.role != "time" or not self.ceilings:
+            return
+        from .plausible import remeasure
+
+        self.progress.stage("machine", "ceilings again", is_case=False)
+        self.remeasured = remeasure(self.ceilings, self.earlier_ceilings, self._measure_again)
+
+    def _measure_again(self, name: str) -> float | None:
+        try:
+            call, work = ceilings.workload(name, self.options.threads)
+            seconds = time_rounds(call, self.timing, ceilings.clock_for(name))
+        except Exception as exc:  # the first measurement stands
+            self.log.append(f"== measuring {name} again: {first_line(exc)}\n")
+            return None
+        return ceilings.rate(name, work, seconds)
+
     def busy_s(self) -> dict[str, float]:
         """Per case, the seconds this process spent on it: preparing, checking, timing."""
         return {
@@ -225,7 +258,7 @@ class BenchSession:
                 if get_runtime(name).timed and result.ran:
                     result.latency = timing.latency(case_id, name)
                     result.latency_with_copies = timing.latency(case_id, name, WITH_COPIES)
-        self.run_ceilings = ceilings.summarise(timing.ceilings)
+        self.run_ceilings = ceilings.summarise(timing.ceilings, timing.remeasured)
 
     def apply_other_timing(self, timing, timed_on: str) -> None:
         """Another timer class's latencies over its timing processes, each under the class
