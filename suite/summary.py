@@ -181,15 +181,14 @@ def _calibration_text(run: dict[str, Any]) -> Text | None:
     return Text(f"calibration: {passed} of {len(battery)} known answers within tolerance")
 
 
-def _roofline_text(cases: list[CaseRecord]) -> Text | None:
-    left_out = roofline_left_out(cases)
-    if not left_out:
+def _listed(title: str, found: list[str], style: str = "") -> Text | None:
+    """``title`` and the first ``MAX_PROBLEM_LINES`` of ``found``, one a line; None if none."""
+    if not found:
         return None
-    lines = ["roofline left out (no bound to trust there):"]
-    lines += [f"  {line}" for line in left_out[:MAX_PROBLEM_LINES]]
-    if len(left_out) > MAX_PROBLEM_LINES:
-        lines.append(f"  ... and {len(left_out) - MAX_PROBLEM_LINES} more in results.json")
-    return Text("\n".join(lines), style="yellow")
+    lines = [title, *(f"  {line}" for line in found[:MAX_PROBLEM_LINES])]
+    if len(found) > MAX_PROBLEM_LINES:
+        lines.append(f"  ... and {len(found) - MAX_PROBLEM_LINES} more in results.json")
+    return Text("\n".join(lines), style=style)
 
 
 def _written(path: Path) -> Text:
@@ -211,8 +210,9 @@ def render(results: dict[str, Any], path: Path, crashes: list[str]) -> Group:
         head,
         method_table(run, cases),
         _calibration_text(run),
-        _roofline_text(cases),
+        _listed("roofline left out (no bound to trust there):", roofline_left_out(cases), "yellow"),
         _errors_text(run, cases),
+        _listed("parity checked at a reduced input size (parity_at):", summary.reduced),
         _problems_text(summary.problems, crashes),
         _written(path),
     ]

@@ -352,6 +352,7 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
         "commit": (git.get("commit") or "unknown")[:10] + (" (dirty)" if git.get("dirty") else ""),
         "problems": [f"{p.case}: {p.status}: {p.detail}" for p in summary.problems],
         "skipped": skipped_runtimes(ctx.records),
+        "reduced": summary.reduced,
         "claim": CLAIM,
         "claim_summary": summary_line,
         "claim_columns": claim_columns,
@@ -423,6 +424,9 @@ def _md_head(values: dict[str, Any]) -> list[str]:
     ]
     if values["problems"]:
         parts += ["**Problems**", "", *[f"- {md_escape(p)}" for p in values["problems"]], ""]
+    if values["reduced"]:
+        parts += ["**Parity checked at a reduced input size**", ""]
+        parts += [*[f"- {md_escape(line)}" for line in values["reduced"]], ""]
     return parts
 
 
