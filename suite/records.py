@@ -320,10 +320,11 @@ class RunSummary:
 
 
 def _reduced(case: CaseRecord) -> list[str]:
-    """``case · runtime: ok at input 40x40, not 64x64: why`` per parity of another size."""
+    """``case · runtime: ok at input 40x40, not 64x64: why`` per parity of another size (and
+    ``skipped ...: why; the reason`` where the module would not export at that size)."""
     return [
         f"{case.id} · {name}: {r.status} at input {_hw(r.parity_at['input_size'])}, "
-        f"not {_hw(case.keys['size'])}: {r.parity_at['why']}"
+        f"not {_hw(case.keys['size'])}: {r.reason if r.status == 'skipped' else r.parity_at['why']}"
         for name, r in case.runtimes.items()
         if r.parity_at
     ]

@@ -144,6 +144,11 @@ def test_a_module_that_does_not_export_at_the_reduced_size_is_a_skip_with_why(
     result = check_runtime(work, "onnx-reference", analyse=False, log=log)
     assert result.status == "skipped"
     assert result.reason.endswith("does not export at input 16x16: bound to its input size")
+    assert result.parity_at["checked"].startswith("nothing: the module does not export")
+    case = CaseRecord(work.case.describe(), {"onnx-reference": result})
+    assert RunSummary.of([case]).reduced == [
+        f"big · onnx-reference: skipped at input 16x16, not 32x32: {result.reason}"
+    ]
 
 
 def test_the_summary_and_the_report_list_each_parity_of_another_size(over_budget):

@@ -75,21 +75,21 @@ def check_reduced(work: PreparedCase, name: str, budget: int, bound: Bound) -> R
     if size is None:
         return RuntimeResult.skipped(f"{why}; no smaller input of this case fits")
     small = replace(case, size=size)
+    at = {"input_size": list(size), "output_shape": list(small.output_shape), "why": why}
     try:
         prepared, onnx_path = _prepare(work, small)
         reference = get_runtime(REFERENCE).load(prepared).output()
-    except Exception as exc:
-        return RuntimeResult.skipped(
-            f"{why}; the module does not export at input {_hw(size)}: {first_line(exc)}"
-        )
+    except Exception as exc:  # listed with the others: the oracle was tried, and why not
+        refused = f"the module does not export at input {_hw(size)}: {first_line(exc)}"
+        result = RuntimeResult.skipped(f"{why}; {refused}")
+        result.parity_at = {**at, "checked": f"nothing: {refused}"}
+        return result
     check_finite(reference, f"{REFERENCE} at input {_hw(size)}")
     output = get_runtime(name).load(prepared).output()
     check_finite(output, f"{name} at input {_hw(size)}")
     result = RuntimeResult.from_parity(compare(output, reference, bound))
     result.parity_at = {
-        "input_size": list(size),
-        "output_shape": list(small.output_shape),
-        "why": why,
+        **at,
         "checked": f"the same module and weights, exported again at input {_hw(size)} (the "
         f"case's is {_hw(case.size)}), against {REFERENCE} at that size",
         "onnx_file": onnx_path.name,
