@@ -25,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from . import ceilings
 from .ceilings import COMPUTE, COPY_SIZES, CUDA, CUDA_COMPUTE, CUDA_COPY_SIZES, copy_name, device_of
+from .timing import Timing, time_rounds
 
 #: No machine this suite runs on copies under 1 GB/s or computes under 1 GFLOP/s in float32:
 #: a decade-old laptop's core copies at ~5 GB/s from DRAM and runs a GEMM at ~10 GFLOP/s; this
@@ -145,6 +147,17 @@ def remeasure(
     for probe, entry in record.items():
         entry["still"] = still.get(figure_of(probe))
     return record
+
+
+def measure_again(name: str, threads: int, timing: Timing) -> float | None:
+    """A probe's rate timed again over the rounds ``session.measure_ceiling`` takes (without
+    pytest-benchmark: not a benchmark of its own); None where it could not be (the first
+    figure stands)."""
+    try:
+        call, work = ceilings.workload(name, threads)
+        return ceilings.rate(name, work, time_rounds(call, timing, ceilings.clock_for(name)))
+    except Exception:
+        return None
 
 
 def screen(per_process: list[Process]) -> tuple[set[tuple[int, str]], dict[str, str], list]:

@@ -7,6 +7,7 @@ still run."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -25,16 +26,7 @@ from .options import Options
 from .pipeline import PreparedCase, Settings, prepare_case
 from .progress import Progress
 from .roles import machine_class
-from .timing import (
-    LATENCY,
-    WITH_COPIES,
-    Step,
-    Timing,
-    slowed,
-    time_plain,
-    time_rounds,
-    time_session,
-)
+from .timing import LATENCY, WITH_COPIES, Step, Timing, slowed, time_plain, time_session
 from .yardstick import YardstickBracket
 
 
@@ -71,8 +63,7 @@ class BenchSession:
         self.yardstick = YardstickBracket(options.cache_dir, options.threads, self.log)
         #: a timing process: each ceiling's rate as measured here (``ceilings.py``)
         self.ceilings: dict[str, float] = {}
-        #: a timing process: the run's earlier timing processes' ceilings, and what this one
-        #: measured again because it could not be believed (``plausible.remeasure``)
+        #: a timing process: the earlier ones' ceilings, what it measured again (``plausible``)
         self.earlier_ceilings: list[dict[str, float]] = []
         self.remeasured: dict[str, dict[str, Any]] = {}
         #: the run: the ceilings over its timing processes (``ceilings.summarise``)
@@ -220,24 +211,14 @@ class BenchSession:
         self.ceilings[name] = ceilings.rate(name, work, latency.median_s)
 
     def remeasure_ceilings(self) -> None:
-        """A timing process, after its ceilings: each one it cannot believe (``plausible.py``:
-        non-monotone across working sets, below a floor, far below the earlier processes')
+        """A timing process, after its ceilings: each one it cannot believe (``plausible.py``)
         measured again, the better rate kept."""
-        if self.options.role != "time" or not self.ceilings:
-            return
-        from .plausible import remeasure
+        if self.options.role == "time" and self.ceilings:
+            from .plausible import measure_again, remeasure
 
-        self.progress.stage("machine", "ceilings again", is_case=False)
-        self.remeasured = remeasure(self.ceilings, self.earlier_ceilings, self._measure_again)
-
-    def _measure_again(self, name: str) -> float | None:
-        try:
-            call, work = ceilings.workload(name, self.options.threads)
-            seconds = time_rounds(call, self.timing, ceilings.clock_for(name))
-        except Exception as exc:  # the first measurement stands
-            self.log.append(f"== measuring {name} again: {first_line(exc)}\n")
-            return None
-        return ceilings.rate(name, work, seconds)
+            self.progress.stage("machine", "ceilings again", is_case=False)
+            again = partial(measure_again, threads=self.options.threads, timing=self.timing)
+            self.remeasured = remeasure(self.ceilings, self.earlier_ceilings, again)
 
     def busy_s(self) -> dict[str, float]:
         """Per case, the seconds this process spent on it: preparing, checking, timing."""
