@@ -16,7 +16,13 @@ from typing import Any
 STATUSES = ("ok", "mismatch", "failed", "skipped")
 #: results.json keeps a runtime's parity bound and roofline figures beside its other fields
 BOUND_KEYS = ("atol", "rtol", "tolerance_reason")
-ROOFLINE_KEYS = ("achieved_gbs", "achieved_gflops", "roofline_fraction", "roofline_bound")
+ROOFLINE_KEYS = (
+    "achieved_gbs",
+    "achieved_gflops",
+    "roofline_fraction",
+    "roofline_bound",
+    "roofline_omitted",
+)
 #: what a case record holds besides its keys (``CaseRecord.to_dict``)
 RECORD_KEYS = ("onnx", "cost", "metrics", "status", "error", "runtimes", "samples", "durations_s")
 
@@ -105,6 +111,10 @@ class RuntimeResult:
     #: on a cluster with timers of several machine classes, each other class's ``latency``
     #: (the run's own class's is ``latency``), keyed by the class it names
     latency_by_class: dict[str, dict[str, Any]] | None = None
+    #: where parity was checked at another input size than the case's (the reference
+    #: evaluator past its output budget, ``bench/reduced.py``): input_size, output_shape, why
+    #: and the reduced export's onnx_file; None: at the case's own size
+    parity_at: dict[str, Any] | None = None
 
     @classmethod
     def skipped(cls, reason: str) -> RuntimeResult:
@@ -156,7 +166,7 @@ class RuntimeResult:
         record.update(roofline)
         if metrics is None:
             del record["metrics"]
-        optional_keys = ("latency_with_copies", "quantization_psnr_db", "executed")
+        optional_keys = ("latency_with_copies", "quantization_psnr_db", "executed", "parity_at")
         for optional in (*optional_keys, "latency_by_class"):
             if record[optional] is None:
                 del record[optional]
@@ -290,11 +300,14 @@ class RunSummary:
 
     counts: dict[str, int]
     problems: list[Problem]
+    #: each parity checked at another input size than its case's (``parity_at``), in words
+    reduced: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, cases: list[CaseRecord]) -> RunSummary:
         counts = {status: sum(c.status == status for c in cases) for status in STATUSES}
-        return cls(counts, [_problem(c) for c in cases if c.status in ("failed", "mismatch")])
+        problems = [_problem(c) for c in cases if c.status in ("failed", "mismatch")]
+        return cls(counts, problems, [line for c in cases for line in _reduced(c)])
 
     @property
     def cases(self) -> int:
@@ -306,9 +319,25 @@ class RunSummary:
         return f"{self.cases} cases: " + ", ".join(parts)
 
 
+def _reduced(case: CaseRecord) -> list[str]:
+    """``case · runtime: ok at input 40x40, not 64x64: why`` per parity of another size (and
+    ``skipped ...: why; the reason`` where the module would not export at that size)."""
+    return [
+        f"{case.id} · {name}: {r.status} at input {_hw(r.parity_at['input_size'])}, "
+        f"not {_hw(case.keys['size'])}: {r.reason if r.status == 'skipped' else r.parity_at['why']}"
+        for name, r in case.runtimes.items()
+        if r.parity_at
+    ]
+
+
+def _hw(size: list[int]) -> str:
+    return "x".join(map(str, size))
+
+
 def _problem(case: CaseRecord) -> Problem:
     mismatches = [
         f"{name} rel {r.max_rel_err:.1e} > tolerance"
+        + (f" at input {_hw(r.parity_at['input_size'])}" if r.parity_at else "")
         if r.max_rel_err is not None
         else f"{name}: {r.reason}"  # a wrong shape: no error to measure
         for name, r in case.runtimes.items()

@@ -25,6 +25,7 @@ from suite.analysis.verdict import THRESHOLDS, case_verdict
 from suite.case import Case
 from suite.casefile import load_cases
 from suite.errors import UsageError
+from suite.layers import Interpolate
 from suite.methods import Stage, get_method
 from suite.photos import ARTIFACT_PHOTOS, HELD_OUT_PHOTOS
 
@@ -284,18 +285,52 @@ def test_the_cut_impulse_responses_are_the_whole_outputs(at):
     np.testing.assert_array_equal(cut.within((0, 0, *cut.shape)), whole)
 
 
-def test_nonlinear_and_affine_cases_say_why_they_are_not_linear():
+def test_nonlinear_cases_say_why_they_are_not_linear():
     carafe = case_of("carafe", channels=4, size=16)
     assert "superposition" in linear_analysis(carafe, carafe.build())["why"]
     noise = factory_case("nearest_noise", size=16, scale=2)  # noise scaled by the output's RMS
     assert "superposition" in linear_analysis(noise, noise.build())["why"]
 
-    class Biased(nn.Module):
-        def forward(self, x):
-            return F.interpolate(x, scale_factor=2) + 0.5
 
-    biased = case_of("interpolate", size=16)
-    assert "f(0) is not 0" in linear_analysis(biased, Biased())["why"]
+def nearest_conv(channels: int, bias: bool, seed: int = 0) -> nn.Module:
+    """Stable Diffusion's upsampler: nearest ×2, then a 3×3 convolution (with its bias)."""
+    torch.manual_seed(seed)
+    conv = nn.Conv2d(channels, channels, 3, padding=1, bias=bias)
+    if bias:
+        with torch.no_grad():
+            conv.bias.copy_(torch.linspace(-0.5, 1.0, channels))
+    return nn.Sequential(Interpolate(2, "nearest", None), conv).eval()
+
+
+EXACT_FIGURES = ("checkerboard_gain", "imaging_ratio", "flat_ripple", "phase_response_spread")
+
+
+def test_a_biased_block_gets_its_linear_parts_exact_figures_marked_affine():
+    case = case_of("interpolate", size=16, channels=3)
+    biased = linear_analysis(case, nearest_conv(3, bias=True))
+    plain = linear_analysis(case, nearest_conv(3, bias=False))  # the same weights, no bias
+    assert plain["linear"] and plain["exact"] and plain["affine"] is False
+    assert "constant_rms" not in plain
+    assert biased["linear"] and biased["exact"] and biased["affine"] is True
+    for name in EXACT_FIGURES:
+        assert biased[name] == pytest.approx(plain[name], rel=1e-9, abs=1e-12), name
+    assert biased["equivalent"] == plain["equivalent"]
+    # a resize-convolution keeps a flat field flat (gain and ripple 0), but its random kernel
+    # treats the phases unlike each other: figures far from 0, so the comparison means something
+    assert min(biased["imaging_ratio"], biased["phase_response_spread"]) > 0.1
+    # f(0) on a zero-padded input is each channel's bias everywhere: RMS sqrt(mean(b²))
+    bias = np.linspace(-0.5, 1.0, 3)
+    assert biased["constant_rms"] == pytest.approx(np.sqrt(np.mean(bias**2)), rel=1e-6)
+
+
+def test_a_block_with_a_relu_is_still_not_linear_nor_affine():
+    case = case_of("interpolate", size=16, channels=3)
+    for bias in (False, True):
+        block = nearest_conv(3, bias=bias)
+        found = linear_analysis(case, nn.Sequential(block, nn.ReLU()))
+        assert found["linear"] is False and "filter" not in found, bias
+        assert "superposition fails" in found["why"]
+        assert ("not affine" in found["why"]) is bias  # f(0) = relu(b) is not 0
 
 
 def test_the_lecture_block_collapses_to_one_small_layer():

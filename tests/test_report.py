@@ -381,3 +381,24 @@ def test_a_run_keeps_only_the_samples_its_report_drew(report_run: Path, quick_ru
     assert quick_run["results"]["run"]["samples_kept"] == "all"
     ok = [case for case in quick_run["results"]["cases"] if case["status"] == "ok"]
     assert ok and all(case["samples"] for case in ok)
+
+
+def test_an_affine_case_is_shown_as_its_linear_part_plus_a_constant():
+    from types import SimpleNamespace
+
+    from suite.report.render import linear_cells
+
+    def row(case_id: str, affine: bool) -> dict:
+        return {
+            **{"id": case_id, "variant": "resize_conv · random", "stages": 1, "scale": 2},
+            **{"linear": True, "exact": True, "affine": affine, "equivalent_kernel": "4x4"},
+            **{"parameters": 1000, "equivalent_parameters": 144, "flops": 1e7},
+            **{"equivalent_flops": 1e5, "checkerboard_gain": 0.0, "imaging_ratio": 0.5},
+        }
+
+    cases = pd.DataFrame([row("biased", True), row("plain", False)])
+    rows, findings = linear_cells(SimpleNamespace(cases=cases))
+    assert rows[0][3] == "4x4 transposed conv, stride 2 + a constant (biases)"
+    assert rows[1][3] == "4x4 transposed conv, stride 2"
+    assert "of stride 2 plus a constant (its biases) computes (144 parameters" in findings[0]
+    assert "of stride 2 computes (144 parameters" in findings[1]

@@ -66,3 +66,44 @@ def test_the_run_summary_shows_the_registered_figures_worst_by_their_direction()
     # Without machine ceilings the headline still names the run, its counts and its time.
     assert "run r: 2 cases: 2 ok, 0 mismatch, 0 failed, 0 skipped; 1 s; timed in 5" in text
     assert "machine ceilings not measured" in text
+
+
+def test_a_roofline_left_out_is_shown_with_its_reason_never_over_100_percent():
+    def runtime(**roofline):
+        parity = {"status": "ok", "reason": None, "max_abs_err": 0.0, "max_rel_err": 0.0}
+        return {**parity, "latency": None, **roofline}
+
+    omitted = "copy-1MiB could not be believed (0.2 GB/s, below the 1 GB/s of any machine)"
+    cases = [
+        {"id": "kept", "runtimes": {"ref-rt": runtime(roofline_fraction=0.5)}},
+        {"id": "left", "runtimes": {"ref-rt": runtime(roofline_omitted=omitted)}},
+        {"id": "older run", "runtimes": {"ref-rt": runtime(roofline_fraction=47.18)}},
+    ]
+    row = {"median": 50.0, "min": 50.0, "max": 50.0}
+    ceilings = {
+        "copy_gbs": {"65536": row, "1048576": {**row, "median": 0.2, "implausible": "busy"}},
+        "compute_gflops": {"median": 100.0, "min": 90.0, "max": 110.0},
+        "processes": 1,
+    }
+    results = {
+        "run": {
+            "id": "r",
+            "wall_s": 1.0,
+            "timing": {"processes": 1, "processes_done": 1},
+            "ceilings": ceilings,
+            "runtimes": {"ref-rt": REFERENCE_INFO},
+        },
+        "cases": [
+            {"file": "f", "method": "m", "status": "ok", "error": None, "metrics": {}, **case}
+            for case in cases
+        ],
+    }
+    console = Console(width=250, record=True)
+    console.print(summary.render(results, Path("results.json"), []))
+    text = console.export_text()
+    assert (
+        "copy 50-50 GB/s by working set, peak compute 110 GFLOP/s (1 MiB copy: implausible" in text
+    )
+    assert f"roofline left out (no bound to trust there):\n  left · ref-rt: {omitted}" in text
+    assert "older run · ref-rt: 4718% of the roofline" in text
+    assert "kept · ref-rt" not in text.split("roofline left out")[1]

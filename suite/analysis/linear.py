@@ -4,7 +4,9 @@ A model that is linear in its input and moves its output by s pixels when its in
 (s the case's total scale) is exactly a zero-insertion by s followed by one filter g per (output,
 input) channel pair: y_o = Σ_i (x_i ↑ s) * g_oi. Both properties are decided numerically (by
 superposition on random inputs, and by moving an impulse), never by a method's name; g is read
-off the responses to impulses. From its spectrum G_oi(f), in output cycles per pixel:
+off the responses to impulses. A block with biases is affine, f = L + f(0): its figures are
+those of its linear part L, f(x) - f(0), and it is recorded as ``affine`` with the RMS of f(0)
+(``affine.py``). From its spectrum G_oi(f), in output cycles per pixel:
 
 - ``checkerboard_gain``: the largest over the checkerboard frequencies f (the nonzero multiples
   of 1/s per axis) of sqrt(Σ |G_oi(f)|² / Σ |G_oi(0)|²), summed over channel pairs (energy
@@ -35,6 +37,7 @@ import torch
 from torch import nn
 
 from ..case import Case
+from .affine import LinearPart, constant_rms
 from .errors import MetricError
 from .spectrum import WORKERS
 
@@ -184,10 +187,24 @@ def effective_filter(model: nn.Module, case: Case, reach: int | None = None) -> 
     if not (np.isfinite(error) and np.isfinite(offset)):
         raise MetricError("the output holds NaN or Inf values on random inputs")
     if offset > tolerance:
-        return {"linear": False, "why": f"f(0) is not 0 (|f(0)| / |f(x)| = {offset:.2g})"}
+        return _affine_filter(double, case, dtype, tolerance, offset)
     if error > tolerance:
         return {"linear": False, "why": f"superposition fails (relative error {error:.2g})"}
-    return _impulse_filter(double, case, dtype, tolerance, error)
+    return {**_impulse_filter(double, case, dtype, tolerance, error), "affine": False}
+
+
+def _affine_filter(double, case: Case, dtype, tolerance: float, offset: float) -> dict[str, Any]:
+    """f(0) is not 0: the filter of the linear part f(x) - f(0) where that is linear (the block
+    is affine, ``affine.py``), else why the block is neither linear nor affine."""
+    part = LinearPart(double)
+    error, _ = superposition_error(part, case.input_shape, case.seed, dtype)
+    if not error <= tolerance:  # NaN included
+        return {
+            "linear": False,
+            "why": f"not affine: f(0) is not 0 (|f(0)| / |f(x)| = {offset:.2g}) and "
+            f"superposition fails on f(x) - f(0) (relative error {error:.2g})",
+        }
+    return {**_impulse_filter(part, case, dtype, tolerance, error), "affine": True}
 
 
 def _nearly(drift: float, s: int) -> dict[str, Any]:
@@ -352,12 +369,15 @@ def _phase_spread(g: np.ndarray, s: int, origin: tuple[int, int]) -> float | Non
 
 def linear_analysis(case: Case, model: nn.Module, reach: int | None = None) -> dict[str, Any]:
     """``metrics.linear``: whether the case is linear (and why not), and its exact figures
-    (the equivalent layer's FLOPs at the case's own input size)."""
+    (the equivalent layer's FLOPs at the case's own input size); an affine case's are its
+    linear part's, with ``affine`` and ``constant_rms`` (the RMS of f(0))."""
     found = effective_filter(model, case, reach)
+    if found.get("affine"):  # the constant's size at the case's own input size
+        found["constant_rms"] = constant_rms(model, case.input_shape)
     if "filter" not in found:
         return found
     figures = exact_figures(found, case)
-    figures["superposition_error"] = found["superposition_error"]
-    if "why" in found:
-        figures["why"] = found["why"]
+    for key in ("superposition_error", "why", "affine", "constant_rms"):
+        if key in found:
+            figures[key] = found[key]
     return figures

@@ -25,6 +25,7 @@ from ..records import RuntimeResult
 from ..runtimes import REFERENCE, Loaded, RuntimeSkipped, get_runtime
 from .errorlog import ErrorLog
 from .pipeline import PreparedCase
+from .reduced import check_reduced, over_budget
 
 
 def check_runtime(
@@ -117,6 +118,8 @@ def load_and_check(work: PreparedCase, name: str) -> tuple[RuntimeResult, Loaded
             f"{name} runs the float32 torch model, not this case's export "
             f"({_deployment(work.case)}): see the default export's case"
         ), None
+    if budget := over_budget(work.case, name):  # the oracle at a size it can run
+        return check_reduced(work, name, budget, case_bound(work, name)), None
     if name == REFERENCE:
         # prepared in another process, the reference comes without its live evaluator
         loaded = work.reference_loaded or runtime.load(work.prepared)

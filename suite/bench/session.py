@@ -7,6 +7,7 @@ still run."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,9 @@ class BenchSession:
         self.yardstick = YardstickBracket(options.cache_dir, options.threads, self.log)
         #: a timing process: each ceiling's rate as measured here (``ceilings.py``)
         self.ceilings: dict[str, float] = {}
+        #: a timing process: the earlier ones' ceilings, what it measured again (``plausible``)
+        self.earlier_ceilings: list[dict[str, float]] = []
+        self.remeasured: dict[str, dict[str, Any]] = {}
         #: the run: the ceilings over its timing processes (``ceilings.summarise``)
         self.run_ceilings: dict[str, Any] | None = None
         self.crashes: list[str] = []
@@ -206,6 +210,16 @@ class BenchSession:
         latency = time_plain(benchmark, call, self.timing, ceilings.clock_for(name))
         self.ceilings[name] = ceilings.rate(name, work, latency.median_s)
 
+    def remeasure_ceilings(self) -> None:
+        """A timing process, after its ceilings: each one it cannot believe (``plausible.py``)
+        measured again, the better rate kept."""
+        if self.options.role == "time" and self.ceilings:
+            from .plausible import measure_again, remeasure
+
+            self.progress.stage("machine", "ceilings again", is_case=False)
+            again = partial(measure_again, threads=self.options.threads, timing=self.timing)
+            self.remeasured = remeasure(self.ceilings, self.earlier_ceilings, again)
+
     def busy_s(self) -> dict[str, float]:
         """Per case, the seconds this process spent on it: preparing, checking, timing."""
         return {
@@ -225,7 +239,7 @@ class BenchSession:
                 if get_runtime(name).timed and result.ran:
                     result.latency = timing.latency(case_id, name)
                     result.latency_with_copies = timing.latency(case_id, name, WITH_COPIES)
-        self.run_ceilings = ceilings.summarise(timing.ceilings)
+        self.run_ceilings = ceilings.summarise(timing.ceilings, timing.remeasured)
 
     def apply_other_timing(self, timing, timed_on: str) -> None:
         """Another timer class's latencies over its timing processes, each under the class

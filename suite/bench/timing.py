@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from itertools import pairwise
 from typing import Any
 
+import numpy as np
+
 from ..runtimes.base import Clock
 from .latency import Latency
 
@@ -141,6 +143,20 @@ def time_plain(benchmark, step: Step, timing: Timing, clock: Clock | None = None
     benchmark.pedantic(round_of_calls, rounds=timing.rounds, warmup_rounds=timing.warmup_rounds)
     data = [t / calls for t in _rounds(benchmark, device_rounds, timing)]
     return Latency(data, calls, clock=clock.name if clock else HOST_CLOCK)
+
+
+def time_rounds(step: Step, timing: Timing, clock: Clock | None = None) -> float:
+    """The median call's seconds over the same rounds as ``time_plain``'s, without
+    pytest-benchmark (a ceiling measured again, ``plausible.py``: not a benchmark of its own)."""
+    calls = calls_per_round(step, timing.min_round_s, clock)
+    round_of_calls, device_rounds = _on_clock(step, calls, clock)
+    host_rounds = []
+    for _ in range(timing.warmup_rounds + timing.rounds):
+        started = time.perf_counter()
+        round_of_calls()
+        host_rounds.append(time.perf_counter() - started)
+    rounds = (device_rounds or host_rounds)[timing.warmup_rounds :]
+    return float(np.median(rounds)) / calls
 
 
 def _on_clock(step: Step, calls: int, clock: Clock | None) -> tuple[Step, list[float]]:

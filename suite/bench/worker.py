@@ -57,6 +57,8 @@ class TimingResult:
     with_copies: list[dict[str, dict[str, Any]]] = field(default_factory=list)
     #: per process that finished: the machine's ceilings as it measured them
     ceilings: list[dict[str, Any]] = field(default_factory=list)
+    #: per process that finished: the ceilings it measured again (``plausible.remeasure``)
+    remeasured: list[dict[str, Any]] = field(default_factory=list)
     #: per process that finished: {case id: seconds it spent on the case}
     busy: list[dict[str, float]] = field(default_factory=list)
     #: when each process began, seconds into the run
@@ -140,7 +142,8 @@ def run_timing_processes(
     progress.phase("time", planned, f"{planned} timing processes, one after another{on}")
     for index in range(planned):
         progress.stage("timing", f"process {index + 1} of {planned}", is_case=False)
-        spec = _spec(session, paths, index, folder)
+        # each process judges its ceilings against those of the processes before it
+        spec = {**_spec(session, paths, index, folder), "earlier_ceilings": result.ceilings}
         began = checkpoints.timed(index, klass) if checkpoints else None
         if began is None:  # not finished by an earlier attempt of this run: time it
             began = time.monotonic() - session.started
@@ -160,6 +163,7 @@ def run_timing_processes(
         result.latencies.append(data["latencies"])
         result.with_copies.append(data.get("with_copies", {}))
         result.ceilings.append(data["ceilings"])
+        result.remeasured.append(data.get("ceilings_remeasured", {}))
         result.busy.append(data["busy_s"])
         progress.advance()
     if checkpoints:
@@ -245,6 +249,7 @@ def main(argv: list[str]) -> int:
     silent = Console(file=io.StringIO())
     with Progress(len(cases), silent) as progress:
         session = BenchSession(cases, options, progress)
+        session.earlier_ceilings = spec.get("earlier_ceilings", [])
         code = pytest.main(pytest_args(spec["benchmark_json"]), plugins=[BenchPlugin(session)])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or session.crashes:
         print(f"the timing session ended with {code!r}: {session.crashes}", file=sys.stderr)
@@ -260,6 +265,7 @@ def main(argv: list[str]) -> int:
         "latencies": _measured(session, LATENCY),
         "with_copies": _measured(session, WITH_COPIES),
         "ceilings": session.ceilings,
+        "ceilings_remeasured": session.remeasured,
         "busy_s": session.busy_s(),
     }
     write_json_atomic(Path(spec["result"]), result)

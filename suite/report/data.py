@@ -116,6 +116,7 @@ def _figures(metrics: dict[str, Any]) -> dict[str, Any]:
         verdict=(metrics.get("verdict") or {}).get("verdict"),
         linear=linear.get("linear"),
         exact=linear.get("exact"),
+        affine=bool(linear.get("affine")),  # its linear part's figures, plus a constant
         equivalent_kernel="x".join(map(str, equivalent.get("kernel") or [])) or None,
         equivalent_parameters=equivalent.get("parameters"),
         equivalent_flops=equivalent.get("flops"),

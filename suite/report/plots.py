@@ -429,7 +429,7 @@ def latency(ctx: ReportContext) -> plt.Figure:
         )
         right.barh(
             y,
-            rows["roofline_fraction"].to_numpy() * 100,
+            rows["roofline_fraction"].to_numpy(dtype=float) * 100,  # None: left out, with why
             height=0.38 / len(runtimes) * 2,
             color=look.colour,
             hatch=["//" if bound == "compute" else "" for bound in rows["roofline_bound"]],

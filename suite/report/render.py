@@ -264,7 +264,8 @@ def linear_cells(ctx: ReportContext) -> tuple[list[list[str]], list[str]]:
                 case["id"],
                 case["variant"],
                 "yes" if case["exact"] else "at the centre",
-                f"{case['equivalent_kernel']} transposed conv, stride {case['scale']}",
+                f"{case['equivalent_kernel']} transposed conv, stride {case['scale']}"
+                + (" + a constant (biases)" if case["affine"] else ""),
                 f"{_count(case['parameters'])} / {_count(case['equivalent_parameters'])}",
                 f"{fmt(flops, '.3g')} / {fmt(equivalent, '.3g')}",
                 fmt(_plain(case["checkerboard_gain"]), ".3g"),
@@ -274,8 +275,9 @@ def linear_cells(ctx: ReportContext) -> tuple[list[list[str]], list[str]]:
         if flops and case["stages"] == 1 and flops > 2 * equivalent and case["parameters"]:
             findings.append(
                 f"{case['id']} ({case['variant']}) has no nonlinearity: it computes exactly what "
-                f"one {case['equivalent_kernel']} transposed convolution of stride {case['scale']} "
-                f"computes ({_count(case['equivalent_parameters'])} parameters, "
+                f"one {case['equivalent_kernel']} transposed convolution of stride {case['scale']}"
+                + (" plus a constant (its biases)" if case["affine"] else "")
+                + f" computes ({_count(case['equivalent_parameters'])} parameters, "
                 f"{fmt(equivalent, '.3g')} FLOPs), with {_count(case['parameters'])} "
                 f"parameters and {fmt(flops, '.3g')} FLOPs: {flops / equivalent:.1f}× the work"
                 + ("" if case["exact"] else " (align_corners: the centre's filter)")
@@ -349,6 +351,7 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
         "commit": (git.get("commit") or "unknown")[:10] + (" (dirty)" if git.get("dirty") else ""),
         "problems": [f"{p.case}: {p.status}: {p.detail}" for p in summary.problems],
         "skipped": skipped_runtimes(ctx.records),
+        "reduced": summary.reduced,
         "claim": CLAIM,
         "claim_summary": summary_line,
         "claim_columns": claim_columns,
@@ -420,6 +423,9 @@ def _md_head(values: dict[str, Any]) -> list[str]:
     ]
     if values["problems"]:
         parts += ["**Problems**", "", *[f"- {md_escape(p)}" for p in values["problems"]], ""]
+    if values["reduced"]:
+        parts += ["**Parity checked at a reduced input size**", ""]
+        parts += [*[f"- {md_escape(line)}" for line in values["reduced"]], ""]
     return parts
 
 

@@ -109,6 +109,10 @@ class Runtime:
     #: it runs the case's ONNX export (and so its precision and exporter); torch's eager
     #: runtimes run the float32 model every deployment variant of a layer shares
     runs_export: ClassVar[bool] = True
+    #: the largest output (elements) it is asked for, or None: on a case whose output is
+    #: larger it checks parity on a reduced-size export of the same module
+    #: (``bench/reduced.py``), recorded as such
+    max_output_elements: ClassVar[int | None] = None
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
