@@ -26,6 +26,8 @@ from .results import TIMING_DIR
 from .summary_table import LayerTable
 
 MAX_PROBLEM_LINES = 8
+#: cases named in a line that stands for several
+MAX_NAMED = 4
 #: geometries the terminal's decision shows (the report shows every one)
 MAX_DECISION_GEOMETRIES = 3
 THRESHOLDS_TEXT = (
@@ -124,8 +126,28 @@ def _calibration_text(run: dict[str, Any]) -> Text | None:
     return Text(f"calibration: {passed} of {len(battery)} known answers within tolerance")
 
 
+def by_what(found: list[str]) -> list[str]:
+    """``case · what`` lines with the same ``what`` as one line naming their cases: a sweep's
+    hundred cases checked the same way say so once."""
+    cases: dict[str, list[str]] = {}
+    for line in found:
+        case, _, what = line.partition(" · ")
+        cases.setdefault(what, []).append(case)
+    return [
+        f"{names[0]} · {what}"
+        if len(names) == 1
+        else f"{what} ({len(names)} cases: "
+        + ", ".join(names[:MAX_NAMED])
+        + (", ..." if len(names) > MAX_NAMED else "")
+        + ")"
+        for what, names in cases.items()
+    ]
+
+
 def _listed(title: str, found: list[str], style: str = "") -> Text | None:
-    """``title`` and the first ``MAX_PROBLEM_LINES`` of ``found``, one a line; None if none."""
+    """``title`` and the first ``MAX_PROBLEM_LINES`` of ``found`` (lines of one kind for several
+    cases as one), one a line; None if none."""
+    found = by_what(found)
     if not found:
         return None
     lines = [title, *(f"  {line}" for line in found[:MAX_PROBLEM_LINES])]

@@ -10,7 +10,7 @@ import pytest
 
 from suite.bench.check import check_runtime
 from suite.bench.errorlog import ErrorLog
-from suite.bench.reduced import reduced_size
+from suite.bench.reduced import BUDGET_SHARE, reduced_size
 from suite.case import Case, Tolerance
 from suite.methods import Stage, get_method
 from suite.parity import DEFAULT, Bound, NonFiniteOutput, bound_for, check_finite, compare
@@ -80,6 +80,8 @@ def test_the_reduced_size_is_the_largest_within_the_budget_keeping_divisibility(
     assert reduced_size(case((45, 30)), 1 << 15) == (13, 8)
     assert np.prod(case((13, 8)).output_shape) <= 1 << 15 < np.prod(case((14, 10)).output_shape)
     assert reduced_size(case((8, 8), channels=4096), 1 << 12) is None
+    # what the check asks for first: an eighth of the evaluator's budget (BUDGET_SHARE)
+    assert reduced_size(case((64, 64)), (1 << 19) // BUDGET_SHARE) == (16, 16)
 
 
 def test_a_case_over_the_evaluators_budget_gets_a_real_parity_at_a_reduced_size(over_budget):
