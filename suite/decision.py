@@ -15,11 +15,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .analysis.verdict import THRESHOLDS
 from .bench.medians import run_figure, session_medians
 from .records import CaseRecord, runtimes_of
 
 FACTORY = "factory"
 PSNR = "hypercolumn_psnr_db"
+THRESHOLDS_TEXT = (
+    "artifact-free: checkerboard ≤ {checkerboard_pct:g} %, flat ripple ≤ {flat_ripple:g}, "
+    "phase energy ≤ {phase_energy_pct:g} %, each with its 95 % interval".format(**THRESHOLDS)
+)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: cases named in a line that stands for several (``by_what``)
+MAX_NAMED = 4
 #: A case's (and a runtime's) outcomes, in the order every table lists them.
 STATUSES = ("ok", "mismatch", "failed", "skipped")
 #: results.json keeps a runtime's parity bound and roofline figures beside its other fields
@@ -307,7 +309,7 @@ class RunSummary:
     def of(cls, cases: list[CaseRecord]) -> RunSummary:
         counts = {status: sum(c.status == status for c in cases) for status in STATUSES}
         problems = [_problem(c) for c in cases if c.status in ("failed", "mismatch")]
-        return cls(counts, problems, [line for c in cases for line in _reduced(c)])
+        return cls(counts, problems, by_what([line for c in cases for line in _reduced(c)]))
 
     @property
     def cases(self) -> int:
@@ -317,6 +319,24 @@ class RunSummary:
         """``"6 cases: 5 ok, 1 failed"`` (with ``zeros``, every status, ``0 mismatch`` too)."""
         parts = [f"{n} {status}" for status, n in self.counts.items() if n or zeros]
         return f"{self.cases} cases: " + ", ".join(parts)
+
+
+def by_what(found: list[str]) -> list[str]:
+    """``case · what`` lines with the same ``what`` as one line naming their cases: a sweep's
+    hundred cases checked the same way say so once."""
+    cases: dict[str, list[str]] = {}
+    for line in found:
+        case, _, what = line.partition(" · ")
+        cases.setdefault(what, []).append(case)
+    return [
+        f"{names[0]} · {what}"
+        if len(names) == 1
+        else f"{what} ({len(names)} cases: "
+        + ", ".join(names[:MAX_NAMED])
+        + (", ..." if len(names) > MAX_NAMED else "")
+        + ")"
+        for what, names in cases.items()
+    ]
 
 
 def _reduced(case: CaseRecord) -> list[str]:

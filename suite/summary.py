@@ -10,13 +10,13 @@ from rich.console import Group
 from rich.padding import Padding
 from rich.text import Text
 
-from .analysis.verdict import THRESHOLDS
-from .decision import decisions
+from .decision import THRESHOLDS_TEXT, decisions
 from .records import (
     CaseRecord,
     Problem,
     RunSummary,
     RuntimeResult,
+    by_what,
     cases_of,
     reference_of,
     runtimes_of,
@@ -26,16 +26,8 @@ from .results import TIMING_DIR
 from .summary_table import LayerTable
 
 MAX_PROBLEM_LINES = 8
-#: cases named in a line that stands for several
-MAX_NAMED = 4
 #: geometries the terminal's decision shows (the report shows every one)
 MAX_DECISION_GEOMETRIES = 3
-THRESHOLDS_TEXT = (
-    "artifact-free: checkerboard ≤ {checkerboard_pct:g} %, flat ripple ≤ "
-    "{flat_ripple:g}, phase energy ≤ {phase_energy_pct:g} %, each with its 95 % interval".format(
-        **THRESHOLDS
-    )
-)
 
 
 def largest_errors(
@@ -94,6 +86,10 @@ def roofline_left_out(cases: list[CaseRecord]) -> list[str]:
     ]
 
 
+def _left_out(cases: list[CaseRecord]) -> list[str]:
+    return by_what(roofline_left_out(cases))
+
+
 def _errors_text(run: dict[str, Any], cases: list[CaseRecord]) -> Text | None:
     errors = largest_errors(run, cases)
     if not errors:
@@ -126,28 +122,8 @@ def _calibration_text(run: dict[str, Any]) -> Text | None:
     return Text(f"calibration: {passed} of {len(battery)} known answers within tolerance")
 
 
-def by_what(found: list[str]) -> list[str]:
-    """``case · what`` lines with the same ``what`` as one line naming their cases: a sweep's
-    hundred cases checked the same way say so once."""
-    cases: dict[str, list[str]] = {}
-    for line in found:
-        case, _, what = line.partition(" · ")
-        cases.setdefault(what, []).append(case)
-    return [
-        f"{names[0]} · {what}"
-        if len(names) == 1
-        else f"{what} ({len(names)} cases: "
-        + ", ".join(names[:MAX_NAMED])
-        + (", ..." if len(names) > MAX_NAMED else "")
-        + ")"
-        for what, names in cases.items()
-    ]
-
-
 def _listed(title: str, found: list[str], style: str = "") -> Text | None:
-    """``title`` and the first ``MAX_PROBLEM_LINES`` of ``found`` (lines of one kind for several
-    cases as one), one a line; None if none."""
-    found = by_what(found)
+    """``title`` and the first ``MAX_PROBLEM_LINES`` of ``found``, one a line; None if none."""
     if not found:
         return None
     lines = [title, *(f"  {line}" for line in found[:MAX_PROBLEM_LINES])]
@@ -203,9 +179,7 @@ def parts(results: dict[str, Any], path: Path, crashes: list[str]) -> list[tuple
         (LayerTable(run, cases), False),
         (_calibration_text(run), False),
         (
-            _listed(
-                "roofline left out (no bound to trust there):", roofline_left_out(cases), "yellow"
-            ),
+            _listed("roofline left out (no bound to trust there):", _left_out(cases), "yellow"),
             False,
         ),
         (_errors_text(run, cases), True),

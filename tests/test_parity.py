@@ -15,7 +15,7 @@ from suite.case import Case, Tolerance
 from suite.methods import Stage, get_method
 from suite.parity import DEFAULT, Bound, NonFiniteOutput, bound_for, check_finite, compare
 from suite.records import CaseRecord, RunSummary, RuntimeResult
-from suite.report.render import _md_head, md_escape
+from suite.report.render import _md_notes, md_escape
 from suite.runtimes import get_runtime
 
 
@@ -182,4 +182,4 @@ def test_the_summary_and_the_report_list_each_parity_of_another_size(over_budget
     assert f"parity checked at a reduced input size (parity_at):\n  {line}" in console.export_text()
     values = {"run": {"id": "r", "wall": "1 s"}, "problems": [], "reduced": [line]}
     values |= {"counts": "1 case", "machine": "m", "versions": "v", "commit": "c"}
-    assert f"- {md_escape(line)}" in _md_head(values)  # summary.md; index.html lists the same
+    assert f"- {md_escape(line)}" in _md_notes(values)  # summary.md; index.html lists the same

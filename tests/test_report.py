@@ -87,6 +87,25 @@ def test_every_plot_is_drawn_with_a_title_and_caption(report_run: Path):
 
 
 @pytest.mark.slow
+def test_the_report_begins_with_the_decision(report_run: Path):
+    """Both summary.md and the page put the decision first, in the terminal's words."""
+    from suite.decision import decisions
+    from suite.records import cases_of
+
+    results = json.loads((report_run / "results.json").read_text())
+    found = decisions(results["run"], cases_of(results))
+    assert found  # the comparison set has clean layers to choose between
+    summary = (report_run / "report" / "summary.md").read_text()
+    sections = [line for line in summary.splitlines() if line.startswith("###")]
+    assert sections[0] == "### Decision"
+    html = (report_run / "report" / "index.html").read_text()
+    assert html.index('id="decision"') < html.index('id="verdict"')
+    for decision in found:
+        assert f"**{decision.geometry} on {decision.runtime}**" in summary
+        assert str(escape(decision.lines()[0])) in html
+
+
+@pytest.mark.slow
 def test_summary_holds_the_verdict_and_the_claim_in_numbers(report_run: Path):
     summary = (report_run / "report" / "summary.md").read_text()
     results = json.loads((report_run / "results.json").read_text())

@@ -22,6 +22,7 @@ from ..samplefile import load_samples
 from . import lecture  # noqa: F401  (registers the lecture's figures)
 from .classes import CLASS_COLUMNS, class_cells, own_class
 from .context import NoData, ReportContext
+from .decision import decision_markdown, decision_values
 from .deployment import (
     EXPORTER_COLUMNS,
     PRECISION_COLUMNS,
@@ -352,6 +353,7 @@ def page_values(ctx: ReportContext, figures: list[Figure]) -> dict[str, Any]:
         "problems": [f"{p.case}: {p.status}: {p.detail}" for p in summary.problems],
         "skipped": skipped_runtimes(ctx.records),
         "reduced": summary.reduced,
+        "decision": decision_values(run, ctx.records),
         "claim": CLAIM,
         "claim_summary": summary_line,
         "claim_columns": claim_columns,
@@ -421,6 +423,12 @@ def _md_head(values: dict[str, Any]) -> list[str]:
         f"{md_escape(values['versions'])} · commit `{values['commit']}`",
         "",
     ]
+    return parts
+
+
+def _md_notes(values: dict[str, Any]) -> list[str]:
+    """What needs a look, and the parity checked at another size, after the decision."""
+    parts = []
     if values["problems"]:
         parts += ["**Problems**", "", *[f"- {md_escape(p)}" for p in values["problems"]], ""]
     if values["reduced"]:
@@ -510,6 +518,8 @@ def summary_markdown(values: dict[str, Any], image_prefix: str = "") -> str:
     return "\n".join(
         [
             *_md_head(values),
+            *decision_markdown(values["decision"], md_escape),
+            *_md_notes(values),
             *_md_claim(values),
             *_md_findings(values),
             *_md_plots(values, image_prefix),
