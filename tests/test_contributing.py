@@ -19,6 +19,7 @@ from suite.gate.checks import Context, compare
 from suite.methods import _REGISTRY, EXTRA_METHODS_ENV
 from suite.records import CaseRecord, gated_runtimes
 from suite.report.context import ReportContext
+from suite.report.style import PALETTE
 
 pytestmark = pytest.mark.slow
 
@@ -98,10 +99,11 @@ def test_a_method_in_its_own_module_is_built_exported_run_analysed_plotted_and_g
     # analysed: the registered figures were computed on its outputs
     assert case["metrics"]["checkerboard_pct"] is not None
     assert case["metrics"]["hypercolumn_psnr_db"] is not None
-    # plotted: the report drew it in the colour and place its class declares
+    # plotted: in the place its class declares, and in a colour of the colour-blind-safe
+    # palette (its own, off the palette, is replaced by the first free one)
     assert (out / "report" / "index.html").read_text().count("contrib") > 0
     ctx = ReportContext(results)
-    assert ctx.families == [METHOD] and ctx.colours[METHOD] == COLOUR
+    assert ctx.families == [METHOD] and ctx.colours[METHOD] == PALETTE[0]
     # gated: its figures and its latency on each gated runtime are rows of the gate
     baseline = from_runs([(f"run{i}", results) for i in range(3)])
     rows = compare(

@@ -109,7 +109,9 @@ class Method:
     #: where the method stands in every table and plot: the lecture's story, from the
     #: artifact-prone classic to the alternatives (lower first; equal orders sort by name)
     order: ClassVar[int] = 1000
-    #: its colour in every plot ("#rrggbb"), distinct from every other method's
+    #: its colour in every plot ("#rrggbb"), distinct from every other method's: one of the
+    #: colour-blind-safe palette's (``report.style.PALETTE``); the report gives a method with
+    #: another colour, or one taken, a free palette colour
     colour: ClassVar[str | None] = None
     #: its learned layers carry a bias (as its paper's reference code has them)
     has_bias: ClassVar[bool] = False

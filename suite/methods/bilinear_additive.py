@@ -39,7 +39,7 @@ class BilinearAdditive(Method):
     name = "bilinear_additive"
     summary = "bilinear upsampling, then every `reduction` consecutive channels summed (no weights)"
     order = 50
-    colour = "#9467bd"
+    colour = "#cc78bc"
     #: 3 channels: the reduction must divide them
     example: ClassVar[dict[str, Any]] = {"reduction": 3}
     params = (

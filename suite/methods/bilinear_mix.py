@@ -26,7 +26,7 @@ class BilinearMix(Method):
     name = "bilinear_mix"
     summary = "conv to `hidden` channels, bilinear upsampling, 1x1 conv back (the lecture's block)"
     order = 70
-    colour = "#e377c2"
+    colour = "#fbafe4"
     lecture_claim = "proposed"
     variant_keys = ("align_corners", "init")
     params = (

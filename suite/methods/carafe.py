@@ -70,7 +70,7 @@ class CarafeMethod(Method):
         "content-aware reassembly: predicted, softmax-normalised k_up² kernels per output pixel"
     )
     order = 80
-    colour = "#7f7f7f"
+    colour = "#949494"
     has_bias = True
     params = (
         SCALE,

@@ -65,7 +65,7 @@ class DySampleMethod(Method):
     name = "dysample"
     summary = "learned offsets from a 1x1 conv, bilinear grid_sample (the static-scope lp style)"
     order = 90
-    colour = "#bcbd22"
+    colour = "#ece133"
     has_bias = True
     #: 3 channels: the groups must divide them
     example: ClassVar[dict[str, Any]] = {"groups": 3}

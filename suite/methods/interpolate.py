@@ -33,7 +33,7 @@ class Interpolate(Method):
     name = "interpolate"
     summary = "interpolation alone: nearest, bilinear or bicubic"
     order = 40
-    colour = "#d62728"
+    colour = "#d55e00"
     variant_keys = ("mode", "align_corners")
     params = (SCALE, replace(MODE, default="bilinear"), ALIGN_CORNERS)
 

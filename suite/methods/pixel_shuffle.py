@@ -22,7 +22,7 @@ class PixelShuffle(Method):
     name = "pixel_shuffle"
     summary = "sub-pixel convolution: conv to C·s² channels, then PixelShuffle"
     order = 60
-    colour = "#8c564b"
+    colour = "#ca9161"
     params = (SCALE, KERNEL, PADDING)
     inits = ("random", "ones", "icnr", "trained")
 

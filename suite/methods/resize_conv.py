@@ -36,7 +36,7 @@ class ResizeConv(Method):
     name = "resize_conv"
     summary = "interpolate, then convolve (Odena et al.'s checkerboard-free fix)"
     order = 30
-    colour = "#2ca02c"
+    colour = "#029e73"
     variant_keys = ("mode", "align_corners", "init")
     params = (SCALE, MODE, ALIGN_CORNERS, KERNEL, PADDING)
     inits = ("random", "ones", "trained")

@@ -28,7 +28,7 @@ class Transposed(Method):
     name = "transposed"
     summary = "ConvTranspose2d (checkerboard-prone when kernel is not a multiple of stride)"
     order = 10
-    colour = "#1f77b4"
+    colour = "#0173b2"
     lecture_claim = "questioned"
     params = (
         KERNEL,

@@ -46,7 +46,7 @@ class ZohTransposed(Transposed):
     name = "zoh_transposed"
     summary = "transposed conv, then a fixed s×s zero-order hold (checkerboard-free by design)"
     order = 20
-    colour = "#ff7f0e"
+    colour = "#de8f05"
     lecture_claim = None  # a Transposed subclass, but not the claim's layer
 
     @classmethod

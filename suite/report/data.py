@@ -14,9 +14,10 @@ from ..records import CaseRecord, MethodInfo, methods_of, reference_of
 #: registered methods' (``Method.order``) but before a team's own (which default to 1000).
 DECODER = "decoder"
 DECODER_ORDER = 999
-DECODER_COLOUR = "#17becf"
-#: the method of a case made by the user's own factory (``methods/factory.py``)
-FACTORY = "factory"
+DECODER_COLOUR = "#56b4e9"
+#: A stage that names its own module (the case file's ``factory`` key) is no registered method's
+#: variant: each such case is a series of its own, named by its id.
+OWN_MODULE_KEY = "factory"
 
 
 def variant(case: CaseRecord, methods: dict[str, MethodInfo]) -> str:
@@ -28,7 +29,7 @@ def variant(case: CaseRecord, methods: dict[str, MethodInfo]) -> str:
         inits = {s.get("init") for s in stages} - {None}
         return case.method + (f" · {inits.pop()}" if len(inits) == 1 else "")
     stage = stages[0]
-    if stage["method"] == FACTORY:  # a user's own block: never merged with another
+    if own_module(case):  # a user's own block: never merged with another
         return case.id
     label, init = stage["method"], None
     for key in methods[stage["method"]].variant_keys:
@@ -46,6 +47,16 @@ def family(case: CaseRecord) -> str:
     """The base method (the palette's key): a decoder of several stages is ``decoder``."""
     stages = case.keys["stages"]
     return DECODER if len(stages) > 1 else stages[0]["method"]
+
+
+def own_module(case: CaseRecord) -> bool:
+    return any(OWN_MODULE_KEY in stage for stage in case.keys["stages"])
+
+
+def series(case: CaseRecord) -> str:
+    """What a plot draws as one series (one colour, one legend entry): the method's family, or
+    the case itself where it is its own module (two factories are not one method)."""
+    return case.id if own_module(case) else family(case)
 
 
 def family_look(name: str, methods: dict[str, MethodInfo]) -> dict[str, Any]:
@@ -75,6 +86,9 @@ def case_row(index: int, case: CaseRecord, methods: dict[str, MethodInfo]) -> di
         "family": family(case),
         **family_look(family(case), methods),
         "variant": variant(case, methods),
+        "series": series(case),
+        # a plot's row or legend entry: the variant, or the case id of a case that is its own
+        "series_label": case.id if own_module(case) else variant(case, methods),
         "init": init(case),
         "stages": len(keys["stages"]),
         **{key: keys[key] for key in ("kernel", "stride", "scale")},

@@ -58,6 +58,12 @@ class Figure:
     #: the samples it was drawn from
     sample_keys: frozenset[str] = frozenset()
 
+    @property
+    def shown(self) -> bool:
+        """On the page: drawn, or failed (a bug is reported in its place); a plot this run has
+        no data for is left out."""
+        return self.data_uri is not None or (self.missing or "").startswith("failed")
+
 
 @dataclass
 class Report:
@@ -89,7 +95,7 @@ def _draw(plot: Plot, ctx: ReportContext, folder: Path, number: int) -> Figure:
     figure = Figure(plot.name, plot.title, caption, plot.section)
     ctx.used.clear()
     try:
-        drawn = plot.draw(ctx)
+        drawn = plot.render(ctx)
     except NoData as exc:
         figure.missing = str(exc)
         return figure
@@ -99,7 +105,6 @@ def _draw(plot: Plot, ctx: ReportContext, folder: Path, number: int) -> Figure:
         )
         return figure
     figure.sample_keys = frozenset(ctx.used)
-    drawn.suptitle(plot.title, fontsize=11)  # every PNG carries its title
     name = f"{number:02d}-{plot.name}.png"
     data = save_png(drawn, folder / PLOTS_DIR / name)
     figure.file = f"{PLOTS_DIR}/{name}"

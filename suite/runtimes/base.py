@@ -93,7 +93,8 @@ class Runtime:
     gated: ClassVar[bool | None] = None
     #: the artifact metrics are computed on this runtime's outputs too
     analysed: ClassVar[bool] = True
-    #: its matplotlib marker and colour in every plot
+    #: its matplotlib marker and colour in every plot (a colour of ``report.style.PALETTE``,
+    #: the colour-blind-safe palette; the report replaces another, or a taken one, with a free one)
     marker: ClassVar[str] = "P"
     colour: ClassVar[str] = "#555555"
     #: its parity bound where its numbers are not float32's (``parity.FLOAT16``), else None:

@@ -24,7 +24,7 @@ class OnnxReference(Runtime):
     name = "onnx-reference"
     order = 6
     marker = "x"
-    colour = "#592f0d"
+    colour = "#029e73"
     timed = False
     analysed = False
     max_output_elements = MAX_OUTPUT_ELEMENTS

@@ -214,7 +214,7 @@ class OrtCPU(OrtRuntime):
     name = "ort-cpu"
     order = 2
     marker = "s"
-    colour = "#b1400d"
+    colour = "#de8f05"
     provider = "CPUExecutionProvider"
 
 
@@ -228,7 +228,7 @@ class OrtCPUDefaults(OrtCPU):
 
     name = "ort-cpu-defaults"
     marker = "X"
-    colour = "#e0701f"
+    colour = "#ece133"
     spinning = True
     optional = True
 
@@ -238,7 +238,7 @@ class OrtCUDA(OrtRuntime):
     name = "ort-cuda"
     order = 3
     marker = "D"
-    colour = "#8c0800"
+    colour = "#d55e00"
     provider = "CUDAExecutionProvider"
     ort_device = "cuda"
     device = "cuda"
@@ -253,7 +253,7 @@ class OrtTensorRT(OrtRuntime):
     name = "ort-tensorrt"
     order = 4
     marker = "v"
-    colour = "#591e71"
+    colour = "#949494"
     provider = "TensorrtExecutionProvider"
     ort_device = "cuda"
     device = "cuda"
@@ -280,6 +280,6 @@ class OrtTensorRTFP16(OrtTensorRT):
     name = "ort-tensorrt-fp16"
     order = 5
     marker = "<"
-    colour = "#a23582"
+    colour = "#fbafe4"
     fp16 = True
     parity_bound = FLOAT16

@@ -20,7 +20,7 @@ class TorchCPU(Runtime):
     order = 0
     reference = True
     marker = "o"
-    colour = "#001c7f"
+    colour = "#0173b2"
     runs_export = False
 
     @classmethod
@@ -56,7 +56,7 @@ class TorchCUDA(Runtime):
     name = "torch-cuda"
     order = 1
     marker = "^"
-    colour = "#12711c"
+    colour = "#cc78bc"
     device = "cuda"
     times_copies = True
     runs_export = False

@@ -1,0 +1,99 @@
+"""Odena's grid: the checkerboard pattern of each method and init against kernel and stride."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.colors import LogNorm
+
+from ...analysis.verdict import THRESHOLDS
+from ..context import NoData, ReportContext
+from .common import series_order, without_keys
+from .registry import plot
+
+CHECKERBOARD_LIMIT = THRESHOLDS["checkerboard_pct"]
+#: the grid's axes: a case of its own is one row across them
+GRID_KEYS = ("kernel", "stride", "scale")
+
+
+def grid_cases(ctx: ReportContext) -> tuple[pd.DataFrame, str | None]:
+    """The single-stage cases with a kernel and a pattern figure: the registered methods' from
+    the case file with the most cells (one file's kernels × strides), and every case that is its
+    own module, from any file, each its own row. Also the file's name."""
+    cases = ctx.cases
+    grid = cases[(cases["stages"] == 1) & cases["kernel"].notna() & (cases["scale"] > 1)]
+    grid = grid.dropna(subset=["checkerboard_pct"])
+    own = grid["series"] != grid["family"]
+    grid = grid.assign(row=grid["variant"].where(~own, grid["id"].map(_own_row)))
+    registered = grid[~own]
+    source = None
+    if len(registered):
+        cells = registered.drop_duplicates(["file", "row", "kernel", "scale"])
+        source = cells.groupby("file").size().idxmax()
+    grid = pd.concat([registered[registered["file"] == source], grid[own]])
+    if grid.empty:
+        raise NoData("no single-stage case with a kernel has a checkerboard pattern figure")
+    return grid.drop_duplicates(["row", "kernel", "scale"]), source
+
+
+def _own_row(case_id: str) -> str:
+    return without_keys(case_id, GRID_KEYS)
+
+
+@plot(
+    "checkerboard-heatmap",
+    "Checkerboard pattern: method and init against kernel and stride",
+    "Odena's grid: the phase-locked pattern on photographs, % of the output's RMS (log colour "
+    f"scale). Cells above {CHECKERBOARD_LIMIT:g}% have a checkerboard by the verdict's threshold; "
+    "random transposed convolutions have one at every kernel, resize-convolutions at none. A "
+    "case that is its own module (a factory) is a row of its own, named by its id.",
+    place=10,
+)
+def checkerboard_heatmap(ctx: ReportContext) -> plt.Figure:
+    grid, source = grid_cases(ctx)
+    scales = sorted(grid["scale"].unique())
+    order = []
+    for series in series_order(ctx, grid):
+        order += sorted(grid[grid["series"] == series]["row"].unique())
+    top = max(float(grid["checkerboard_pct"].max()), 10 * CHECKERBOARD_LIMIT)
+    figure, axes = plt.subplots(
+        1, len(scales), figsize=(4.2 * len(scales) + 1, 0.55 * len(order) + 1.6), squeeze=False
+    )
+    for ax, scale in zip(axes[0], scales, strict=True):
+        _panel(ax, grid[grid["scale"] == scale], order, top, last=ax is axes[0][-1])
+        title = f"stride / scale {scale}"
+        ax.set_title(title + (f"  ({source})" if ax is axes[0][0] and source else ""))
+        ax.set_ylabel("method · init" if ax is axes[0][0] else "")
+        if ax is not axes[0][0]:
+            ax.set_yticklabels([])
+    return figure
+
+
+def _panel(ax: plt.Axes, cells: pd.DataFrame, order: list[str], top: float, last: bool) -> None:
+    table = cells.pivot_table(
+        index="row", columns="kernel", values="checkerboard_pct", aggfunc="first"
+    )
+    table = table.reindex(order)  # every panel has every row, so the rows line up
+    table.columns = [int(c) for c in table.columns]
+    table.index.name = None
+    with warnings.catch_warnings():
+        # seaborn 0.13 sets the colormap's "bad" colour in place, which matplotlib >= 3.11
+        # deprecates; nothing of ours to change.
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        sns.heatmap(
+            table,
+            ax=ax,
+            annot=True,
+            fmt=".2g",
+            cmap="vlag",
+            # log scale around the threshold, floored where the pattern is below chance
+            norm=LogNorm(vmin=CHECKERBOARD_LIMIT**2 / top, vmax=top, clip=True),
+            cbar=last,
+            cbar_kws={"label": "checkerboard pattern (% of RMS)"},
+            linewidths=0.5,
+        )
+    ax.grid(False)
+    ax.set_xlabel("kernel size (px)")

@@ -1,0 +1,78 @@
+"""Fidelity against cost: hypercolumn PSNR against latency, with the Pareto front labelled."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..context import NoData, ReportContext
+from .common import hollow_runtime_handles, series_handles, series_order
+from .readable import label_points, legend_outside, log_axis
+from .registry import plot
+
+
+def pareto_front(points: pd.DataFrame) -> pd.DataFrame:
+    """The points no other point beats on both latency (lower) and PSNR (higher)."""
+    ordered = points.sort_values(["median_s", "hypercolumn_psnr_db"], ascending=[True, False])
+    front, best = [], -np.inf
+    for index, row in ordered.iterrows():
+        if row["hypercolumn_psnr_db"] > best:
+            front.append(index)
+            best = row["hypercolumn_psnr_db"]
+    return ordered.loc[front]
+
+
+def front_labels(front: pd.DataFrame) -> list[str]:
+    """Each point of the front by its row label; with its runtime where the label is there
+    twice (the marker's shape says the runtime too)."""
+    twice = front["series_label"].duplicated(keep=False)
+    return [
+        f"{row.series_label} ({row.runtime})" if again else row.series_label
+        for row, again in zip(front.itertuples(), twice, strict=True)
+    ]
+
+
+@plot(
+    "psnr-vs-latency",
+    "Hypercolumn-reconstruction PSNR against latency",
+    "{comparison}; one point per case and runtime. The line is the Pareto front: nothing is "
+    "both faster and more faithful than a point on it.",
+    place=50,
+)
+def psnr_vs_latency(ctx: ReportContext) -> plt.Figure:
+    columns = ["index", "family", "series", "series_label", "scale", "hypercolumn_psnr_db"]
+    points = ctx.runtimes.dropna(subset=["median_s"]).merge(ctx.comparison[columns], on="index")
+    points = points.dropna(subset=["hypercolumn_psnr_db"])
+    if points.empty:
+        raise NoData("no timed case has a hypercolumn PSNR")
+    scales = sorted(points["scale"].unique())
+    figure, axes = plt.subplots(1, len(scales), figsize=(6 * len(scales) + 1.5, 5.4), squeeze=False)
+    for ax, scale in zip(axes[0], scales, strict=True):
+        _panel(ctx, ax, points[points["scale"] == scale])
+        ax.set_title(f"scale {scale}")
+    handles = series_handles(ctx, series_order(ctx, points))
+    runtimes = list(dict.fromkeys(points["runtime"]))
+    legend_outside(axes[0][-1], handles + hollow_runtime_handles(ctx, runtimes))
+    return figure
+
+
+def _panel(ctx: ReportContext, ax: plt.Axes, subset: pd.DataFrame) -> None:
+    for runtime, rows in subset.groupby("runtime", sort=False):
+        ax.scatter(
+            rows["median_s"] * 1e3,
+            rows["hypercolumn_psnr_db"],
+            color=[ctx.colours[s] for s in rows["series"]],
+            marker=ctx.runtime_look[runtime].marker,
+            s=46,
+            edgecolor="black",
+            linewidth=0.4,
+            zorder=3,
+        )
+    front = pareto_front(subset)
+    x, y = front["median_s"] * 1e3, front["hypercolumn_psnr_db"]
+    ax.plot(x, y, color="0.3", zorder=2)
+    log_axis(ax, "x")
+    ax.set_xlabel("median latency (ms, log scale)")
+    ax.set_ylabel("hypercolumn PSNR (dB)")
+    label_points(ax, front_labels(front), x, y)
