@@ -12,6 +12,8 @@ from rich.text import Text
 from ..casefile import load_cases
 
 NAME = "list"
+#: the width a piped listing is drawn at: wide enough that no id or key is folded
+PIPED_WIDTH = 1000
 HELP = "show every expanded case of the given case files or folders"
 
 
@@ -26,12 +28,16 @@ def _keys(params: dict) -> str:
 def main(args: argparse.Namespace) -> int:
     cases = load_cases(args.paths)
     table = Table(
-        title=f"{len(cases)} cases", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+        title=f"{len(cases)} cases",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
     )
-    table.add_column("id", overflow="fold", min_width=12, max_width=32)
-    table.add_column("method", overflow="fold", max_width=14)
-    table.add_column("C×H×W in → out", no_wrap=True)
-    table.add_column("keys (a line per stage)", overflow="fold", ratio=1, min_width=20)
+    table.add_column("id", no_wrap=True)  # whole, for copying into a case file or grep
+    table.add_column("method", overflow="fold", max_width=12)
+    table.add_column("C×H×W\nin → out", no_wrap=True)
+    table.add_column("keys\n(a line per stage)", overflow="fold", ratio=1, min_width=12)
     for case in cases:
         keys = "\n".join(_keys(stage.params) for stage in case.stages)
         shapes = "\n→ ".join(
@@ -40,5 +46,8 @@ def main(args: argparse.Namespace) -> int:
         # Text, not str: ids like "base[kernel=3]" must not be read as rich markup.
         method = case.method.replace(">", ">\n")  # a decoder: a stage a line
         table.add_row(*(Text(cell) for cell in (case.id, method, shapes, keys)))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # piped or captured: whole lines, for grep
+        console = Console(width=PIPED_WIDTH)
+    console.print(table)
     return 0
