@@ -33,9 +33,10 @@ from ..environment import git_commit, machine, versions
 from ..errors import UsageError
 from ..machines import machine_class
 from ..methods import get_method
-from ..records import RunSummary, cases_of
+from ..records import cases_of
 from ..report.run import report_run
 from ..results import RESULTS_FILE, SCHEMA_VERSION, validate, write_results
+from ..run_summary import RunSummary
 from ..runtimes import get_runtime
 from ..samplefile import SAMPLES_FILE, keep_drawn_samples, write_samples
 from ..shard import case_set

@@ -16,8 +16,8 @@ import jinja2
 import pandas as pd
 
 from ..analysis.registry import Metric, list_metrics
-from ..records import RunSummary, skipped_runtimes
 from ..results import load_run
+from ..run_summary import RunSummary, skipped_runtimes
 from ..samplefile import load_samples
 from . import lecture  # noqa: F401  (registers the lecture's figures)
 from .classes import CLASS_COLUMNS, class_cells, own_class
