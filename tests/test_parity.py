@@ -15,7 +15,7 @@ from suite.case import Case, Tolerance
 from suite.methods import Stage, get_method
 from suite.parity import DEFAULT, Bound, NonFiniteOutput, bound_for, check_finite, compare
 from suite.records import CaseRecord, RuntimeResult
-from suite.report.render import _md_notes, md_escape
+from suite.report.markdown import _md_notes, md_escape
 from suite.run_summary import RunSummary
 from suite.runtimes import get_runtime
 
