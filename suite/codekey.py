@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,3 +47,13 @@ def read_cached(folder: Path, key: str) -> Any | None:
 def write_cached(folder: Path, key: str, value: Any) -> None:
     """Store ``value`` under ``key``, atomically (a half-written entry is never read)."""
     write_json_atomic(folder / f"{key}.json", {"key": key, "value": value})
+
+
+def cached(folder: Path, key: str, compute: Callable[[], Any]) -> tuple[Any, bool]:
+    """The value under ``key``, computed and stored where there is none; and whether it was read."""
+    value = read_cached(folder, key)
+    if value is not None:
+        return value, True
+    value = compute()
+    write_cached(folder, key, value)
+    return value, False

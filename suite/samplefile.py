@@ -10,6 +10,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .errors import UsageError
+from .results import validate, write_results
 
 Arrays = dict[str, np.ndarray]
 
@@ -40,3 +41,15 @@ def load_samples(run_dir: Path, keys: set[str] | None = None, dtype=np.float32) 
             return {key: data[key].astype(dtype) for key in wanted}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise UsageError(f"{path}: not a readable samples file: {exc}") from None
+
+
+def keep_drawn_samples(out: Path, results: dict, keys: set[str]) -> None:
+    """Keep only the samples the report drew (a sweep's pictures are megabytes a case): each
+    case's ``samples`` names only those kept, results.json first, so that a run killed between
+    the two writes names no picture samples.npz lacks."""
+    for case in results["cases"]:
+        case["samples"] = {name: key for name, key in case["samples"].items() if key in keys}
+    results["run"]["samples_kept"] = "report"
+    validate(results)
+    write_results(out, results)
+    write_samples(out, load_samples(out, keys, dtype=np.float16))

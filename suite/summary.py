@@ -11,18 +11,9 @@ from rich.padding import Padding
 from rich.text import Text
 
 from .decision import THRESHOLDS_TEXT, decisions
-from .records import (
-    CaseRecord,
-    Problem,
-    RunSummary,
-    RuntimeResult,
-    by_what,
-    cases_of,
-    reference_of,
-    runtimes_of,
-    skipped_runtimes,
-)
+from .records import CaseRecord, RuntimeResult, cases_of, reference_of, runtimes_of
 from .results import TIMING_DIR
+from .run_summary import Problem, RunSummary, by_what, skipped_runtimes
 from .summary_table import LayerTable
 
 MAX_PROBLEM_LINES = 8

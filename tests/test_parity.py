@@ -14,8 +14,9 @@ from suite.bench.reduced import BUDGET_SHARE, reduced_size
 from suite.case import Case, Tolerance
 from suite.methods import Stage, get_method
 from suite.parity import DEFAULT, Bound, NonFiniteOutput, bound_for, check_finite, compare
-from suite.records import CaseRecord, RunSummary, RuntimeResult
-from suite.report.render import _md_notes, md_escape
+from suite.records import CaseRecord, RuntimeResult
+from suite.report.markdown import _md_notes, md_escape
+from suite.run_summary import RunSummary
 from suite.runtimes import get_runtime
 
 

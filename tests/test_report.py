@@ -405,7 +405,7 @@ def test_a_run_keeps_only_the_samples_its_report_drew(report_run: Path, quick_ru
 def test_an_affine_case_is_shown_as_its_linear_part_plus_a_constant():
     from types import SimpleNamespace
 
-    from suite.report.render import linear_cells
+    from suite.report.cells import linear_cells
 
     def row(case_id: str, affine: bool) -> dict:
         return {

@@ -170,7 +170,7 @@ def test_a_provider_that_does_not_load_is_named_with_its_own_complaint():
 def test_ort_cpu_defaults_keeps_onnxruntimes_spinning_and_waits_it_out(prepared):
     """The deployed CPU provider differs from ort-cpu in spinning only; it is measured on
     request, and its rounds are separated by a wait until its workers stop spinning."""
-    from suite.commands.run import _runtimes
+    from suite.commands.run_options import runtimes_asked as _runtimes
     from suite.runtimes.settle import until_threads_idle
 
     suite_ort, deployed = get_runtime("ort-cpu"), get_runtime("ort-cpu-defaults")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..decision import THRESHOLDS_TEXT, decisions
-from ..records import CaseRecord, runtimes_of, skipped_runtimes
+from ..records import CaseRecord, runtimes_of
+from ..run_summary import skipped_runtimes
 
 
 def decision_values(run: dict[str, Any], records: list[CaseRecord]) -> dict[str, Any]:

@@ -15,7 +15,8 @@ import json
 from typing import Any
 
 from ..executed import counted
-from ..records import CaseRecord, RuntimeInfo, skipped_runtimes
+from ..records import CaseRecord, RuntimeInfo
+from ..run_summary import skipped_runtimes
 
 #: what a run before the deployment keys recorded: the default export
 DEFAULTS = {"precision": "fp32", "exporter": "dynamo", "opset": 20}

@@ -13,7 +13,9 @@ import numpy as np
 from ..atomic import write_json_atomic
 from ..results import RESULTS_FILE
 from ..samplefile import load_samples, write_samples
-from .render import Report, fmt, summary_markdown
+from .cells import fmt
+from .markdown import summary_markdown
+from .render import Report
 
 PUBLISH_DIR = Path("results")
 #: The verdicts of the reference run a newer one replaced, kept to say what moved.
