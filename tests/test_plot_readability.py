@@ -31,6 +31,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from plot_runs import FACTORY_CASES, REFERENCE_RUN, factory_run
 
+from suite.cli import main as cli_main
 from suite.report.context import NoData, ReportContext
 from suite.report.plots import PLOTS
 from suite.report.render import write_report
@@ -38,7 +39,9 @@ from suite.report.style import MIN_DELTA_E, PALETTE, apply_theme, colour_distanc
 from suite.results import load_run
 from suite.samplefile import load_samples
 
-RUNS = ("reference", "factory")
+RUNS = ("reference", "factory", "compare")
+#: ``python -m suite compare``'s own block, in the one-block compare run
+COMPARED = "nearest_conv_bias"
 #: where each case of its own must be named (it is in the comparison set and Odena's file)
 SHOWS_EVERY_OWN_CASE = (
     "checkerboard-heatmap",
@@ -52,8 +55,16 @@ SHOWS_EVERY_OWN_CASE = (
 
 
 @pytest.fixture(scope="module")
-def run_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return {"reference": REFERENCE_RUN, "factory": factory_run(tmp_path_factory.mktemp("mine"))}
+def run_dirs(tmp_path_factory: pytest.TempPathFactory, export_cache: Path) -> dict[str, Path]:
+    """The default cases' reference run, a run of two own cases, and a real one-block compare."""
+    compared = tmp_path_factory.mktemp("compare") / "run"
+    command = ["compare", f"factories:{COMPARED}", "--channels", "4", "--size", "16"]
+    assert cli_main([*command, "--out", str(compared), "--cache", str(export_cache)]) == 0
+    return {
+        "reference": REFERENCE_RUN,
+        "factory": factory_run(tmp_path_factory.mktemp("mine")),
+        "compare": compared,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -257,13 +268,14 @@ def test_series_told_apart_by_colour_alone_are_far_apart_in_the_palette(drawn):
     assert compared >= 20
 
 
-def test_no_series_is_called_factory_and_every_own_case_is_shown(drawn):
-    for name, figure in figures_of(drawn, "factory").items():
+@pytest.mark.parametrize(("run", "own"), [("factory", FACTORY_CASES), ("compare", (COMPARED,))])
+def test_no_series_is_called_factory_and_every_own_case_is_shown(drawn, run, own):
+    for name, figure in figures_of(drawn, run).items():
         words = [t.get_text().replace("\n", "") for t in visible_texts(figure)]
         assert not [w for w in words if re.match(r"factory(\b|$)", w)], (name, words)
-        if name in SHOWS_EVERY_OWN_CASE:
-            for case_id in FACTORY_CASES:
-                assert any(case_id in w for w in words), (name, case_id)
+        if name in SHOWS_EVERY_OWN_CASE and name in figures_of(drawn, run):
+            for case_id in own:
+                assert any(case_id in w for w in words), (run, name, case_id)
 
 
 def test_every_roofline_axis_has_its_100_percent_line(drawn):
@@ -273,14 +285,14 @@ def test_every_roofline_axis_has_its_100_percent_line(drawn):
         for ax in figure.axes
         if "roofline" in ax.get_xlabel()
     ]
-    assert len(roofline_axes) == 2  # the latency plot of each run
+    assert len(roofline_axes) == len(RUNS)  # the latency plot of each run
     for run, name, ax in roofline_axes:
         lines = [line for line in ax.lines if set(np.atleast_1d(line.get_xdata())) == {100}]
         assert lines and lines[0].get_visible(), (run, name)
         assert ax.get_xlim()[1] > 100
 
 
-@pytest.mark.parametrize("run", RUNS)
+@pytest.mark.parametrize("run", ["reference", "factory"])  # the runs with bit-exact results
 def test_bit_exact_parity_sits_on_the_exact_band_not_on_the_log_axis(drawn, run):
     ctx, figures = drawn[run]
     others = ctx.runtimes[~ctx.runtimes["reference"]]
