@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -65,7 +66,9 @@ def checkerboard_heatmap(ctx: ReportContext) -> plt.Figure:
     for ax, scale in zip(axes[0], scales, strict=True):
         _panel(ax, grid[grid["scale"] == scale], order, top, last=ax is axes[0][-1])
         title = f"stride / scale {scale}"
-        ax.set_title(title + (f"  ({source})" if ax is axes[0][0] and source else ""))
+        # the file's name, not its path: a compare's case file sits deep in its run folder
+        named = f"\n({Path(source).name})" if ax is axes[0][0] and source else ""
+        ax.set_title(title + named)
         ax.set_ylabel("method · init" if ax is axes[0][0] else "")
         if ax is not axes[0][0]:
             ax.set_yticklabels([])
