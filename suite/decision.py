@@ -83,12 +83,14 @@ class Standing:
     times_fastest: float | None
     psnr_delta_db: float | None
     on_front: bool
+    #: the block is itself the fastest artifact-free layer
+    is_pick: bool = False
 
     def words(self, runtime: str) -> str:
         parts = [_verdict(self.layer.verdict), self.layer.latency.text()]
         if self.layer.verdict != "artifact_free" and self.layer.checkerboard_pct is not None:
             parts[0] += f" (checkerboard {self.layer.checkerboard_pct:.2g} %)"
-        if self.times_fastest is None and self.on_front is not None and self.psnr_delta_db == 0:
+        if self.is_pick:
             return f"your {self.layer.id} is the fastest clean layer: " + ", ".join(parts)
         if self.times_fastest is not None:
             parts.append(f"{_times(self.times_fastest)} the fastest clean layer on {runtime}")
@@ -201,7 +203,7 @@ def _standing(layer: Layer, pick: Layer | None, front: list[Layer]) -> Standing:
         return Standing(layer, None, None, False)
     delta = None if layer.psnr_db is None or pick.psnr_db is None else layer.psnr_db - pick.psnr_db
     if layer is pick:
-        return Standing(layer, None, 0.0, True)
+        return Standing(layer, None, 0.0, True, is_pick=True)
     ratio = layer.latency.seconds / pick.latency.seconds
     return Standing(layer, ratio, delta, layer in front)
 
