@@ -164,6 +164,18 @@ def test_an_output_too_small_for_its_period_is_a_null_with_the_reason():
     assert "fewer than two blocks" in metrics["notes"]["checkerboard_families"]
 
 
+def test_an_interior_smaller_than_ssims_window_skips_the_fit_and_keeps_the_other_figures():
+    # transposed k4s2 at 16² in: a 32² output whose interior, once the border is cut, is wider
+    # than the old 8 px floor but narrower than SSIM's 11 px window (this crashed the analysis)
+    case = single("transposed", size=16, channels=4, kernel=4, stride=2)
+    model = case.build()
+    metrics, _, _ = reference_metrics(case, model, torch_infer(model))
+    assert "SSIM's window" in metrics["notes"]["hypercolumn"]
+    assert metrics["hypercolumn_psnr_db"] is None
+    assert "analysis" not in metrics["notes"]
+    assert metrics["flat_ripple"] is not None
+
+
 def test_constant_output_is_recorded():
     with pytest.raises(MetricError, match="no detail"):
         phase_tiles(np.ones((2, 1, 32, 32)), [2], border=0)

@@ -8,7 +8,8 @@ and legend bounding boxes, the display coordinates of the points), not by eye:
 - series told apart by colour alone keep ``MIN_DELTA_E`` apart (CIEDE2000, in normal vision and
   simulated protanopia and deuteranopia), from the colour-blind-safe palette;
 - no series is called ``factory``, and each case of its own is in every plot that should show it;
-- a roofline axis has its 100% line, and a bit-exact parity result sits on the exact band.
+- a roofline axis has its 100% line, and a bit-exact parity result sits on the exact band;
+- a case a plot cannot show is named under it with the reason.
 
 And the page: no duplicate element id, no stub for a plot the run has nothing for, and the
 calibration table folded after the plots."""
@@ -34,6 +35,7 @@ from plot_runs import FACTORY_CASES, REFERENCE_RUN, factory_run
 from suite.cli import main as cli_main
 from suite.report.context import NoData, ReportContext
 from suite.report.plots import PLOTS
+from suite.report.plots.readable import name_left_out
 from suite.report.render import write_report
 from suite.report.style import MIN_DELTA_E, PALETTE, apply_theme, colour_distance
 from suite.results import load_run
@@ -42,13 +44,6 @@ from suite.samplefile import load_samples
 RUNS = ("reference", "factory", "compare")
 #: ``python -m suite compare``'s own block, in the one-block compare run
 COMPARED = "nearest_conv_bias"
-#: open findings of the one-block compare run, kept failing on purpose until they are fixed
-COMPARE_OPEN = pytest.mark.xfail(
-    strict=True,
-    reason="open: in a one-block compare the checkerboard heatmap has no cell for a factory "
-    "without kernel or stride, the flat-field gallery leaves it out, and the heatmap's colour-bar "
-    "label meets the figure title on a one-column grid",
-)
 #: where each case of its own must be named (it is in the comparison set and Odena's file)
 SHOWS_EVERY_OWN_CASE = (
     "checkerboard-heatmap",
@@ -65,7 +60,7 @@ SHOWS_EVERY_OWN_CASE = (
 def run_dirs(tmp_path_factory: pytest.TempPathFactory, export_cache: Path) -> dict[str, Path]:
     """The default cases' reference run, a run of two own cases, and a real one-block compare."""
     compared = tmp_path_factory.mktemp("compare") / "run"
-    command = ["compare", f"factories:{COMPARED}", "--channels", "4", "--size", "16"]
+    command = ["compare", f"factories:{COMPARED}", "--channels", "4", "--size", "24"]
     assert cli_main([*command, "--out", str(compared), "--cache", str(export_cache)]) == 0
     return {
         "reference": REFERENCE_RUN,
@@ -229,9 +224,7 @@ def test_a_log_axis_of_less_than_two_decades_has_three_labelled_ticks(drawn):
     assert {("factory", "psnr-vs-latency"), ("factory", "latency")} <= set(checked)
 
 
-@pytest.mark.parametrize(
-    "runs", [("reference", "factory"), pytest.param(("compare",), marks=COMPARE_OPEN)]
-)
+@pytest.mark.parametrize("runs", [("reference", "factory"), ("compare",)])
 def test_no_two_texts_of_a_figure_overlap(drawn, runs):
     renderer_of = {}
     for run, name, figure in every_figure(drawn):
@@ -282,16 +275,13 @@ def test_series_told_apart_by_colour_alone_are_far_apart_in_the_palette(drawn):
 
 @pytest.mark.parametrize(
     ("run", "own"),
-    [("factory", FACTORY_CASES), pytest.param("compare", (COMPARED,), marks=COMPARE_OPEN)],
+    [("factory", FACTORY_CASES), ("compare", (COMPARED,))],
 )
 def test_no_series_is_called_factory_and_every_own_case_is_shown(drawn, run, own):
     for name, figure in figures_of(drawn, run).items():
         words = [t.get_text().replace("\n", "") for t in visible_texts(figure)]
         assert not [w for w in words if re.match(r"factory(\b|$)", w)], (name, words)
-        # a compare's factory has no kernel or stride: Odena's grid has no cell for it (open)
-        if name in SHOWS_EVERY_OWN_CASE and not (
-            run == "compare" and name == "checkerboard-heatmap"
-        ):
+        if name in SHOWS_EVERY_OWN_CASE:
             for case_id in own:
                 assert any(case_id in w for w in words), (run, name, case_id)
 
@@ -418,3 +408,15 @@ def test_every_module_of_the_plots_package_is_found_without_a_list():
     modules = {m.name for m in pkgutil.iter_modules(package.__path__)} - helpers
     registering = {p.draw.__module__.rsplit(".", 1)[-1] for p in PLOTS if p.section != "lecture"}
     assert modules == registering
+
+
+def test_a_plot_names_the_cases_it_cannot_show_and_why():
+    figure = plt.figure(figsize=(6, 4))
+    name_left_out(figure, "no hypercolumn PSNR", [])
+    assert figure._supxlabel is None  # nothing left out: nothing said
+    names = [f"block-{k}" for k in range(11)]
+    name_left_out(figure, "no hypercolumn PSNR", [*names, "block-0"])
+    said = figure._supxlabel.get_text().replace("\n", " ")
+    assert said.startswith("not shown (no hypercolumn PSNR): block-0, block-1")
+    assert said.endswith("block-7 and 3 more")
+    plt.close(figure)

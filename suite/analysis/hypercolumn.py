@@ -36,6 +36,9 @@ MAX_LEVELS = 2
 RIDGE = 1e-3
 #: Wang et al. (2004): Gaussian window σ = 1.5, population (not sample) covariances.
 SSIM_SETTINGS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False}
+#: The side of SSIM's Gaussian window under those settings (scikit-image: 2·⌊3.5σ + ½⌋ + 1):
+#: an interior smaller than this has no SSIM.
+SSIM_WINDOW = 2 * int(3.5 * SSIM_SETTINGS["sigma"] + 0.5) + 1
 #: The smallest level kept, in pixels per side.
 MIN_LEVEL_SIZE = 4
 
@@ -93,9 +96,10 @@ def _levels_or_skip(size: tuple[int, int], scale: int, repeatable: bool, border:
     levels = pyramid_levels(size, scale, repeatable)
     if scale < 2 or not levels:
         raise MetricSkipped(f"no pyramid level fits {height}x{width} at scale {scale}")
-    if min(height, width) - 2 * border < 8:
+    if min(height, width) - 2 * border < SSIM_WINDOW:
         raise MetricSkipped(
-            f"output {height}x{width} has no interior once a border of {border} is cut"
+            f"output {height}x{width} has no interior of {SSIM_WINDOW}x{SSIM_WINDOW} px (SSIM's "
+            f"window) once a border of {border} px is cut"
         )
     return levels
 

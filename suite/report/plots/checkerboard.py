@@ -18,6 +18,8 @@ from .registry import plot
 CHECKERBOARD_LIMIT = THRESHOLDS["checkerboard_pct"]
 #: the grid's axes: a case of its own is one row across them
 GRID_KEYS = ("kernel", "stride", "scale")
+#: the column of a case of its own that declares no kernel (a factory's block)
+NO_KERNEL = "none"
 
 
 def grid_cases(ctx: ReportContext) -> tuple[pd.DataFrame, str | None]:
@@ -25,10 +27,15 @@ def grid_cases(ctx: ReportContext) -> tuple[pd.DataFrame, str | None]:
     the case file with the most cells (one file's kernels × strides), and every case that is its
     own module, from any file, each its own row. Also the file's name."""
     cases = ctx.cases
-    grid = cases[(cases["stages"] == 1) & cases["kernel"].notna() & (cases["scale"] > 1)]
+    own = cases["series"] != cases["family"]
+    # a case of its own is shown with or without a kernel (its own column "none" without)
+    grid = cases[(cases["stages"] == 1) & (cases["kernel"].notna() | own) & (cases["scale"] > 1)]
     grid = grid.dropna(subset=["checkerboard_pct"])
     own = grid["series"] != grid["family"]
-    grid = grid.assign(row=grid["variant"].where(~own, grid["id"].map(_own_row)))
+    grid = grid.assign(
+        row=grid["variant"].where(~own, grid["id"].map(_own_row)),
+        column=grid["kernel"].map(lambda k: NO_KERNEL if pd.isna(k) else str(int(k))),
+    )
     registered = grid[~own]
     source = None
     if len(registered):
@@ -37,7 +44,7 @@ def grid_cases(ctx: ReportContext) -> tuple[pd.DataFrame, str | None]:
     grid = pd.concat([registered[registered["file"] == source], grid[own]])
     if grid.empty:
         raise NoData("no single-stage case with a kernel has a checkerboard pattern figure")
-    return grid.drop_duplicates(["row", "kernel", "scale"]), source
+    return grid.drop_duplicates(["row", "column", "scale"]), source
 
 
 def _own_row(case_id: str) -> str:
@@ -77,11 +84,12 @@ def checkerboard_heatmap(ctx: ReportContext) -> plt.Figure:
 
 def _panel(ax: plt.Axes, cells: pd.DataFrame, order: list[str], top: float, last: bool) -> None:
     table = cells.pivot_table(
-        index="row", columns="kernel", values="checkerboard_pct", aggfunc="first"
+        index="row", columns="column", values="checkerboard_pct", aggfunc="first"
     )
     table = table.reindex(order)  # every panel has every row, so the rows line up
-    table.columns = [int(c) for c in table.columns]
-    table.index.name = None
+    columns = sorted(table.columns, key=lambda c: (c == NO_KERNEL, int(c) if c.isdigit() else 0))
+    table = table[columns]
+    table.index.name = table.columns.name = None
     with warnings.catch_warnings():
         # seaborn 0.13 sets the colormap's "bad" colour in place, which matplotlib >= 3.11
         # deprecates; nothing of ours to change.

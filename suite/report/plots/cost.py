@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..context import NoData, ReportContext
 from .common import hollow_runtime_handles, series_handles, series_order
-from .readable import label_points, legend_outside, log_axis
+from .readable import label_points, legend_outside, log_axis, name_left_out
 from .registry import plot
 
 
@@ -42,8 +42,8 @@ def front_labels(front: pd.DataFrame) -> list[str]:
 )
 def psnr_vs_latency(ctx: ReportContext) -> plt.Figure:
     columns = ["index", "family", "series", "series_label", "scale", "hypercolumn_psnr_db"]
-    points = ctx.runtimes.dropna(subset=["median_s"]).merge(ctx.comparison[columns], on="index")
-    points = points.dropna(subset=["hypercolumn_psnr_db"])
+    timed = ctx.runtimes.dropna(subset=["median_s"]).merge(ctx.comparison[columns], on="index")
+    points = timed.dropna(subset=["hypercolumn_psnr_db"])
     if points.empty:
         raise NoData("no timed case has a hypercolumn PSNR")
     scales = sorted(points["scale"].unique())
@@ -54,6 +54,8 @@ def psnr_vs_latency(ctx: ReportContext) -> plt.Figure:
     handles = series_handles(ctx, series_order(ctx, points))
     runtimes = list(dict.fromkeys(points["runtime"]))
     legend_outside(axes[0][-1], handles + hollow_runtime_handles(ctx, runtimes))
+    unscored = timed[~timed["index"].isin(points["index"])]
+    name_left_out(figure, "no hypercolumn PSNR", unscored["id"])
     return figure
 
 

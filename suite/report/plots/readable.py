@@ -4,6 +4,7 @@ bit-exact values on a band of their own beside a log axis."""
 
 from __future__ import annotations
 
+import textwrap
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -68,6 +69,18 @@ def legend_outside(ax: plt.Axes, handles: Sequence, **kwargs):
         fontsize=7,
         **kwargs,
     )
+
+
+def name_left_out(figure: plt.Figure, why: str, names: Sequence[str], most: int = 8) -> None:
+    """Say under the figure which cases it leaves out and why (a plot states what it ignores);
+    nothing when none is. The constrained layout keeps room for it."""
+    names = list(dict.fromkeys(names))
+    if not names:
+        return
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    shown = ", ".join(names[:most]) + more
+    width = max(60, int(figure.get_figwidth() * 14))  # ~14 characters an inch at 7 pt
+    figure.supxlabel(textwrap.fill(f"not shown ({why}): {shown}", width), fontsize=7, color="0.3")
 
 
 def after_layout(figure: plt.Figure, step: Callable[[], None]) -> None:
