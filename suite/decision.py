@@ -12,7 +12,7 @@ interval reaches the pick's.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .analysis.verdict import THRESHOLDS
@@ -69,36 +69,60 @@ class Layer:
     psnr_db: float | None
     latency: Latency
     checkerboard_pct: float | None = None
+    #: the PSNR's 95 % interval over held-out photographs
+    psnr_ci: tuple[float, float] | None = None
+    #: whether it has weights (mixes channels); None where the run recorded no cost
+    learned: bool | None = None
 
     def words(self) -> str:
         psnr = "no PSNR" if self.psnr_db is None else f"PSNR {self.psnr_db:.1f} dB"
-        return f"{self.id}: {_verdict(self.verdict)}, {self.latency.text()}, {psnr}"
+        weights = " (no weights: it mixes no channels)" if self.learned is False else ""
+        return f"{self.id}: {_verdict(self.verdict)}, {self.latency.text()}, {psnr}{weights}"
+
+    def psnr_overlaps(self, other: Layer) -> bool:
+        """Whether the two PSNR intervals overlap: a difference the photographs cannot tell."""
+        if self.psnr_ci is None or other.psnr_ci is None:
+            return False
+        return self.psnr_ci[0] <= other.psnr_ci[1] and other.psnr_ci[0] <= self.psnr_ci[1]
 
 
 @dataclass(frozen=True)
 class Standing:
-    """A user's block against the runtime's fastest artifact-free layer."""
+    """A user's block against its rival: the runtime's fastest artifact-free layer, or, where
+    that one has no weights and the block has, the fastest artifact-free layer with weights (a
+    learned block is not replaced by plain interpolation)."""
 
     layer: Layer
     times_fastest: float | None
     psnr_delta_db: float | None
     on_front: bool
-    #: the block is itself the fastest artifact-free layer
+    #: the block is itself its rival
     is_pick: bool = False
+    rival: Layer | None = None
+    #: the rival is the fastest clean layer with weights, not the pick (which has none)
+    weighted_rival: bool = False
 
     def words(self, runtime: str) -> str:
         parts = [_verdict(self.layer.verdict), self.layer.latency.text()]
         if self.layer.verdict != "artifact_free" and self.layer.checkerboard_pct is not None:
             parts[0] += f" (checkerboard {self.layer.checkerboard_pct:.2g} %)"
+        rival = self._rival_name()
         if self.is_pick:
-            return f"your {self.layer.id} is the fastest clean layer: " + ", ".join(parts)
+            return f"your {self.layer.id} is {rival} on {runtime} (above)"
         if self.times_fastest is not None:
-            parts.append(f"{_times(self.times_fastest)} the fastest clean layer on {runtime}")
+            parts.append(f"{_relative(self.times_fastest)} {rival} on {runtime}")
         if self.psnr_delta_db is not None:
             parts.append(f"{self.psnr_delta_db:+.1f} dB PSNR")
+            if self.rival is not None and self.layer.psnr_overlaps(self.rival):
+                parts[-1] += " (within the 95 % intervals)"
         if self.layer.verdict == "artifact_free":
             parts.append("on the front" if self.on_front else "not on the front")
         return f"your {self.layer.id}: " + ", ".join(parts)
+
+    def _rival_name(self) -> str:
+        if self.rival is not None and self.weighted_rival:
+            return f"the fastest clean layer with weights ({self.rival.id})"
+        return "the fastest clean layer"
 
 
 @dataclass(frozen=True)
@@ -125,12 +149,23 @@ class Decision:
             if self.ties:
                 head += f"; within its spread: {', '.join(t.id for t in self.ties)}"
         lines = [head]
-        if len(self.front) > 1:
+        learned = self.learned_pick
+        if learned is not None and learned is not self.pick:
+            lines.append(f"with weights: {learned.words()}")
+        if self.front:
             lines.append("front (faster → higher PSNR): " + " · ".join(map(_point, self.front)))
         lines += [standing.words(self.runtime) for standing in self.own]
         if self.left_out:
             lines.append("left out: " + "; ".join(self.left_out))
         return lines
+
+    @property
+    def learned_pick(self) -> Layer | None:
+        """The fastest artifact-free layer with weights, where the pick has none."""
+        if self.pick is None or self.pick.learned is not False:
+            return None
+        clean = [x for x in self.layers if x.verdict == "artifact_free" and x.learned]
+        return min(clean, key=_seconds, default=None)
 
     def _undecided(self) -> str:
         """Why no layer was picked: how many layers have each verdict."""
@@ -171,15 +206,33 @@ def decide(geometry_name: str, runtime: str, cases: list[CaseRecord]) -> Decisio
         if result.status == "mismatch":
             left_out.append(f"{case.id} computes otherwise on {runtime} (parity mismatch)")
             continue
-        figures = case.metrics.get(PSNR), Latency.of(result.latency)
-        checkerboard = case.metrics.get("checkerboard_pct")
-        layers.append(Layer(case.id, _own(case), case.verdict, *figures, checkerboard))
+        layers.append(_layer(case, result.latency))
     clean = sorted((x for x in layers if x.verdict == "artifact_free"), key=_seconds)
     pick = clean[0] if clean else None
     ties = [x for x in clean[1:] if pick and x.latency.low <= pick.latency.high]
-    own = [_standing(x, pick, pareto_front(clean)) for x in layers if x.own]
     front = pareto_front(clean)
-    return Decision(geometry_name, runtime, pick, ties, front, own, left_out, layers)
+    decision = Decision(geometry_name, runtime, pick, ties, front, [], left_out, layers)
+    learned = decision.learned_pick
+    for layer in (x for x in layers if x.own):
+        weighted = learned is not None and bool(layer.learned)
+        standing = _standing(layer, learned if weighted else pick, front)
+        decision.own.append(replace(standing, weighted_rival=weighted))
+    return decision
+
+
+def _layer(case: CaseRecord, latency: dict[str, Any]) -> Layer:
+    parameters = (case.cost or {}).get("parameters")
+    ci = case.metrics.get(f"{PSNR}_ci")
+    return Layer(
+        case.id,
+        _own(case),
+        case.verdict,
+        case.metrics.get(PSNR),
+        Latency.of(latency),
+        case.metrics.get("checkerboard_pct"),
+        tuple(ci) if ci else None,
+        None if parameters is None else parameters > 0,
+    )
 
 
 def pareto_front(layers: list[Layer]) -> list[Layer]:
@@ -198,14 +251,15 @@ def geometry(case: CaseRecord) -> str:
     return f"{case.keys.get('channels')}ch {size} ×{case.keys.get('scale')}"
 
 
-def _standing(layer: Layer, pick: Layer | None, front: list[Layer]) -> Standing:
-    if pick is None:
+def _standing(layer: Layer, rival: Layer | None, front: list[Layer]) -> Standing:
+    if rival is None:
         return Standing(layer, None, None, False)
-    delta = None if layer.psnr_db is None or pick.psnr_db is None else layer.psnr_db - pick.psnr_db
-    if layer is pick:
-        return Standing(layer, None, 0.0, True, is_pick=True)
-    ratio = layer.latency.seconds / pick.latency.seconds
-    return Standing(layer, ratio, delta, layer in front)
+    if layer is rival:
+        return Standing(layer, None, 0.0, layer in front, is_pick=True, rival=rival)
+    gap = rival.psnr_db
+    delta = None if layer.psnr_db is None or gap is None else layer.psnr_db - gap
+    ratio = layer.latency.seconds / rival.latency.seconds
+    return Standing(layer, ratio, delta, layer in front, rival=rival)
 
 
 def _own(case: CaseRecord) -> bool:
@@ -226,6 +280,13 @@ def _verdict(verdict: str | None) -> str:
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.3g}"
+
+
+def _relative(ratio: float) -> str:
+    """``2.3× the time of`` or, below 1, ``3.2× faster than``: never ``0.31×``."""
+    if ratio >= 1:
+        return f"{_times(ratio)} the time of"
+    return f"{_times(1 / ratio)} faster than"
 
 
 def _times(ratio: float) -> str:

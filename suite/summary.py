@@ -144,7 +144,7 @@ def decision_text(run: dict[str, Any], cases: list[CaseRecord]) -> Group | None:
         if decision.geometry not in geometries[:MAX_DECISION_GEOMETRIES]:
             continue
         parts.append(Text(f"  {decision.geometry} on {decision.runtime}:"))
-        parts += [Padding(Text(line), (0, 0, 0, 4)) for line in decision.lines()]
+        parts += [Padding(Text(line), (0, 0, 0, 4), expand=False) for line in decision.lines()]
     if len(geometries) > MAX_DECISION_GEOMETRIES:
         more = len(geometries) - MAX_DECISION_GEOMETRIES
         parts.append(Text(f"  ... and {more} more geometries in the report"))
@@ -152,7 +152,7 @@ def decision_text(run: dict[str, Any], cases: list[CaseRecord]) -> Group | None:
     absent = {n: r for n, r in skipped_runtimes(cases).items() if n in timed}
     if absent:
         line = "not run: " + "; ".join(f"{n} ({r})" for n, r in absent.items())
-        parts.append(Padding(Text(line), (0, 0, 0, 2)))
+        parts.append(Padding(Text(line), (0, 0, 0, 2), expand=False))  # no trailing spaces
     return Group(*parts)
 
 
@@ -174,7 +174,7 @@ def parts(results: dict[str, Any], path: Path, crashes: list[str]) -> list[tuple
             False,
         ),
         (_errors_text(run, cases), True),
-        (_listed("parity checked at a reduced input size (parity_at):", summary.reduced), True),
+        (_listed("parity checked at a reduced input size (parity_at):", summary.reduced), False),
         (_problems_text(summary.problems, crashes), True),
         (_written(path), False),
         (decision_text(run, cases), False),

@@ -134,18 +134,60 @@ def test_your_block_is_placed_against_the_fastest_clean_layer(compared):
     decision = choose(changed)
     (standing,) = decision.own
     assert standing.words("ort-cpu") == (
-        "your make_block: artifact-free, 1.15 ms [1.1–1.2, IQR, 1 process], 2.3× the fastest "
-        "clean layer on ort-cpu, -0.1 dB PSNR, not on the front"
+        "your make_block: artifact-free, 1.15 ms [1.1–1.2, IQR, 1 process], 2.3× the time of the "
+        "fastest clean layer on ort-cpu, -0.1 dB PSNR, not on the front"
     )
     # faster than every other clean layer: the block itself is the pick
     changed["cases"][4]["runtimes"]["ort-cpu"]["latency"] = latency(0.05)
     assert choose(changed).pick.id == "make_block"
     assert (
-        choose(changed)
-        .own[0]
-        .words("ort-cpu")
-        .startswith("your make_block is the fastest clean layer")
+        choose(changed).own[0].words("ort-cpu")
+        == "your make_block is the fastest clean layer on ort-cpu (above)"
     )
+    # with artifacts and faster than the pick: how much faster, never a ratio below 1
+    changed["cases"][4]["metrics"]["verdict"]["verdict"] = "artifacts"
+    assert "10× faster than the fastest clean layer" in choose(changed).own[0].words("ort-cpu")
+
+
+def with_weights(run: dict, parameters: dict[str, int]) -> dict:
+    for record in run["cases"]:
+        record["cost"] = {"parameters": parameters.get(record["id"], 100)}
+    return run
+
+
+def test_a_pick_without_weights_names_the_fastest_clean_layer_with_weights(compared):
+    run = with_weights(copy.deepcopy(compared), {"nearest": 0})
+    decision = choose(run)
+    assert decision.pick.id == "nearest"
+    assert decision.lines()[0].endswith("PSNR 27.0 dB (no weights: it mixes no channels)")
+    assert decision.lines()[1].startswith("with weights: resize-conv: artifact-free, 0.5 ms")
+    # a learned block stands against the learned rival, and says which it is
+    assert "2.3× the time of the fastest clean layer with weights (resize-conv) on ort-cpu" in (
+        decision.own[0].words("ort-cpu")
+    )
+    # every layer has weights: no second line, the block against the pick as before
+    plain = choose(with_weights(copy.deepcopy(compared), {}))
+    assert not any(line.startswith("with weights") for line in plain.lines())
+    assert "5.8× the time of the fastest clean layer on ort-cpu" in plain.own[0].words("ort-cpu")
+
+
+def test_a_psnr_difference_inside_both_intervals_is_said_to_be_so(compared):
+    run = copy.deepcopy(compared)
+    run["cases"][2]["metrics"]["hypercolumn_psnr_db_ci"] = [22.0, 32.0]
+    run["cases"][4]["metrics"]["hypercolumn_psnr_db_ci"] = [23.0, 34.9]
+    said = choose(run).own[0].words("ort-cpu")
+    assert "+1.9 dB PSNR (within the 95 % intervals)" in said
+    run["cases"][4]["metrics"]["hypercolumn_psnr_db_ci"] = [32.5, 34.9]  # apart: nothing said
+    assert "+1.9 dB PSNR, " in choose(run).own[0].words("ort-cpu")
+
+
+def test_the_front_is_always_shown_even_of_one_layer(compared):
+    run = copy.deepcopy(compared)
+    run["cases"] = [run["cases"][2], run["cases"][4]]  # nearest and make_block
+    run["cases"][1]["metrics"]["hypercolumn_psnr_db"] = 26.0
+    lines = choose(run).lines()
+    assert lines[1] == "front (faster → higher PSNR): nearest 0.2 ms 27.0 dB"
+    assert lines[2].endswith("not on the front")
 
 
 def test_noisy_undecided_and_ties_are_said(compared):

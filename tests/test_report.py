@@ -290,6 +290,8 @@ def test_claim_summary_counts_and_ranges_come_from_the_pairs():
         "on ort-cpu it takes 0.5–2× the time."
     )
     assert claim_summary([]).startswith("Not checked")
+    # one pair: one figure each, not a range from a value to itself
+    assert claim_summary(pairs[:1]).endswith("(by +4.0 dB); on ort-cpu it takes 0.5× the time.")
 
 
 # -- the page in a real browser ------------------------------------------------------------------

@@ -197,12 +197,19 @@ def claim_summary(comparisons: list[ClaimComparison]) -> str:
     if psnr_pairs:
         parts.append(
             f"its hypercolumn PSNR is higher in {better_psnr} of {len(psnr_pairs)} "
-            f"(by {min(psnr_pairs):+.1f} to {max(psnr_pairs):+.1f} dB)"
+            f"(by {_span(psnr_pairs, '{:+.1f}', ' to ')} dB)"
         )
     costs = {}
     for c in comparisons:
         for runtime, ratio in c.latency_ratio.items():
             costs.setdefault(runtime, []).append(ratio)
     for runtime, ratios in costs.items():
-        parts.append(f"on {runtime} it takes {_times(min(ratios))}–{_times(max(ratios))}× the time")
+        parts.append(f"on {runtime} it takes {_span(ratios, '{}', '–', _times)}× the time")
     return "; ".join(parts) + "."
+
+
+def _span(values: list[float], fmt: str, dash: str, show=None) -> str:
+    """``low<dash>high``, or the one value where both ends read the same ("+4.8", not "+4.8 to
+    +4.8")."""
+    ends = [fmt.format(show(v) if show else v) for v in (min(values), max(values))]
+    return ends[0] if ends[0] == ends[1] else dash.join(ends)

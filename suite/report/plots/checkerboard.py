@@ -13,13 +13,14 @@ from matplotlib.colors import LogNorm
 from ...analysis.verdict import THRESHOLDS
 from ..context import NoData, ReportContext
 from .common import series_order, without_keys
+from .readable import name_left_out
 from .registry import plot
 
 CHECKERBOARD_LIMIT = THRESHOLDS["checkerboard_pct"]
 #: the grid's axes: a case of its own is one row across them
 GRID_KEYS = ("kernel", "stride", "scale")
 #: the column of a case of its own that declares no kernel (a factory's block)
-NO_KERNEL = "none"
+NO_KERNEL = "undeclared"
 
 
 def grid_cases(ctx: ReportContext) -> tuple[pd.DataFrame, str | None]:
@@ -57,7 +58,9 @@ def _own_row(case_id: str) -> str:
     "Odena's grid: the phase-locked pattern on photographs, % of the output's RMS (log colour "
     f"scale). Cells above {CHECKERBOARD_LIMIT:g}% have a checkerboard by the verdict's threshold; "
     "random transposed convolutions have one at every kernel, resize-convolutions at none. A "
-    "case that is its own module (a factory) is a row of its own, named by its id.",
+    "case that is its own module (a factory) is a row of its own, named by its id, in the column "
+    f"'{NO_KERNEL}' where it declares no kernel. Layers without a kernel (plain interpolation) "
+    "are named under the grid.",
     place=10,
 )
 def checkerboard_heatmap(ctx: ReportContext) -> plt.Figure:
@@ -67,9 +70,9 @@ def checkerboard_heatmap(ctx: ReportContext) -> plt.Figure:
     for series in series_order(ctx, grid):
         order += sorted(grid[grid["series"] == series]["row"].unique())
     top = max(float(grid["checkerboard_pct"].max()), 10 * CHECKERBOARD_LIMIT)
-    figure, axes = plt.subplots(
-        1, len(scales), figsize=(4.2 * len(scales) + 1, 0.55 * len(order) + 1.6), squeeze=False
-    )
+    # at least as wide as the title and as tall as the colour bar's label, whatever the rows
+    width, height = max(7.0, 4.2 * len(scales) + 1), max(4.2, 0.55 * len(order) + 1.6)
+    figure, axes = plt.subplots(1, len(scales), figsize=(width, height), squeeze=False)
     for ax, scale in zip(axes[0], scales, strict=True):
         _panel(ax, grid[grid["scale"] == scale], order, top, last=ax is axes[0][-1])
         title = f"stride / scale {scale}"
@@ -79,7 +82,21 @@ def checkerboard_heatmap(ctx: ReportContext) -> plt.Figure:
         ax.set_ylabel("method · init" if ax is axes[0][0] else "")
         if ax is not axes[0][0]:
             ax.set_yticklabels([])
+    name_left_out(figure, "no kernel", _kernelless(ctx, source))
     return figure
+
+
+def _kernelless(ctx: ReportContext, source: str | None) -> list[str]:
+    """The grid file's registered single-stage upsamplers that have no kernel to place."""
+    cases = ctx.cases
+    found = cases[
+        (cases["file"] == source)
+        & (cases["stages"] == 1)
+        & (cases["scale"] > 1)
+        & cases["kernel"].isna()
+        & (cases["series"] == cases["family"])
+    ]
+    return list(found.dropna(subset=["checkerboard_pct"])["id"])
 
 
 def _panel(ax: plt.Axes, cells: pd.DataFrame, order: list[str], top: float, last: bool) -> None:
@@ -97,8 +114,8 @@ def _panel(ax: plt.Axes, cells: pd.DataFrame, order: list[str], top: float, last
         sns.heatmap(
             table,
             ax=ax,
-            annot=True,
-            fmt=".2g",
+            annot=table.map(_cell_text),
+            fmt="",
             cmap="vlag",
             # log scale around the threshold, floored where the pattern is below chance
             norm=LogNorm(vmin=CHECKERBOARD_LIMIT**2 / top, vmax=top, clip=True),
@@ -108,3 +125,13 @@ def _panel(ax: plt.Axes, cells: pd.DataFrame, order: list[str], top: float, last
         )
     ax.grid(False)
     ax.set_xlabel("kernel size (px)")
+
+
+def _cell_text(value: float) -> str:
+    """Two significant figures, and what lies far below the threshold as ``<0.01`` (it fits the
+    cell, and its digits mean nothing there)."""
+    if pd.isna(value):
+        return ""
+    if 0 < value < CHECKERBOARD_LIMIT / 100:
+        return f"<{CHECKERBOARD_LIMIT / 100:g}"
+    return f"{value:.2g}"

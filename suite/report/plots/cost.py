@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from ..context import NoData, ReportContext
 from .common import hollow_runtime_handles, series_handles, series_order
@@ -23,25 +24,17 @@ def pareto_front(points: pd.DataFrame) -> pd.DataFrame:
     return ordered.loc[front]
 
 
-def front_labels(front: pd.DataFrame) -> list[str]:
-    """Each point of the front by its row label; with its runtime where the label is there
-    twice (the marker's shape says the runtime too)."""
-    twice = front["series_label"].duplicated(keep=False)
-    return [
-        f"{row.series_label} ({row.runtime})" if again else row.series_label
-        for row, again in zip(front.itertuples(), twice, strict=True)
-    ]
-
-
 @plot(
     "psnr-vs-latency",
     "Hypercolumn-reconstruction PSNR against latency",
-    "{comparison}; one point per case and runtime. The line is the Pareto front: nothing is "
-    "both faster and more faithful than a point on it.",
+    "{comparison}; one point per case and runtime. Each line is one runtime's Pareto front of "
+    "artifact-free layers, as the decision reads it: nothing artifact-free is both faster and "
+    "more faithful than a point on it. Layers with artifacts or no verdict are drawn, never on it.",
     place=50,
 )
 def psnr_vs_latency(ctx: ReportContext) -> plt.Figure:
     columns = ["index", "family", "series", "series_label", "scale", "hypercolumn_psnr_db"]
+    columns.append("verdict")
     timed = ctx.runtimes.dropna(subset=["median_s"]).merge(ctx.comparison[columns], on="index")
     points = timed.dropna(subset=["hypercolumn_psnr_db"])
     if points.empty:
@@ -53,7 +46,8 @@ def psnr_vs_latency(ctx: ReportContext) -> plt.Figure:
         ax.set_title(f"scale {scale}")
     handles = series_handles(ctx, series_order(ctx, points))
     runtimes = list(dict.fromkeys(points["runtime"]))
-    legend_outside(axes[0][-1], handles + hollow_runtime_handles(ctx, runtimes))
+    fronts = [_front_handle(r, k) for k, r in enumerate(runtimes)]
+    legend_outside(axes[0][-1], handles + hollow_runtime_handles(ctx, runtimes) + fronts)
     unscored = timed[~timed["index"].isin(points["index"])]
     name_left_out(figure, "no hypercolumn PSNR", unscored["id"])
     return figure
@@ -71,10 +65,28 @@ def _panel(ctx: ReportContext, ax: plt.Axes, subset: pd.DataFrame) -> None:
             linewidth=0.4,
             zorder=3,
         )
-    front = pareto_front(subset)
-    x, y = front["median_s"] * 1e3, front["hypercolumn_psnr_db"]
-    ax.plot(x, y, color="0.3", zorder=2)
+    fronts = []
+    for k, (_, rows) in enumerate(subset.groupby("runtime", sort=False)):
+        front = pareto_front(rows[rows["verdict"] == "artifact_free"])
+        ax.plot(front["median_s"] * 1e3, front["hypercolumn_psnr_db"], zorder=2, **_line(k))
+        fronts.append(front)
     log_axis(ax, "x")
     ax.set_xlabel("median latency (ms, log scale)")
     ax.set_ylabel("hypercolumn PSNR (dB)")
-    label_points(ax, front_labels(front), x, y)
+    # each layer on a front labelled once, at its first point (the marker says the runtime)
+    front = pd.concat(fronts).drop_duplicates("series_label") if fronts else subset.iloc[:0]
+    label_points(
+        ax, list(front["series_label"]), front["median_s"] * 1e3, front["hypercolumn_psnr_db"]
+    )
+
+
+#: each runtime's front: grey, told apart by the line's dashes (colour is the method's)
+FRONT_DASHES = ("-", "--", ":", "-.")
+
+
+def _line(k: int) -> dict:
+    return {"color": "0.3", "linestyle": FRONT_DASHES[k % len(FRONT_DASHES)], "linewidth": 1.2}
+
+
+def _front_handle(runtime: str, k: int) -> Line2D:
+    return Line2D([], [], label=f"front on {runtime}", **_line(k))
