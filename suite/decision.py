@@ -293,6 +293,8 @@ def _times(ratio: float) -> str:
     """A ratio a person reads: ``2.3×``, ``0.52×``, ``1/250×`` (never ``0.00×``)."""
     if ratio >= 10:
         return f"{ratio:.0f}×"
+    if ratio >= 1:
+        return f"{ratio:.1f}×"  # 1.0×, not 1×: a ratio near one keeps its decimal
     if ratio >= 0.1:
         return f"{ratio:.2g}×"
     return f"1/{1 / ratio:.0f}×"
