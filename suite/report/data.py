@@ -154,7 +154,7 @@ def runtimes_frame(run: dict[str, Any], cases: list[CaseRecord]) -> pd.DataFrame
 RUNTIME_COLUMNS = (
     *("index", "id", "runtime", "reference", "status", "reason", "max_abs_err", "max_rel_err"),
     *("rtol", "atol", "median_s", "iqr_s", "fastest_process_s", "slowest_process_s", "noisy"),
-    *("roofline_fraction", "roofline_bound"),
+    *("roofline_fraction", "roofline_bound", "roofline_omitted"),
 )
 
 
@@ -179,6 +179,7 @@ def _runtime_row(index: int, case_id: str, name: str, reference: bool, result) -
         "noisy": latency.get("noisy"),
         "roofline_fraction": result.roofline_fraction,
         "roofline_bound": result.roofline.get("roofline_bound"),
+        "roofline_omitted": result.roofline.get("roofline_omitted"),
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -21,7 +23,9 @@ ROOFLINE = 100.0
     "latency",
     "Latency per method and runtime, and the fraction of the roofline",
     "{comparison}. Markers are the median round; whiskers span the fastest and the slowest "
-    "timing process (each a fresh interpreter: the run's independent units). The roofline "
+    "timing process (each a fresh interpreter: the run's independent units), or, where one "
+    "process timed the case (quick mode), its rounds' interquartile range, said under the "
+    "plot. The roofline "
     "fraction is the least time the case needs over its latency: its fewest bytes at the copy "
     "bandwidth measured at its working-set size, or its FLOPs at the measured GEMM rate, "
     "whichever is larger (hatched: compute-bound). The solid line is 100%: a bar past it would "
@@ -62,15 +66,49 @@ def latency(ctx: ReportContext) -> plt.Figure:
         Line2D([], [], color="black", linewidth=1.2, label="100% of the roofline"),
     ]
     legend_outside(right, handles)
+    _say_omitted(right, timed)
+    if _one_process(timed).any():
+        figure.supxlabel(
+            "whiskers: the rounds' IQR of the one process that timed a case (rounds of one "
+            "process are not independent: a first look, not a spread between runs)",
+            fontsize=7,
+            color="0.3",
+        )
     return figure
+
+
+def _say_omitted(ax: plt.Axes, timed: pd.DataFrame) -> None:
+    """Where no bar could be drawn, the panel says why instead of standing empty."""
+    if timed["roofline_fraction"].notna().any():
+        return
+    reasons = list(dict.fromkeys(timed["roofline_omitted"].dropna()))
+    why = textwrap.fill(reasons[0] if reasons else "the run measured no ceilings", 40)
+    more = f"\n(and {len(reasons) - 1} other reasons)" if len(reasons) > 1 else ""
+    ax.text(
+        0.5,
+        0.5,
+        f"roofline left out:\n{why}{more}",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=8,
+        color="0.3",
+        bbox={"facecolor": "white", "edgecolor": "none"},  # readable over the grid lines
+    )
+
+
+def _one_process(rows: pd.DataFrame) -> pd.Series:
+    return rows["fastest_process_s"] == rows["slowest_process_s"]
 
 
 def _medians(ax: plt.Axes, rows: pd.DataFrame, y: np.ndarray, marker: str, look: dict) -> None:
     median = rows["median_s"].to_numpy() * 1e3
+    half_iqr = rows["iqr_s"].to_numpy(dtype=float) * 1e3 / 2
+    one = _one_process(rows).to_numpy()
     error = np.vstack(
         [
-            median - rows["fastest_process_s"].to_numpy() * 1e3,
-            rows["slowest_process_s"].to_numpy() * 1e3 - median,
+            np.where(one, half_iqr, median - rows["fastest_process_s"].to_numpy() * 1e3),
+            np.where(one, half_iqr, rows["slowest_process_s"].to_numpy() * 1e3 - median),
         ]
     )
     ax.errorbar(
