@@ -1,5 +1,6 @@
-"""Shared fixtures: case files written into tmp_path, one export cache per test session, and one
-quick end-to-end run that several tests read."""
+"""Shared fixtures: case files written into tmp_path, one export cache per test session, one
+quick end-to-end run that several tests read, and the registered runtimes a test that takes
+``runtime`` runs on (``--device``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from suite.cli import main as cli_main
+from suite.runtimes import get_runtime, list_runtimes
 
 # A run's prepare phase defaults to a Dask LocalCluster of one worker per core. The tests' runs
 # are a few small cases each, where starting the workers costs more than it saves: they prepare
@@ -34,6 +36,43 @@ method = "resize_conv"
 [[case.stage]]
 method = "transposed"
 """
+
+
+#: ``--device``: the devices whose runtimes are exercised (kornia's option; ``Runtime.device``)
+DEVICES = {"cpu": ("cpu",), "cuda": ("cuda",), "all": ("cpu", "cuda")}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--device",
+        choices=sorted(DEVICES),
+        default="cpu",
+        help="run the tests that take a `runtime` on the registered runtimes of this device: "
+        "cpu (default), cuda or all; a CUDA runtime's tests carry the gpu marker",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that takes ``runtime`` runs on every registered runtime on the devices ``--device``
+    asks for: a runtime added to the registry is tested with nothing else edited."""
+    if "runtime" not in metafunc.fixturenames:
+        return
+    devices = DEVICES[metafunc.config.getoption("device")]
+    metafunc.parametrize(
+        "runtime",
+        [
+            pytest.param(name, marks=[pytest.mark.gpu] if device == "cuda" else [])
+            for name in list_runtimes()
+            if (device := get_runtime(name).device) in devices
+        ],
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A runtime absent here (no CUDA device, no provider) skips with its own reason."""
+    name = getattr(item, "callspec", None) and item.callspec.params.get("runtime")
+    if name and (reason := get_runtime(name).unavailable()):
+        pytest.skip(f"{name}: {reason}")
 
 
 @pytest.fixture

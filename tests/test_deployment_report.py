@@ -8,7 +8,9 @@ from suite.report.deployment import (
     PRECISION_COLUMNS,
     deployment_findings,
     exporter_cells,
+    exporter_columns,
     layers,
+    parity_runtime,
     precision_cells,
 )
 
@@ -70,14 +72,14 @@ def test_an_attribute_two_exporters_write_differently_is_a_finding():
             numerics=[{**nearest, "coordinate_transformation_mode": "half_pixel"}],
         ),
     ]
-    rows, findings = exporter_cells(records)
+    rows, findings = exporter_cells(records, parity_runtime(RUNTIMES, records))
     assert len(rows) == 2 and rows[1][1] == "torchscript"
     assert findings == [
         "e: Resize.coordinate_transformation_mode is asymmetric from dynamo · opset 18, "
         "half_pixel from torchscript · opset 18"
     ]
     records[1].onnx["numerics"] = [nearest]
-    assert exporter_cells(records)[1] == [
+    assert exporter_cells(records, "ort-cpu")[1] == [
         "e: dynamo · opset 18, torchscript · opset 18 agree on every Resize attribute"
     ]
 
@@ -145,3 +147,22 @@ def test_what_the_provider_computed_off_the_precision_is_a_column_and_a_finding(
     executed.update(off_precision={}, off_provider={})
     assert precision_cells(records, RUNTIMES)[1][column] == "none"
     assert deployment_findings(records, RUNTIMES) == []
+
+
+def test_the_exporter_tables_parity_is_the_first_runtime_that_runs_the_export_and_ran():
+    """Read from the run's registry entries (``runs_export``), in the run's order: the torch
+    reference runs the float32 model, and a runtime skipped everywhere says nothing."""
+    nearest = {"op": "Resize", "mode": "nearest"}
+    records = [
+        record("e[exporter=dynamo]", numerics=[nearest]),
+        record("e[exporter=torchscript]", exporter="torchscript", numerics=[nearest]),
+    ]
+    assert parity_runtime(RUNTIMES, records) == "ort-cpu"
+    rows, _ = exporter_cells(records, "ort-cpu")
+    assert [row[-1] for row in rows] == ["1.00e-03", "1.00e-03"]
+    assert exporter_columns("ort-cpu")[-1] == "parity (rel, ort-cpu)"
+    for case in records:
+        case.runtimes["ort-cpu"] = RuntimeResult.skipped("no CPUExecutionProvider")
+    assert parity_runtime(RUNTIMES, records) is None
+    assert exporter_columns(None)[-1] == "parity (rel)"
+    assert [row[-1] for row in exporter_cells(records, None)[0]] == ["–", "–"]

@@ -1,7 +1,9 @@
 """Every registered method, parametrized from the registry: build, geometry, seeding, export,
-onnxruntime and the ONNX reference evaluator."""
+and parity on every registered runtime (``runtime``: tests/conftest.py, ``--device``)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -11,8 +13,8 @@ from suite.case import Case
 from suite.export import export_case
 from suite.methods import Stage, create_upsampler, get_method, list_methods, register
 from suite.methods.base import Method
-from suite.parity import DEFAULT, compare
-from suite.runtimes import Prepared, get_runtime
+from suite.parity import bound_for, compare
+from suite.runtimes import REFERENCE, Prepared, RuntimeSkipped, get_runtime
 
 METHODS = list_methods()
 METHOD_INITS = [(m, init) for m in METHODS for init in get_method(m).inits or (None,)]
@@ -50,21 +52,42 @@ def test_same_seed_same_weights_other_seed_other_weights(method):
     assert all(torch.equal(a, b) for a, b, _ in pairs)
     # Every drawn tensor changes with the seed; a reference init's zero biases do not.
     drawn = [(a, c) for a, _, c in pairs if a.abs().sum() > 0]
+    if any(p.numel() for p in first.parameters()):
+        assert drawn, f"{method}: no drawn tensor to compare across seeds"
     assert all(not torch.equal(a, c) for a, c in drawn)
+
+
+@pytest.fixture(scope="module")
+def exported(export_cache) -> Callable[[str], tuple[Prepared, np.ndarray]]:
+    """exported(method) -> its small case, built and exported once for every runtime's test, and
+    the reference runtime's output on it."""
+    done: dict[str, tuple[Prepared, np.ndarray]] = {}
+
+    def export(method: str) -> tuple[Prepared, np.ndarray]:
+        if method not in done:
+            case = small_case(method)
+            model, example = case.build(), case.make_input()
+            onnx = export_case(case, model, example, export_cache)
+            assert onnx.output_shape == list(case.output_shape)
+            prepared = Prepared(model, example, onnx.path, case.output_shape, threads=1)
+            done[method] = prepared, get_runtime(REFERENCE).load(prepared).output()
+        return done[method]
+
+    return export
 
 
 @pytest.mark.export
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("runtime", ["ort-cpu", "onnx-reference"])
-def test_export_runs_and_matches_torch(method, runtime, export_cache):
-    case = small_case(method)
-    model, example = case.build(), case.make_input()
-    exported = export_case(case, model, example, export_cache)
-    assert exported.output_shape == list(case.output_shape)
-    prepared = Prepared(model, example, exported.path, case.output_shape, threads=1)
-    reference = get_runtime("torch-cpu").load(prepared).output()
-    output = get_runtime(runtime).load(prepared).output()
-    parity = compare(output, reference, DEFAULT)
+def test_every_runtime_runs_the_export_and_matches_the_reference(method, runtime, exported):
+    """Within the runtime's own parity bound (``Runtime.parity_bound``, float32's by default);
+    a runtime that will not run the case here skips with its reason, as a run records it."""
+    prepared, reference = exported(method)
+    try:
+        output = get_runtime(runtime).load(prepared).output()
+    except RuntimeSkipped as skipped:
+        pytest.skip(f"{runtime}: {skipped}")
+    assert output.shape == prepared.output_shape and output.dtype == np.float32
+    parity = compare(output, reference, bound_for(runtime, None))
     assert parity["within_tolerance"], parity
 
 

@@ -9,12 +9,14 @@ import pytest
 import torch
 
 from suite.case import Case
+from suite.commands.run_options import DEVICE_GROUPS
 from suite.export import export_case
 from suite.methods import Stage, get_method
-from suite.runtimes import Prepared, RuntimeSkipped, get_runtime, list_runtimes
+from suite.runtimes import REFERENCE, Prepared, RuntimeSkipped, get_runtime, list_runtimes
 from suite.runtimes.onnx_reference import MAX_OUTPUT_ELEMENTS
 
-GPU_RUNTIMES = ["torch-cuda", "ort-cuda", "ort-tensorrt", "ort-tensorrt-fp16"]
+CPU_RUNTIMES = [n for n in list_runtimes() if get_runtime(n).device == "cpu"]
+GPU_RUNTIMES = [n for n in list_runtimes() if get_runtime(n).device == "cuda"]
 
 
 @pytest.fixture
@@ -26,10 +28,15 @@ def prepared(export_cache) -> Prepared:
     return Prepared(model, example, exported.path, case.output_shape, threads=1)
 
 
-def test_reference_comes_first_and_cpu_runtimes_are_always_available():
-    assert list_runtimes()[0] == "torch-cpu"
-    for name in ("torch-cpu", "ort-cpu", "onnx-reference"):
-        assert get_runtime(name).unavailable() is None
+def test_exactly_one_reference_and_it_comes_first():
+    assert [n for n in list_runtimes() if get_runtime(n).reference] == [REFERENCE]
+    assert list_runtimes()[0] == REFERENCE and get_runtime(REFERENCE).device == "cpu"
+
+
+@pytest.mark.parametrize("name", CPU_RUNTIMES)
+def test_cpu_runtimes_are_always_available(name):
+    """The test environment has the CPU onnxruntime: a CPU runtime absent here is a fault."""
+    assert get_runtime(name).unavailable() is None
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
@@ -131,8 +138,9 @@ def test_tensorrt_keeps_its_engines_in_the_run_cache_and_fp16_is_its_own_runtime
 
 
 def test_every_runtime_declares_where_it_computes_and_what_it_sets_unlike_the_defaults():
-    gpu = [n for n in list_runtimes() if get_runtime(n).device == "cuda"]
-    assert sorted(gpu) == sorted(GPU_RUNTIMES)
+    devices = {name: get_runtime(name).device for name in list_runtimes()}
+    assert set(devices.values()) <= set(DEVICE_GROUPS.values()), devices
+    assert GPU_RUNTIMES, "no runtime on a CUDA device: --runtimes gpu would take nothing"
     ort = get_runtime("ort-cpu").describe()["session_options"]
     assert ort["session.intra_op.allow_spinning"]["suite"] == "0"
     assert ort["session.intra_op.allow_spinning"]["default"] == "1"
@@ -189,6 +197,32 @@ def test_ort_cpu_defaults_keeps_onnxruntimes_spinning_and_waits_it_out(prepared)
     np.testing.assert_array_equal(loaded.output(), suite_ort.load(prepared).output())
 
 
+def test_waiting_for_idle_threads_ends_at_the_first_quiet_look_or_at_the_limit(monkeypatch):
+    """The rule, on a simulated clock: each look sleeps ``LOOK_S``; the process burns a whole
+    core for three looks, then nothing; one that never stops is left at ``LIMIT_S``."""
+    from types import SimpleNamespace
+
+    from suite.runtimes import settle
+
+    clock = {"wall": 0.0, "cpu": 0.0, "busy_looks": 3}
+
+    def sleep(seconds: float) -> None:
+        clock["wall"] += seconds
+        if clock["busy_looks"]:
+            clock["cpu"] += seconds
+            clock["busy_looks"] -= 1
+
+    fake = SimpleNamespace(
+        perf_counter=lambda: clock["wall"], process_time=lambda: clock["cpu"], sleep=sleep
+    )
+    monkeypatch.setattr(settle, "time", fake)
+    assert settle.until_threads_idle() == pytest.approx(4 * settle.LOOK_S)
+    clock["busy_looks"] = 10**6
+    waited = settle.until_threads_idle()
+    assert settle.LIMIT_S <= waited < settle.LIMIT_S + 2 * settle.LOOK_S
+
+
+@pytest.mark.timing
 def test_waiting_for_idle_threads_lasts_as_long_as_another_thread_burns_cpu():
     import threading
     import time
@@ -209,3 +243,34 @@ def test_waiting_for_idle_threads_lasts_as_long_as_another_thread_burns_cpu():
     finally:
         spinner.join()
     assert 0.2 <= waited < LIMIT_S
+
+
+def test_what_a_runtime_times_writes_what_it_answers(runtime, prepared):
+    """Every registered runtime (``--device``): where its timed step avoids copies (IO binding,
+    an output left on the device) what it wrote equals ``infer``'s answer bit for bit, and so
+    does the call as an application makes it (``Loaded``)."""
+    try:
+        loaded = get_runtime(runtime).load(prepared)
+    except RuntimeSkipped as skipped:
+        pytest.skip(f"{runtime}: {skipped}")
+    answer = loaded.output()
+    assert answer.shape == prepared.output_shape and answer.dtype == np.float32
+    if loaded.bound_output is not None:
+        np.testing.assert_array_equal(loaded.bound_output(), answer)
+    if loaded.with_copies is not None:
+        copied = loaded.with_copies()
+        np.testing.assert_array_equal(copied[0] if isinstance(copied, list) else copied, answer)
+
+
+def test_the_ceilings_probe_runs_with_the_cpu_providers_own_session_options(prepared):
+    """``bench/ceilings.py`` times onnxruntime's GEMM and convolution as ort-cpu's cases are
+    timed: its options come from the runtime, not from a copy of them."""
+    from suite.runtimes.ort import SPINNING, cpu_probe_session
+
+    probe = cpu_probe_session(prepared.onnx_path.read_bytes(), 1)
+    timed = get_runtime("ort-cpu").session(prepared)
+    assert probe.get_providers() == timed.get_providers()[:1]
+    mine, theirs = probe.get_session_options(), timed.get_session_options()
+    for option in ("intra_op_num_threads", "inter_op_num_threads"):
+        assert getattr(mine, option) == getattr(theirs, option) == 1
+    assert mine.get_session_config_entry(SPINNING) == "0"

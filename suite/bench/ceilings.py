@@ -122,8 +122,9 @@ def _cuda_workload(name: str) -> tuple[Callable[[], Any], dict[str, Any]]:
 
 def _ort_probe(threads: int, op: str) -> Callable[[], Any]:
     """A MatMul or a 3×3 Conv in onnxruntime, with the session options its CPU runtime uses."""
-    import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
+
+    from ..runtimes.ort import cpu_probe_session
 
     rng = np.random.default_rng(0)
     if op == "MatMul":
@@ -143,13 +144,7 @@ def _ort_probe(threads: int, op: str) -> Callable[[], Any]:
     model = helper.make_model(
         graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=IR_VERSION
     )
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = ort.InferenceSession(
-        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
+    session = cpu_probe_session(model.SerializeToString(), threads)
     feeds = {n: rng.random(s, dtype=np.float32) for n, s in shapes.items()}
     return lambda: session.run(None, feeds)
 

@@ -36,7 +36,7 @@ PRECISION_COLUMNS = [
     "latency (ms)",
     "speed-up over fp32",
 ]
-EXPORTER_COLUMNS = ["layer", "exporter", "opset", "op", "attributes", "parity (rel, ort-cpu)"]
+EXPORTER_COLUMNS = ["layer", "exporter", "opset", "op", "attributes", "parity (rel)"]
 
 
 def deployment(case: CaseRecord) -> dict[str, Any]:
@@ -145,9 +145,23 @@ def _number(value: float | None, spec: str) -> str:
     return "–" if value is None else format(value, spec)
 
 
-def exporter_cells(records: list[CaseRecord]) -> tuple[list[list[str]], list[str]]:
-    """The Resize and ConvTranspose attributes of each exporter's graph, and the findings: each
-    attribute on which two variants of one layer at the same precision differ."""
+def parity_runtime(runtimes: dict[str, RuntimeInfo], records: list[CaseRecord]) -> str | None:
+    """The runtime whose parity the exporter table shows: the first, in the run's order, that
+    runs the export and ran (the CPU provider, in a default run)."""
+    return next(iter(export_runtimes(runtimes, records)), None)
+
+
+def exporter_columns(runtime: str | None) -> list[str]:
+    """The exporter table's header, its parity column naming the runtime it was measured on."""
+    return [*EXPORTER_COLUMNS[:-1], f"parity (rel, {runtime})" if runtime else "parity (rel)"]
+
+
+def exporter_cells(
+    records: list[CaseRecord], runtime: str | None
+) -> tuple[list[list[str]], list[str]]:
+    """The Resize and ConvTranspose attributes of each exporter's graph, with its parity on
+    ``runtime`` (``parity_runtime``), and the findings: each attribute on which two variants of
+    one layer at the same precision differ."""
     rows, findings = [], []
     for cases in layers(records).values():
         variants = [c for c in cases if deployment(c)["precision"] == "fp32" and c.onnx]
@@ -158,8 +172,8 @@ def exporter_cells(records: list[CaseRecord]) -> tuple[list[list[str]], list[str
             where = f"{deployment(case)['exporter']} · opset {deployment(case)['opset']}"
             nodes = [n for n in case.onnx.get("numerics", []) if n["op"] in COMPARED_OPS]
             written[where] = nodes
-            ort = case.runtimes.get("ort-cpu")
-            parity = _number(ort.max_rel_err, ".2e") if ort and ort.ran else "–"
+            result = case.runtimes.get(runtime) if runtime else None
+            parity = _number(result.max_rel_err, ".2e") if result and result.ran else "–"
             for node in nodes or [{"op": "–"}]:
                 attributes = ", ".join(f"{k}={v}" for k, v in node.items() if k != "op")
                 rows.append(

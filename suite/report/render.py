@@ -32,10 +32,11 @@ from .classes import CLASS_COLUMNS, class_cells, own_class
 from .context import NoData, ReportContext
 from .decision import decision_values
 from .deployment import (
-    EXPORTER_COLUMNS,
     PRECISION_COLUMNS,
     deployment_findings,
     exporter_cells,
+    exporter_columns,
+    parity_runtime,
     precision_cells,
 )
 from .markdown import DEPLOYMENT_NOTE, summary_markdown
@@ -210,11 +211,12 @@ def _table_values(ctx: ReportContext) -> dict[str, Any]:
 
 
 def _deployment_values(ctx: ReportContext) -> dict[str, Any]:
-    exporter_rows, exporter_findings = exporter_cells(ctx.records)
+    runtime = parity_runtime(ctx.runtime_look, ctx.records)
+    exporter_rows, exporter_findings = exporter_cells(ctx.records, runtime)
     return {
         "precision_columns": PRECISION_COLUMNS,
         "precision_rows": precision_cells(ctx.records, ctx.runtime_look),
-        "exporter_columns": EXPORTER_COLUMNS,
+        "exporter_columns": exporter_columns(runtime),
         "exporter_rows": exporter_rows,
         "deployment_findings": exporter_findings
         + deployment_findings(ctx.records, ctx.runtime_look),

@@ -122,6 +122,16 @@ class OrtRuntime(Runtime):
             return {}
         return {"has_user_compute_stream": "1", "user_compute_stream": str(stream)}
 
+    def options_for(self, threads: int):
+        """onnxruntime's ``SessionOptions`` as this runtime sets them (``session_options``)."""
+        options = _onnxruntime().SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        if not self.spinning:
+            options.add_session_config_entry(SPINNING, "0")
+        options.log_severity_level = 3
+        return options
+
     def session(
         self, prepared: Prepared, stream: int | None = None, profile_to: Path | None = None
     ):
@@ -130,15 +140,10 @@ class OrtRuntime(Runtime):
         reason = self.unavailable()
         if reason:
             raise RuntimeSkipped(reason)
-        options = ort.SessionOptions()
+        options = self.options_for(prepared.threads)
         if profile_to is not None:
             options.enable_profiling = True
             options.profile_file_prefix = str(profile_to / "profile")
-        options.intra_op_num_threads = prepared.threads
-        options.inter_op_num_threads = 1
-        if not self.spinning:
-            options.add_session_config_entry(SPINNING, "0")
-        options.log_severity_level = 3
         providers: list[Any] = [(self.provider, self.provider_options(prepared, stream))]
         if self.provider != "CPUExecutionProvider":
             providers.append("CPUExecutionProvider")
@@ -216,6 +221,14 @@ class OrtCPU(OrtRuntime):
     marker = "s"
     colour = "#de8f05"
     provider = "CPUExecutionProvider"
+
+
+def cpu_probe_session(model: bytes, threads: int):
+    """A session on an in-memory model with the CPU provider's runtime options: the machine's
+    compute ceilings (``bench/ceilings.py``) are probed as the cases are timed."""
+    runtime = OrtCPU()
+    options = runtime.options_for(threads)
+    return _onnxruntime().InferenceSession(model, options, providers=[runtime.provider])
 
 
 @register
