@@ -217,11 +217,11 @@ def test_a_roofline_fraction_over_one_is_never_recorded():
 
 
 def test_a_timing_process_measures_an_implausible_copy_again_for_real():
-    """``BenchSession.remeasure_ceilings`` on a copy first measured at 0.13 GB/s: measured
+    """``TimingSession.remeasure_ceilings`` on a copy first measured at 0.13 GB/s: measured
     again on this machine (any machine copies 1 MiB at more than 1 GB/s), the better kept."""
     from types import SimpleNamespace
 
-    from suite.bench.session import BenchSession
+    from suite.bench.timed import TimingSession
     from suite.bench.timing import TIMINGS
 
     process = {**{copy_name(size): 10.0 for size in COPY_SIZES}, "gemm-torch": 50.0}
@@ -233,7 +233,7 @@ def test_a_timing_process_measures_an_implausible_copy_again_for_real():
         earlier_ceilings=[],
         progress=SimpleNamespace(stage=lambda *args, **kwargs: None),
     )
-    BenchSession.remeasure_ceilings(session)
+    TimingSession.remeasure_ceilings(session)
     (first, again) = session.remeasured["copy-1MiB"]["measured"]
     assert first == 0.13 and again > 1.0 and process["copy-1MiB"] == again
     assert session.remeasured["copy-1MiB"]["still"] is None

@@ -1,9 +1,8 @@
-"""The bench's pytest items, collected only by the bench's own sessions (``BenchSession``).
+"""The bench's pytest items, collected only by a timing process's session (``worker.py``).
 
-In the run's process the case items build, export, check and analyse; in a timing process
-(``worker.py``) they time, a session per item, and the ceiling items measure the machine after
-the cases (a 256 MiB copy run first left the next case measurably slower on 2-core machines),
-then measure again the ceilings that cannot be believed.
+The case items check and time, a session per item, and the ceiling items measure the machine
+after the cases (a 256 MiB copy run first left the next case measurably slower on 2-core
+machines), then measure again the ceilings that cannot be believed.
 """
 
 from __future__ import annotations
