@@ -79,6 +79,20 @@ def _killed_run(cases: Path, out: Path, cache: Path, ready) -> dict[str, int]:
     return {kind: len(list((folder / kind).glob("*"))) for kind in ("cases", "timed")}
 
 
+def _finished_before(out: Path, kept: dict[str, int]) -> tuple[list[Path], dict, dict]:
+    """What must come back untouched: finished timing processes' files (and their mtimes),
+    and each finished case's stage and check times (its checkpoint goes with the folder once
+    the run is done)."""
+    timed = sorted((out / "timing").glob("process?.json"))
+    assert len(timed) == kept["timed"]
+    finished = {}
+    for path in (out / CHECKPOINT_DIR).rglob("*.pickle"):
+        data = pickle.loads(path.read_bytes())
+        finished[data["work"].case.id] = {**data["work"].durations_s, **data["check_s"]}
+    assert len(finished) == kept["cases"]
+    return timed, {path: path.stat().st_mtime_ns for path in timed}, finished
+
+
 KILL_POINTS = {
     # two cases finished, three not
     "prepare": lambda folder: len(list((folder / "cases").glob("*.pickle"))) >= 2,
@@ -97,16 +111,7 @@ def test_a_run_killed_midway_and_resumed_redoes_only_the_rest_and_matches_a_clea
         assert 2 <= kept["cases"] < CASE_COUNT and kept["timed"] == 0
     else:
         assert kept == {"cases": CASE_COUNT, "timed": 1}
-    # what must come back untouched: finished timing processes' files, and each finished
-    # case's stage and check times (its checkpoint goes with the folder once the run is done)
-    timed = sorted((out / "timing").glob("process?.json"))
-    assert len(timed) == kept["timed"]
-    mtimes = {path: path.stat().st_mtime_ns for path in timed}
-    finished = {}
-    for path in (out / CHECKPOINT_DIR).rglob("*.pickle"):
-        data = pickle.loads(path.read_bytes())
-        finished[data["work"].case.id] = {**data["work"].durations_s, **data["check_s"]}
-    assert len(finished) == kept["cases"]
+    timed, mtimes, finished = _finished_before(out, kept)
 
     code = run_suite(str(cases), "--out", str(out), *OPTIONS, "--cache", str(cache), "--resume")
 
