@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from suite.bench.ceilings import (
+from suite.timing.ceilings import (
     COPY_SIZES,
     CUDA_COPY_SIZES,
     bandwidth_at,
@@ -18,8 +18,8 @@ from suite.bench.ceilings import (
     roofline,
     summarise,
 )
-from suite.bench.plausible import implausible, remeasure
-from suite.bench.timing import slowed
+from suite.timing.plausible import implausible, remeasure
+from suite.timing.policy import slowed
 
 # A machine whose copies run at 100 GB/s in cache (up to 4 MiB) and 25 GB/s beyond.
 PROCESS = {
@@ -221,8 +221,8 @@ def test_a_timing_process_measures_an_implausible_copy_again_for_real():
     again on this machine (any machine copies 1 MiB at more than 1 GB/s), the better kept."""
     from types import SimpleNamespace
 
-    from suite.bench.timed import TimingSession
-    from suite.bench.timing import TIMINGS
+    from suite.timing.policy import TIMINGS
+    from suite.timing.session import TimingSession
 
     process = {**{copy_name(size): 10.0 for size in COPY_SIZES}, "gemm-torch": 50.0}
     process[copy_name(MIB)] = 0.13

@@ -12,11 +12,11 @@ from ..case import Case
 from ..records import CaseRecord, RuntimeResult
 from ..runtimes import get_runtime
 from ..samplefile import sample_keys
-from . import ceilings
+from ..timing import ceilings
+from ..timing.policy import LATENCY, WITH_COPIES
 from .check import Checked
 from .errorlog import ErrorLog
 from .pipeline import PreparedCase
-from .timing import LATENCY, WITH_COPIES
 
 
 class CaseBook:

@@ -55,7 +55,7 @@ def warm_up(settings: Settings) -> None:
     global _warm
     if _warm:
         return
-    from .yardstick import yardstick_case
+    from ..timing.yardstick import yardstick_case
 
     with tempfile.TemporaryDirectory(prefix="upsampling-bench-warm-") as cache:
         prepare_case(yardstick_case(), replace(settings, cache_dir=Path(cache)), BufferedLog())

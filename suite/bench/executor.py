@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..case import Case
+from ..timing.process import run_child
 from .book import CaseBook
 from .check import Checked
 from .cluster import PreparePhase
@@ -19,7 +20,6 @@ from .pipeline import PreparedCase, Settings
 from .progress import Progress
 from .roles import machine_class
 from .spec import RunSpec
-from .worker import run_child
 
 Done = Callable[[PreparedCase, Checked], None]
 

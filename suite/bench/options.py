@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..timing.policy import TIMINGS, Timing
 from .pipeline import Settings
-from .timing import TIMINGS, Timing
 
 
 @dataclass(frozen=True)

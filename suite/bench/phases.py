@@ -14,6 +14,9 @@ from typing import Any
 from ..atomic import write_json_atomic
 from ..machines import machine_class
 from ..results import TIMING_DIR
+from ..timing.process import WEIGHTS_DIR, process_spec
+from ..timing.result import TimingResult
+from ..timing.session import timed_runtimes
 from .book import CaseBook
 from .check import Checked
 from .cluster import PreparePhase
@@ -23,9 +26,6 @@ from .pipeline import PreparedCase
 from .progress import Progress
 from .spec import RunSpec
 from .state import RunState
-from .timed import timed_runtimes
-from .timingresult import TimingResult
-from .worker import WEIGHTS_DIR, process_spec
 
 
 @dataclass(frozen=True)

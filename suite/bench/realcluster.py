@@ -14,13 +14,13 @@ from ..case import Case
 from ..casefile import case_files
 from ..errors import first_line
 from ..runtimes import get_runtime
+from ..timing.process import PROCESS_TIMEOUT_S
 from .book import CaseBook
 from .cluster import PreparePhase, dashboard_note, export_task, prepare_with
 from .errorlog import ErrorLog
 from .executor import Done, Executor, Job, reported
 from .roles import PREPARE_RESOURCE, Cluster, cluster_client, timer_resource, timing_task
 from .spec import RunSpec
-from .worker import PROCESS_TIMEOUT_S
 
 
 class ClusterExecutor(Executor):

@@ -14,9 +14,9 @@ from ..environment import git_commit, machine, versions
 from ..methods import get_method
 from ..runtimes import get_runtime
 from ..samplefile import SAMPLES_FILE
+from ..timing.result import TimingResult
+from ..timing.yardstick import yardstick_case
 from .phases import Run
-from .timingresult import TimingResult
-from .yardstick import yardstick_case
 
 #: the calibration battery's tables, by the key of the code that computed them (in --cache)
 CALIBRATION_DIR = "calibration"

@@ -14,6 +14,7 @@ from rich.console import Console
 from ..machines import machine_class
 from ..results import SCHEMA_VERSION, validate, write_results
 from ..samplefile import write_samples
+from ..timing.result import TimingResult
 from .book import CaseBook
 from .executors import open_executor
 from .phases import Run, prepare, time_all
@@ -21,7 +22,6 @@ from .progress import Progress
 from .record import run_record
 from .spec import RunSpec
 from .state import RunState
-from .timingresult import TimingResult
 
 
 @dataclass(frozen=True)

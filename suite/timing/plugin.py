@@ -9,8 +9,8 @@ import pytest
 
 from ..runtimes import get_runtime
 from . import ceilings
-from .timed import TimingSession
-from .timing import LATENCY, WITH_COPIES
+from .policy import LATENCY, WITH_COPIES
+from .session import TimingSession
 
 
 class BenchPlugin:

@@ -4,7 +4,7 @@ Rounds inside one process share its memory layout, thread placement and allocato
 move together and are not independent samples (docs/measurements.md, "Where the latency noise
 lives"); the process is the smallest unit that replicates. The run's own process builds,
 exports, checks and analyses every case, then starts ``Timing.processes`` children, each
-``python -m suite.bench.worker SPEC.json``: it loads the same cases (the exported models come
+``python -m suite.timing.process SPEC.json``: it loads the same cases (the exported models come
 from the cache), checks parity again, times every case on every timed runtime in
 ``Timing.sessions`` fresh sessions, measures the machine's ceilings (``ceilings.py``) and writes
 what it measured to the file the spec names. A child that fails or overruns cuts the run's timing
@@ -25,14 +25,14 @@ import pytest
 from rich.console import Console
 
 from ..atomic import write_json_atomic
+from ..bench.book import CaseBook
+from ..bench.errorlog import ErrorLog
+from ..bench.options import Options
+from ..bench.progress import Progress
 from ..casefile import load_cases
-from .book import CaseBook
-from .errorlog import ErrorLog
-from .options import Options
 from .plugin import BenchPlugin, pytest_args
-from .progress import Progress
-from .timed import TimingSession, timed_runtimes
-from .timing import LATENCY, WITH_COPIES
+from .policy import LATENCY, WITH_COPIES
+from .session import TimingSession, timed_runtimes
 
 #: where in DIR/timing/ the trained cases' fitted weights wait for the timing processes
 WEIGHTS_DIR = "weights"
@@ -64,11 +64,11 @@ def process_spec(
 
 
 def run_child(spec_path: Path, log: ErrorLog) -> str | None:
-    """``python -m suite.bench.worker SPEC``, a child of this process; what went wrong, or
+    """``python -m suite.timing.process SPEC``, a child of this process; what went wrong, or
     None."""
     # The children import what this process imported, factories included.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    command = [sys.executable, "-m", "suite.bench.worker", str(spec_path)]
+    command = [sys.executable, "-m", "suite.timing.process", str(spec_path)]
     try:
         done = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S

@@ -7,7 +7,7 @@ machines), then measure again the ceilings that cannot be believed.
 
 from __future__ import annotations
 
-from .timing import LATENCY
+from .policy import LATENCY
 
 
 def test_case(bench_target, bench_session, benchmark):

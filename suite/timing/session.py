@@ -9,18 +9,18 @@ import time
 from functools import partial
 from typing import Any
 
+from ..bench.book import CaseBook
+from ..bench.check import check_runtime
+from ..bench.latency import Latency
+from ..bench.options import Options
+from ..bench.pipeline import PreparedCase, prepare_case
+from ..bench.progress import Progress
 from ..case import Case
 from ..errors import first_line
 from ..runtimes import Loaded, get_runtime
 from . import ceilings
-from .book import CaseBook
-from .check import check_runtime
-from .latency import Latency
-from .options import Options
-from .pipeline import PreparedCase, prepare_case
 from .plausible import measure_again, remeasure
-from .progress import Progress
-from .timing import LATENCY, WITH_COPIES, Step, Timing, slowed, time_plain, time_session
+from .policy import LATENCY, WITH_COPIES, Step, Timing, slowed, time_plain, time_session
 from .yardstick import YardstickBracket
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..bench.latency import Latency
 from ..runtimes.base import Clock
-from .latency import Latency
 
 #: ``Latency.clock`` of a round timed by the host (``time.perf_counter``, each call synchronised)
 HOST_CLOCK = "host"

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..bench.book import CaseBook
+from ..bench.latency import Latency
 from ..records import RuntimeResult
 from ..runtimes import get_runtime
 from . import ceilings
-from .book import CaseBook
-from .latency import Latency
-from .timing import LATENCY, WITH_COPIES
+from .policy import LATENCY, WITH_COPIES
 
 
 @dataclass
