@@ -1,5 +1,5 @@
-"""The machine's ceilings and the two-sided roofline (suite/bench/ceilings.py), and the injected
-slowdown the gate's catch rates are measured with (suite/bench/session.py ``slowed``)."""
+"""The machine's ceilings and the two-sided roofline (suite/timing/ceilings.py), and the injected
+slowdown the gate's catch rates are measured with (suite/timing/policy.py ``slowed``)."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def test_the_gpus_probes_are_measured_only_where_a_gpu_runtime_is_timed_on_a_gpu
     assert copy_name(2**20, "cuda") == "cuda-copy-1MiB"
 
 
-# -- ceilings that cannot be believed (suite/bench/plausible.py) ---------------------------------
+# -- ceilings that cannot be believed (suite/timing/plausible.py) ---------------------------------
 
 MIB = 2**20
 
