@@ -83,6 +83,7 @@ def test_the_cluster_stops_every_process_and_leaves_the_environment_as_it_was(
     """Dask's nanny writes OMP_NUM_THREADS=1 and others into the spawning process's own
     environment; the timing processes started after the cluster must not inherit them."""
     cases = load_cases([write_cases(CASES)])[:2]
+    assert len(cases) == 2, "no cases: the checks below would check nothing"
     before_env = dict(os.environ)
     before_children = {p.pid for p in psutil.Process().children(recursive=True)}
     done = []
@@ -98,7 +99,6 @@ def test_the_cluster_stops_every_process_and_leaves_the_environment_as_it_was(
     assert dict(os.environ) == before_env
     left = {p.pid for p in psutil.Process().children(recursive=True)} - before_children
     assert not left, f"processes left running: {left}"
-    assert len(cases) == 2, "no cases: the checks below would check nothing"
     assert sorted(prepared) == sorted(c.id for c in cases) == sorted(w.case.id for w, _ in done)
     assert set(phase.where) == set(prepared) and phase.wall_s > 0
     # each case came back checked on every runtime, and released: only what its record needs
