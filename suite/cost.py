@@ -1,5 +1,5 @@
 """What a case costs in principle: FLOPs and the fewest bytes it must move (what the machine can
-do, its ceilings, is measured in ``bench/ceilings.py``)."""
+do, its ceilings, is measured in ``timing/ceilings.py``)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ Step = Callable[[dict[str, Any]], None]
 #: Schema 5 has since gained optional fields, and no step: a run without them reads as before.
 #: A runtime's ``parity_at`` (parity at another input size, ``bench/reduced.py``) and
 #: ``roofline_omitted``; the ceilings' ``set_aside`` and ``remeasured``, and a ceiling row's
-#: ``implausible`` (``bench/plausible.py``); ``metrics.linear``'s ``affine`` and
+#: ``implausible`` (``timing/plausible.py``); ``metrics.linear``'s ``affine`` and
 #: ``constant_rms``. Runs before them may record a roofline fraction over 1 (the summary lists
 #: it as left out) and the reference evaluator skipped on a large output.
 #: schema version -> the step that takes a run of that version to the next

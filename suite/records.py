@@ -97,7 +97,7 @@ class RuntimeResult:
     #: the bound parity was checked against: atol, rtol, tolerance_reason
     bound: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] | None = None
-    #: the roofline's bound and fraction (``bench.ceilings.roofline``), once the run is timed
+    #: the roofline's bound and fraction (``timing.ceilings.roofline``), once the run is timed
     roofline: dict[str, Any] = field(default_factory=dict)
     #: the same inference as an application calls it, host copies and output allocation
     #: included (``runtimes.base.Loaded.with_copies``), where it was timed; ``latency`` is bound

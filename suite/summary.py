@@ -66,7 +66,7 @@ def _bytes(size: int) -> str:
 
 
 def roofline_left_out(cases: list[CaseRecord]) -> list[str]:
-    """Rooflines left out, with why (``bench.ceilings.roofline``); runs before the suite left
+    """Rooflines left out, with why (``timing.ceilings.roofline``); runs before the suite left
     them out recorded a timing faster than the bound as over 100%."""
     return [
         f"{case.id} · {name}: "

@@ -65,7 +65,7 @@ class DiesWhenTimed(nn.Module):
 
     def forward(self, x):
         main = sys.modules["__main__"]
-        if getattr(main.__spec__, "name", None) == "suite.bench.worker":
+        if getattr(main.__spec__, "name", None) == "suite.timing.process":
             os._exit(3)
         return torch.nn.functional.interpolate(x, scale_factor=self.scale, mode="nearest")
 

@@ -1,12 +1,12 @@
-"""The machine's ceilings and the two-sided roofline (suite/bench/ceilings.py), and the injected
-slowdown the gate's catch rates are measured with (suite/bench/session.py ``slowed``)."""
+"""The machine's ceilings and the two-sided roofline (suite/timing/ceilings.py), and the injected
+slowdown the gate's catch rates are measured with (suite/timing/policy.py ``slowed``)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from suite.bench.ceilings import (
+from suite.timing.ceilings import (
     COPY_SIZES,
     CUDA_COPY_SIZES,
     bandwidth_at,
@@ -18,8 +18,8 @@ from suite.bench.ceilings import (
     roofline,
     summarise,
 )
-from suite.bench.plausible import implausible, remeasure
-from suite.bench.timing import slowed
+from suite.timing.plausible import implausible, remeasure
+from suite.timing.policy import slowed
 
 # A machine whose copies run at 100 GB/s in cache (up to 4 MiB) and 25 GB/s beyond.
 PROCESS = {
@@ -125,7 +125,7 @@ def test_the_gpus_probes_are_measured_only_where_a_gpu_runtime_is_timed_on_a_gpu
     assert copy_name(2**20, "cuda") == "cuda-copy-1MiB"
 
 
-# -- ceilings that cannot be believed (suite/bench/plausible.py) ---------------------------------
+# -- ceilings that cannot be believed (suite/timing/plausible.py) ---------------------------------
 
 MIB = 2**20
 
@@ -217,12 +217,12 @@ def test_a_roofline_fraction_over_one_is_never_recorded():
 
 
 def test_a_timing_process_measures_an_implausible_copy_again_for_real():
-    """``BenchSession.remeasure_ceilings`` on a copy first measured at 0.13 GB/s: measured
+    """``TimingSession.remeasure_ceilings`` on a copy first measured at 0.13 GB/s: measured
     again on this machine (any machine copies 1 MiB at more than 1 GB/s), the better kept."""
     from types import SimpleNamespace
 
-    from suite.bench.session import BenchSession
-    from suite.bench.timing import TIMINGS
+    from suite.timing.policy import TIMINGS
+    from suite.timing.session import TimingSession
 
     process = {**{copy_name(size): 10.0 for size in COPY_SIZES}, "gemm-torch": 50.0}
     process[copy_name(MIB)] = 0.13
@@ -233,7 +233,7 @@ def test_a_timing_process_measures_an_implausible_copy_again_for_real():
         earlier_ceilings=[],
         progress=SimpleNamespace(stage=lambda *args, **kwargs: None),
     )
-    BenchSession.remeasure_ceilings(session)
+    TimingSession.remeasure_ceilings(session)
     (first, again) = session.remeasured["copy-1MiB"]["measured"]
     assert first == 0.13 and again > 1.0 and process["copy-1MiB"] == again
     assert session.remeasured["copy-1MiB"]["still"] is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from suite.bench.timing import HOST_CLOCK, Timing, time_session
+from suite.timing.policy import HOST_CLOCK, Timing, time_session
 
 TIMING = Timing(rounds=4, sessions=1, processes=1, min_round_s=1e-3, warmup_rounds=2)
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from suite.casefile import load_cases
-from suite.plan import CaseCost, lpt_makespan, plan, slots_caveat
+from suite.plan import CaseCost, estimate, lpt_makespan, measured_costs, plan, slots_caveat
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,9 @@ def test_the_plan_is_the_runs_own_arithmetic():
     same = plan([Named(i) for i in "abcd"], run, machines=1, workers=2)
     # four tasks of 10 s preparing and 6 s checking on two slots
     assert (same.prepare_s, same.time_s, same.fixed_s) == (32.0, 8.0, 5.0)
-    assert same.makespan_s == run["run"]["wall_s"] and same.estimated == 0
+    assert same.estimated == 0
+    # the same cases on four slots: one task (16 s) each, the same timing and fixed cost
+    assert plan([Named(i) for i in "abcd"], run, machines=1, workers=4).makespan_s == 29.0
     # eight cases (four unseen: their method's median), a shard of two on each of four
     # machines of two workers: a task (16 s) on each slot, then both cases timed (4 s)
     wider = plan([Named(i) for i in "abcdefgh"], run, machines=4, workers=2)
@@ -65,7 +67,20 @@ def test_the_plan_is_the_runs_own_arithmetic():
     assert (wider.prepare_s, wider.time_s) == (10.0 + 6.0, 2 * 2.0)
     # uneven shards: the slowest one's
     assert plan([Named(i) for i in "abc"], run, machines=2, workers=2).time_s == 2 * 2.0
-    assert CaseCost(10.0, 1.0, 2.0) == CaseCost(10.0, 1.0, 2.0)
+    # a case's cost is its prepare stages, its checks and its timing, read from its record
+    assert measured_costs(run)["a"] == CaseCost(10.0, 6.0, 2.0)
+
+
+def test_an_unseen_case_costs_its_methods_median_field_by_field():
+    run = made_up_run(10.0, 6.0, ["a", "b", "c", "other"])
+    for case_id, (prepare, check, timed) in {"b": (20.0, 3.0, 4.0), "c": (30.0, 9.0, 8.0)}.items():
+        (record,) = (c for c in run["cases"] if c["id"] == case_id)
+        record["durations_s"] = {"build": prepare, "check.rt": check, "time": timed}
+    run["cases"][-1]["method"] = "n"  # another method's case: not in m's median
+    run["cases"][-1]["durations_s"]["time"] = 100.0
+    costs, estimated = estimate([Named("new")], run)
+    # a (10, 6, 2), b (20, 3, 4), c (30, 9, 8): the medians come from different cases
+    assert (costs, estimated) == ([CaseCost(20.0, 6.0, 4.0)], 1)
 
 
 def test_the_plan_says_when_it_assumes_other_slots_than_the_run_had():
@@ -92,6 +107,7 @@ size = SIZES
 """
 
 
+@pytest.mark.timing
 def test_a_sweeps_prediction_from_a_smaller_run_is_near_its_measured_time(
     write_cases, run_suite, export_cache, tmp_path
 ):

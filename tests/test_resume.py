@@ -79,6 +79,20 @@ def _killed_run(cases: Path, out: Path, cache: Path, ready) -> dict[str, int]:
     return {kind: len(list((folder / kind).glob("*"))) for kind in ("cases", "timed")}
 
 
+def _finished_before(out: Path, kept: dict[str, int]) -> tuple[list[Path], dict, dict]:
+    """What must come back untouched: finished timing processes' files (and their mtimes),
+    and each finished case's stage and check times (its checkpoint goes with the folder once
+    the run is done)."""
+    timed = sorted((out / "timing").glob("process?.json"))
+    assert len(timed) == kept["timed"]
+    finished = {}
+    for path in (out / CHECKPOINT_DIR).rglob("*.pickle"):
+        data = pickle.loads(path.read_bytes())
+        finished[data["work"].case.id] = {**data["work"].durations_s, **data["check_s"]}
+    assert len(finished) == kept["cases"]
+    return timed, {path: path.stat().st_mtime_ns for path in timed}, finished
+
+
 KILL_POINTS = {
     # two cases finished, three not
     "prepare": lambda folder: len(list((folder / "cases").glob("*.pickle"))) >= 2,
@@ -97,13 +111,7 @@ def test_a_run_killed_midway_and_resumed_redoes_only_the_rest_and_matches_a_clea
         assert 2 <= kept["cases"] < CASE_COUNT and kept["timed"] == 0
     else:
         assert kept == {"cases": CASE_COUNT, "timed": 1}
-    # what must come back untouched: finished cases, finished timing processes, check times
-    untouched = [*(out / CHECKPOINT_DIR).rglob("*.pickle"), *(out / "timing").glob("process?.json")]
-    mtimes = {path: path.stat().st_mtime_ns for path in untouched}
-    finished = {}
-    for path in (out / CHECKPOINT_DIR).rglob("*.pickle"):
-        data = pickle.loads(path.read_bytes())
-        finished[data["work"].case.id] = data["check_s"]
+    timed, mtimes, finished = _finished_before(out, kept)
 
     code = run_suite(str(cases), "--out", str(out), *OPTIONS, "--cache", str(cache), "--resume")
 
@@ -114,10 +122,10 @@ def test_a_run_killed_midway_and_resumed_redoes_only_the_rest_and_matches_a_clea
     assert results["run"]["phases"]["prepare"]["cases"] == CASE_COUNT - kept["cases"]
     assert results["run"]["timing"]["processes_done"] == 2
     assert not (out / CHECKPOINT_DIR).exists()  # the run finished: its checkpoints went
-    assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items() if p.exists())
+    assert {p: p.stat().st_mtime_ns for p in timed} == mtimes  # timed before the kill only
     durations = {case["id"]: case["durations_s"] for case in results["cases"]}
-    for case_id, check_s in finished.items():  # checked before the kill, not again
-        assert check_s.items() <= durations[case_id].items(), case_id
+    for case_id, seconds in finished.items():  # prepared and checked before the kill only
+        assert seconds.items() <= durations[case_id].items(), case_id
     assert [c["id"] for c in results["cases"]] == [c["id"] for c in clean_run["cases"]]
     for resumed_case, clean_case in zip(results["cases"], clean_run["cases"], strict=True):
         # ``file``: the two runs read copies of one case file

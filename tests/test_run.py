@@ -9,14 +9,14 @@ import sys
 import pytest
 from torch import nn
 
-from suite.bench import worker
-from suite.bench.ceilings import bandwidth_at
 from suite.cli import main as cli
 from suite.layers import Interpolate
 from suite.methods import _REGISTRY
 from suite.methods.base import SCALE, Method
 from suite.results import SCHEMA_VERSION, validate
 from suite.runtimes import REFERENCE, get_runtime, list_runtimes
+from suite.timing import process as worker
+from suite.timing.ceilings import bandwidth_at
 
 pytestmark = pytest.mark.slow
 
@@ -379,7 +379,7 @@ def test_without_a_yardstick_cases_are_timed_alone_and_the_log_says_why(
     args = ["--out", str(out), "--quick", "--runtimes", "ort-cpu", "--cache", str(export_cache)]
     assert run_suite(str(path), *args) == 0
     # The timing process again, in this process, where the yardstick can be broken.
-    monkeypatch.setattr("suite.bench.yardstick.yardstick_case", _BrokenYardstick)
+    monkeypatch.setattr("suite.timing.yardstick.yardstick_case", _BrokenYardstick)
     spec = json.loads((out / "timing" / "process1.spec.json").read_text())
     spec["result"] = str(tmp_path / "again.json")
     (tmp_path / "again.spec.json").write_text(json.dumps(spec))

@@ -36,7 +36,7 @@ method = ["pixel_shuffle", "bilinear_mix"]
 def _timing_process(spec: dict, here: Path) -> subprocess.CompletedProcess:
     here.mkdir(parents=True, exist_ok=True)
     (here / "spec.json").write_text(json.dumps(spec))
-    command = [sys.executable, "-m", "suite.bench.worker", str(here / "spec.json")]
+    command = [sys.executable, "-m", "suite.timing.process", str(here / "spec.json")]
     return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from suite.bench import worker
 from suite.bench.weights import fitted_weights, read_weights, write_weights
 from suite.casefile import load_cases
+from suite.timing import process as worker
 
 pytestmark = pytest.mark.slow
 

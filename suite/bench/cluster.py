@@ -28,7 +28,6 @@ from .check import Checked, check_all
 from .errorlog import ErrorLog
 from .localcluster import local_cluster
 from .pipeline import PreparedCase, Settings, build, export, prepare_case
-from .roles import PREPARE_RESOURCE
 from .weights import write_weights
 
 
@@ -56,7 +55,7 @@ def warm_up(settings: Settings) -> None:
     global _warm
     if _warm:
         return
-    from .yardstick import yardstick_case
+    from ..timing.yardstick import yardstick_case
 
     with tempfile.TemporaryDirectory(prefix="upsampling-bench-warm-") as cache:
         prepare_case(yardstick_case(), replace(settings, cache_dir=Path(cache)), BufferedLog())
@@ -111,33 +110,6 @@ def export_task(case: Case, settings: Settings, fitted: bytes | None) -> tuple[s
     return path.name, path.read_bytes()
 
 
-def shipped_exports(session) -> list[Any]:
-    """Every prepared case's export as a future held on the prepare workers (``export_task``,
-    submitted once a run). A timing task depends on them, so Dask carries the files to the
-    timer worker to worker, never through the run's process, and a timer needs no file system
-    shared with the preparers. The tasks ask only for the ``prepare`` resource, not for the
-    worker that prepared the case: with a worker preference that may fall back
-    (``allow_other_workers``), the scheduler placed one on a worker without the resource once
-    that worker was lost, and failed (``KeyError: 'prepare'`` in ``acquire_resources``, seen
-    here with the lost-worker sweep). Where the preparers share a cache, the file is read from
-    it; elsewhere it is exported again, under the same key."""
-    if not session.exports:
-        for index, case in enumerate(session.cases):
-            work = session.work.get(case.id)
-            if work is None or work.error is not None:
-                continue
-            session.exports[case.id] = session.client.submit(
-                export_task,
-                case,
-                session.settings,
-                work.fitted,
-                key=f"export-{index}",
-                pure=False,
-                resources={PREPARE_RESOURCE: 1},
-            )
-    return list(session.exports.values())
-
-
 @dataclass
 class PreparePhase:
     """The prepare phase of a run, as results.json records it (``run.prepare``)."""
@@ -148,7 +120,7 @@ class PreparePhase:
     wall_s: float = 0.0
     #: case id -> the worker that prepared it
     where: dict[str, str] = field(default_factory=dict)
-    #: each task as it ran (``BenchSession.tasks``)
+    #: each task as it ran (``Executor.tasks``)
     tasks: list[dict[str, Any]] = field(default_factory=list)
     #: a real cluster's scheduler, or None (a LocalCluster, or serial)
     scheduler: str | None = None
@@ -255,49 +227,3 @@ def _draws_a_dashboard(dask_scheduler: Any = None) -> bool:
     import importlib.util
 
     return importlib.util.find_spec("bokeh") is not None
-
-
-def prepare_phase(session, workers: int) -> PreparePhase:
-    """Every case of the session prepared and checked: on a LocalCluster of ``workers``
-    processes, on a real cluster's prepare workers, or (``workers == 0``) in this process, one
-    after another. A case an earlier attempt of a resumed run finished is not done again."""
-    began = time.perf_counter()
-    todo = [case for case in session.cases if case.id not in session.work]
-    engine = f"a Dask LocalCluster of {workers} workers" if workers and todo else "this process"
-    if session.client is not None and todo:
-        engine = f"the Dask cluster at {session.client.scheduler.address}"
-        engine += dashboard_note(session.client)
-    session.progress.phase(
-        "prepare",
-        len(session.cases) * (1 + len(session.runtimes)),
-        f"{len(todo)} of {len(session.cases)} cases prepared and checked on {engine}",
-    )
-    for case in session.cases:
-        if case.id in session.work:
-            session.progress.stage(case.id, "finished before (checkpoint)")
-            for _ in range(1 + len(session.runtimes)):
-                session.progress.advance()
-
-    def done(work: PreparedCase, checked: Checked) -> None:
-        session.progress.stage(work.case.id, "prepared and checked")
-        for _ in range(1 + len(session.runtimes)):
-            session.progress.advance()
-        session.receive(work, checked)
-
-    settings, log, runtimes = session.settings, session.log, session.runtimes
-    if session.client is not None and todo:
-        phase = PreparePhase(workers, len(todo), scheduler=session.client.scheduler.address)
-        resources = {PREPARE_RESOURCE: 1}
-        prepare_with(session.client, todo, settings, log, runtimes, done, phase, resources)
-    elif workers == 0 or not todo:
-        if todo:
-            warm_up(settings)
-        for case in todo:
-            work = session.prepared(case)
-            session.progress.advance()
-            session.receive(work, session.check_case(work))
-        return PreparePhase(0, len(todo), time.perf_counter() - began)
-    else:
-        _, phase = prepare_on_local_cluster(todo, settings, workers, log, runtimes, done)
-    session.tasks += phase.tasks
-    return phase

@@ -1,19 +1,21 @@
-"""What a bench session is asked to do: which runtimes, how many threads, where the cache and the
-run folder are, how it times, and whether it is the run's own process or a timing process."""
+"""What a bench process is asked to do: which runtimes, how many threads, where the cache and the
+run folder are, how it times, and whether it is the run's own process or a timing process. Made
+once (``RunSpec.from_args``, or a timing process's spec file) and never changed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .timing import TIMINGS, Timing
+from ..timing.policy import TIMINGS, Timing
+from .pipeline import Settings
 
 
-@dataclass
+@dataclass(frozen=True)
 class Options:
     quick: bool
     threads: int
-    runtimes: list[str]
+    runtimes: tuple[str, ...]
     cache_dir: Path
     out_dir: Path
     #: overrides the timing's ``processes``
@@ -37,3 +39,8 @@ class Options:
     def timing(self) -> Timing:
         timing = TIMINGS["quick" if self.quick else "default"]
         return timing if self.processes is None else replace(timing, processes=self.processes)
+
+    def settings(self) -> Settings:
+        """How a case is prepared in this process (``pipeline.prepare_case``)."""
+        timing = self.role == "time"
+        return Settings(self.cache_dir, self.threads, self.analyses, self.weights_dir, timing)

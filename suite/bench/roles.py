@@ -65,7 +65,7 @@ def timing_task(
     exports: list[tuple[str, bytes]],
     timeout_s: float,
 ) -> dict:
-    """One timing process, on a timer worker: ``python -m suite.bench.worker`` with the run's
+    """One timing process, on a timer worker: ``python -m suite.timing.process`` with the run's
     thread settings. Everything it reads travels with the task: the case files (``spec``'s
     ``case_files``), the trained cases' ``fitted`` weights (in a scratch folder) and the
     ``exports`` (in this worker's own cache, kept for its later timing tasks), so a timer
@@ -84,7 +84,7 @@ def timing_task(
         spec = local_spec(spec, here, cache)
         write_weights(here / "weights", fitted)
         (here / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
-        command = [sys.executable, "-m", "suite.bench.worker", str(here / "spec.json")]
+        command = [sys.executable, "-m", "suite.timing.process", str(here / "spec.json")]
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s)
         outcome = {
             "returncode": done.returncode,

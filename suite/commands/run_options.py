@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 
 from ..bench.connect import CONNECT_TIMEOUT_S
-from ..bench.timing import TIMINGS
 from ..errors import UsageError
 from ..runtimes import REFERENCE, get_runtime, list_runtimes
 from ..shard import Shard
+from ..timing.policy import TIMINGS
 
 RUNS_DIR = Path("results/runs")
 CACHE_DIR = Path("results/cache/onnx")

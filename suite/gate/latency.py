@@ -1,6 +1,6 @@
 """The latency gate's statistics, with the run as the unit of replication.
 
-A run times each case in several fresh processes, each in a few fresh sessions (``bench/worker``).
+A run times each case in several fresh processes, each in a few fresh sessions (``timing/process``).
 Rounds inside one process are not independent: a slow spell of a shared machine (10 s to a minute
 or more, at up to twice the time on this project's 2-core machines) shifts whole sessions and
 processes together. So a run is summarised by one figure, built from session medians:

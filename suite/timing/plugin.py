@@ -1,4 +1,4 @@
-"""pytest plugin object: parametrizes the bench items and hands them the session."""
+"""pytest plugin object: parametrizes a timing process's bench items and hands them its session."""
 
 from __future__ import annotations
 
@@ -9,31 +9,30 @@ import pytest
 
 from ..runtimes import get_runtime
 from . import ceilings
-from .session import BenchSession
-from .timing import LATENCY, WITH_COPIES
+from .policy import LATENCY, WITH_COPIES
+from .session import TimingSession
 
 
 class BenchPlugin:
-    def __init__(self, session: BenchSession) -> None:
+    def __init__(self, session: TimingSession) -> None:
         self.session = session
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         session = self.session
-        timing = session.options.role == "time"
+        cases = session.book.cases
         if "bench_target" in metafunc.fixturenames:
             # Plain strings, so that pytest-benchmark's JSON records them readably. The first
-            # session runs everything; later ones only time again (see Timing in session.py).
+            # session runs everything; later ones only time again (see Timing in timing.py).
             # ``latency_with_copies`` is timed in sessions of its own, after the bound ones.
-            targets = [(c.id, r, LATENCY, 0) for c in session.cases for r in session.runtimes]
-            if timing:
-                targets += [
-                    (c.id, r, figure, index)
-                    for figure in (LATENCY, WITH_COPIES)
-                    for index in range(1 if figure == LATENCY else 0, session.timing.sessions)
-                    for c in session.cases
-                    for r in session.timed_runtimes
-                    if figure in session.figures[r]
-                ]
+            targets = [(c.id, r, LATENCY, 0) for c in cases for r in session.book.runtimes]
+            targets += [
+                (c.id, r, figure, index)
+                for figure in (LATENCY, WITH_COPIES)
+                for index in range(1 if figure == LATENCY else 0, session.timing.sessions)
+                for c in cases
+                for r in session.timed_runtimes
+                if figure in session.figures[r]
+            ]
             metafunc.parametrize(
                 "bench_target",
                 targets,
@@ -46,17 +45,17 @@ class BenchPlugin:
             )
         if "ceiling" in metafunc.fixturenames:
             devices = {get_runtime(r).device for r in session.timed_runtimes}
-            names = ceilings.ceiling_names(devices) if timing else []
+            names = ceilings.ceiling_names(devices)
             metafunc.parametrize("ceiling", names, ids=names)
 
     @pytest.fixture
-    def bench_session(self) -> BenchSession:
+    def bench_session(self) -> TimingSession:
         return self.session
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Bench items record their own outcome; a crash outside them (a bug) still must show.
         if report.failed:
-            self.session.record_crash(report.nodeid, report.longreprtext)
+            self.session.book.record_crash(report.nodeid, report.longreprtext)
         if report.when == "teardown":
             self.session.item_done()
 

@@ -1,14 +1,13 @@
-"""The bench's pytest items, collected only by the bench's own sessions (``BenchSession``).
+"""The bench's pytest items, collected only by a timing process's session (``worker.py``).
 
-In the run's process the case items build, export, check and analyse; in a timing process
-(``worker.py``) they time, a session per item, and the ceiling items measure the machine after
-the cases (a 256 MiB copy run first left the next case measurably slower on 2-core machines),
-then measure again the ceilings that cannot be believed.
+The case items check and time, a session per item, and the ceiling items measure the machine
+after the cases (a 256 MiB copy run first left the next case measurably slower on 2-core
+machines), then measure again the ceilings that cannot be believed.
 """
 
 from __future__ import annotations
 
-from .timing import LATENCY
+from .policy import LATENCY
 
 
 def test_case(bench_target, bench_session, benchmark):

@@ -13,14 +13,14 @@ from functools import cache
 from importlib.resources import as_file, files
 from pathlib import Path
 
+from ..bench.errorlog import ErrorLog
 from ..case import Case
 from ..casefile import load_cases
 from ..export import export_case
 from ..runtimes import Prepared, get_runtime
-from .errorlog import ErrorLog
-from .timing import Step
+from .policy import Step
 
-YARDSTICK_FILE = "bench/yardstick.toml"
+YARDSTICK_FILE = "timing/yardstick.toml"
 
 
 @cache

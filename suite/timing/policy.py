@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..bench.latency import Latency
 from ..runtimes.base import Clock
-from .latency import Latency
 
 #: ``Latency.clock`` of a round timed by the host (``time.perf_counter``, each call synchronised)
 HOST_CLOCK = "host"
@@ -102,19 +102,7 @@ def time_session(
     if yardstick is None:
         return time_plain(benchmark, step, timing, clock)
     calls = calls_per_round(step, timing.min_round_s, clock)
-    yardstick_calls = calls_per_round(yardstick, timing.min_round_s)
-    yardstick_rounds: list[float] = []
-
-    def time_yardstick() -> None:  # pytest-benchmark's setup: before each round, untimed
-        if settle is not None:
-            settle()
-        started = time.perf_counter()
-        for _ in range(yardstick_calls):
-            yardstick()
-        yardstick_rounds.append((time.perf_counter() - started) / yardstick_calls)
-        if settle is not None:  # the yardstick runs on the same runtime: its workers spin too
-            settle()
-
+    time_yardstick, yardstick_rounds = _yardstick_rounds(yardstick, timing.min_round_s, settle)
     round_of_calls, device_rounds = _on_clock(step, calls, clock)
     # A setup function rules out pytest-benchmark's own iterations: one round is one call of
     # round_of_calls, and the timing process's benchmark JSON says how many calls that is.
@@ -133,6 +121,27 @@ def time_session(
         yardstick_s=[(a + b) / 2 for a, b in pairwise(around)],
         clock=clock.name if clock else HOST_CLOCK,
     )
+
+
+def _yardstick_rounds(
+    yardstick: Step, min_round_s: float, settle: Step | None
+) -> tuple[Step, list[float]]:
+    """One round of the yardstick (pytest-benchmark's setup: before each round, untimed), and
+    the list each round's seconds per call go into."""
+    calls = calls_per_round(yardstick, min_round_s)
+    rounds: list[float] = []
+
+    def time_yardstick() -> None:
+        if settle is not None:
+            settle()
+        started = time.perf_counter()
+        for _ in range(calls):
+            yardstick()
+        rounds.append((time.perf_counter() - started) / calls)
+        if settle is not None:  # the yardstick runs on the same runtime: its workers spin too
+            settle()
+
+    return time_yardstick, rounds
 
 
 def time_plain(benchmark, step: Step, timing: Timing, clock: Clock | None = None) -> Latency:

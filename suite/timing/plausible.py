@@ -27,7 +27,7 @@ import numpy as np
 
 from . import ceilings
 from .ceilings import COMPUTE, COPY_SIZES, CUDA, CUDA_COMPUTE, CUDA_COPY_SIZES, copy_name, device_of
-from .timing import Timing, time_rounds
+from .policy import Timing, time_rounds
 
 #: No machine this suite runs on copies under 1 GB/s or computes under 1 GFLOP/s in float32:
 #: a decade-old laptop's core copies at ~5 GB/s from DRAM and runs a GEMM at ~10 GFLOP/s; this

@@ -1,0 +1,127 @@
+"""A run's two phases, in the run's own process: every case prepared and checked (on the
+executor), then the timing processes, one after another, on the run's own timer class and then
+on each other one (``run --timer-class``). A case or timing process an earlier attempt of a
+resumed run finished is not done again."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..atomic import write_json_atomic
+from ..machines import machine_class
+from ..results import TIMING_DIR
+from ..timing.process import WEIGHTS_DIR, process_spec
+from ..timing.result import TimingResult
+from ..timing.session import timed_runtimes
+from .book import CaseBook
+from .check import Checked
+from .cluster import PreparePhase
+from .executor import Executor, Job
+from .executors import SerialExecutor
+from .pipeline import PreparedCase
+from .progress import Progress
+from .spec import RunSpec
+from .state import RunState
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run as its phases see it: what it was asked (``spec``), where it runs
+    (``executor``), the cases as they stand (``book``), its state on disk (``state``)."""
+
+    spec: RunSpec
+    executor: Executor
+    book: CaseBook
+    state: RunState
+    progress: Progress
+    #: ``time.monotonic`` at the start: timing processes record when they began from it
+    started: float
+
+    def done(self, work: PreparedCase, checked: Checked) -> None:
+        self.state.receive(self.book, work, checked)
+
+
+def prepare(run: Run) -> PreparePhase:
+    """Every case not yet prepared, prepared and checked on the run's executor."""
+    book, progress = run.book, run.progress
+    todo = book.todo()
+    executor = run.executor if todo else SerialExecutor(run.spec)
+    progress.phase(
+        "prepare",
+        len(book.cases) * (1 + len(book.runtimes)),
+        f"{len(todo)} of {len(book.cases)} cases prepared and checked on {executor.where()}",
+    )
+    for case in book.cases:
+        if case.id in book.work:
+            progress.stage(case.id, "finished before (checkpoint)")
+            for _ in range(1 + len(book.runtimes)):
+                progress.advance()
+    job = Job(run.spec.options.settings(), book.runtimes, book.log, progress)
+    return executor.map(todo, job, run.done)
+
+
+def time_all(run: Run, phases: dict[str, Any]) -> TimingResult:
+    """The timing processes on the run's own timer class, then on each other one; each
+    phase's wall time goes into ``phases``."""
+    began = time.perf_counter()
+    timing = time_processes(run)
+    timer_class = run.executor.timer_class
+    phases["time"] = {"wall_s": time.perf_counter() - began, "machine_class": timer_class}
+    timing.run_ceilings = timing.apply(run.book)
+    for klass, record in run.executor.other_timers.items():
+        began = time.perf_counter()
+        other = time_processes(run, klass)
+        timed_on = machine_class(record)
+        other.apply_other(run.book, timed_on)
+        phases["time"].setdefault("other_classes", {})[klass] = {
+            "wall_s": time.perf_counter() - began,
+            "latency_class": timed_on,
+            "processes_done": len(other.latencies),
+            "cut_short": other.cut_short,
+        }
+        if other.cut_short and not timing.cut_short:
+            timing.cut_short = f"on {klass}: {other.cut_short}"
+    return timing
+
+
+def time_processes(run: Run, klass: str | None = None) -> TimingResult:
+    """The run's timing processes one after another, on the run's own timer class or on
+    another one of its cluster (``klass``, in a folder of its own); stopped at the first that
+    fails."""
+    book, options = run.book, run.spec.options
+    result = TimingResult(options.timing.processes)
+    if not timed_runtimes(options.runtimes) or not book.prepared_ids():
+        return result
+    folder = options.out_dir / TIMING_DIR / (klass or "")
+    folder.mkdir(parents=True, exist_ok=True)
+    run.state.write_weights(folder / WEIGHTS_DIR, book)
+    planned, on = result.planned, f" on {klass}" if klass else ""
+    run.progress.phase("time", planned, f"{planned} timing processes, one after another{on}")
+    for index in range(planned):
+        run.progress.stage("timing", f"process {index + 1} of {planned}", is_case=False)
+        # each process judges its ceilings against those of the processes before it
+        spec = process_spec(options, book, run.spec.paths, index, folder)
+        spec["earlier_ceilings"] = result.ceilings
+        began = run.state.timed(index, klass)
+        if began is None:  # not finished by an earlier attempt of this run: time it
+            began = time.monotonic() - run.started
+            if problem := _time_one(run, spec, index, folder, klass):
+                result.cut_short = f"timing process {index + 1} of {planned}: {problem}"
+                break
+            run.state.save_timed(index, began, klass)
+        result.add(began, json.loads(Path(spec["result"]).read_text(encoding="utf-8")))
+        run.progress.advance()
+    run.state.save()
+    return result
+
+
+def _time_one(
+    run: Run, spec: dict[str, Any], index: int, folder: Path, klass: str | None
+) -> str | None:
+    spec_path = folder / f"process{index + 1}.spec.json"
+    write_json_atomic(spec_path, spec)
+    return run.executor.time_process(spec_path, spec, index, klass, run.book)
