@@ -10,7 +10,7 @@ import numpy as np
 
 from ..finite import nonfinite
 from .errors import MetricError
-from .spectrum import power_spectrum
+from .spectrum import grid_bins, power_spectrum
 
 #: A ring's log-power difference is floored here: an ideal interpolator puts no power above the
 #: input's Nyquist, and one empty ring must not make the mean -inf.
@@ -173,8 +173,6 @@ def square_rings(power: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def checkerboard_energy_fraction(residual: np.ndarray, periods: list[int]) -> float:
     """Share of a residual's power (mean removed) on the checkerboard bins of every family."""
-    from .spectrum import grid_bins
-
     residual = crop_to_periods(residual, periods)
     power = power_spectrum(residual)
     total = float(power.sum())

@@ -30,6 +30,7 @@ from .localcluster import local_cluster
 from .pipeline import PreparedCase, Settings, build, export, prepare_case
 from .roles import PREPARE_RESOURCE
 from .weights import write_weights
+from .yardstick import yardstick_case
 
 
 class BufferedLog(ErrorLog):
@@ -56,8 +57,6 @@ def warm_up(settings: Settings) -> None:
     global _warm
     if _warm:
         return
-    from .yardstick import yardstick_case
-
     with tempfile.TemporaryDirectory(prefix="upsampling-bench-warm-") as cache:
         prepare_case(yardstick_case(), replace(settings, cache_dir=Path(cache)), BufferedLog())
     _warm = True

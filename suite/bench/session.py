@@ -24,6 +24,7 @@ from .errorlog import ErrorLog
 from .latency import Latency
 from .options import Options
 from .pipeline import PreparedCase, Settings, prepare_case
+from .plausible import measure_again, remeasure
 from .progress import Progress
 from .roles import machine_class
 from .timing import LATENCY, WITH_COPIES, Step, Timing, slowed, time_plain, time_session
@@ -214,8 +215,6 @@ class BenchSession:
         """A timing process, after its ceilings: each one it cannot believe (``plausible.py``)
         measured again, the better rate kept."""
         if self.options.role == "time" and self.ceilings:
-            from .plausible import measure_again, remeasure
-
             self.progress.stage("machine", "ceilings again", is_case=False)
             again = partial(measure_again, threads=self.options.threads, timing=self.timing)
             self.remeasured = remeasure(self.ceilings, self.earlier_ceilings, again)

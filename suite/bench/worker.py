@@ -30,6 +30,7 @@ from ..atomic import write_json_atomic
 from ..casefile import case_files, load_cases
 from ..errors import first_line
 from ..results import TIMING_DIR
+from .cluster import shipped_exports
 from .errorlog import ErrorLog
 from .latency import Latency
 from .options import Options
@@ -181,8 +182,6 @@ def _run_on_timer(
     """The timing process as a task on a timer worker of the run's machine class, which runs
     one at a time, with the case files, the fitted weights and the exports it times; its files
     come back here, where a local timing process writes them."""
-    from .cluster import shipped_exports
-
     resource = timer_resource(klass or session.timer_class)
     # the timer may share no file system with this process: the case files travel as text
     spec = {**spec, "case_files": [[str(p), p.read_text("utf-8")] for p in case_files(paths)]}

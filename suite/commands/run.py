@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from .. import summary
+from ..analysis.battery import battery_record
 from ..bench.checkpoint import CHECKPOINT_DIR, Checkpoints
 from ..bench.cluster import prepare_phase
 from ..bench.options import Options
@@ -282,8 +283,6 @@ def calibration_table(cache: Path, threads: int, phases: dict) -> list[dict]:
     after the timing so that it never shares the machine with a measurement. A function of the
     code alone: read from the cache when this code on these libraries computed it before
     (``codekey.py``); ``phases["calibration"]`` says which."""
-    from ..analysis.battery import battery_record
-
     began = time.perf_counter()
     table, read = cached(cache / CALIBRATION_DIR, code_key(threads), battery_record)
     phases["calibration"] = {"wall_s": time.perf_counter() - began, "cached": read}
