@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..finite import nonfinite
+from ..stats import percentile_interval, resample_counts
 from .errors import MetricError
 from .spectrum import grid_bins, power_spectrum
 
@@ -147,12 +148,10 @@ def _band_intervals(
     """95% percentile intervals of both figures, the units resampled with replacement."""
     if not replicates:
         return {}
-    rng = np.random.default_rng(0)
-    weights = rng.multinomial(units, np.full(units, 1 / units), size=replicates)
+    weights = resample_counts(np.random.default_rng(0), units, replicates)
     draws = np.array([bands.figures(w @ out_rings, w @ ref_rings)[:2] for w in weights])
-    tail = 2.5
     return {
-        f"{name}_ci": [float(np.percentile(d, tail)), float(np.percentile(d, 100 - tail))]
+        f"{name}_ci": percentile_interval(d)
         for name, d in zip(("fidelity", "leakage"), draws.T, strict=True)
     }
 
