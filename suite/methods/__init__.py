@@ -10,13 +10,13 @@ class (``base.Method``); nothing else lists methods (docs/contributing.md).
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
 from typing import Any
 
 import torch
 from torch import nn
 
+from ..plugins import import_named_modules
 from .base import Method, Param
 from .registry import _REGISTRY, all_method_keys, get_method, list_methods, register
 from .stage import Stage
@@ -33,9 +33,7 @@ def create_upsampler(
     return stage.build(channels, torch.Generator().manual_seed(seed)), stage
 
 
-#: Modules (comma-separated import names) holding a team's own methods, imported after the
-#: suite's: they register like the suite's own, in every process of a run (timing processes
-#: inherit the variable), without a file of the suite edited.
+#: Modules (comma-separated import names) holding a team's own methods (``plugins.py``).
 EXTRA_METHODS_ENV = "UPSAMPLING_BENCH_METHODS"
 
 
@@ -45,11 +43,7 @@ def _import_method_modules() -> None:
     for module in pkgutil.iter_modules(__path__):
         if module.name not in _NOT_METHODS:
             importlib.import_module(f"{__name__}.{module.name}")
-    for name in filter(None, (n.strip() for n in os.environ.get(EXTRA_METHODS_ENV, "").split(","))):
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            raise ImportError(f"{EXTRA_METHODS_ENV}: cannot import {name!r}: {exc}") from exc
+    import_named_modules(EXTRA_METHODS_ENV)
 
 
 _import_method_modules()
