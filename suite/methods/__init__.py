@@ -22,7 +22,7 @@ from .registry import _REGISTRY, all_method_keys, get_method, list_methods, regi
 from .stage import Stage
 
 #: The package's modules that define no method: the rest are imported to register theirs.
-_NOT_METHODS = {"base", "registry", "stage"}
+NOT_METHOD_MODULES = {"base", "registry", "stage"}
 
 
 def create_upsampler(
@@ -41,7 +41,7 @@ def _import_method_modules() -> None:
     """Import every module of this package, then the modules ``EXTRA_METHODS_ENV`` names:
     importing a method module registers it."""
     for module in pkgutil.iter_modules(__path__):
-        if module.name not in _NOT_METHODS:
+        if module.name not in NOT_METHOD_MODULES:
             importlib.import_module(f"{__name__}.{module.name}")
     import_named_modules(EXTRA_METHODS_ENV)
 
