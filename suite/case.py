@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import training
 from .exporters import DYNAMO, OPSET
 from .methods import Stage
 from .photos import HELD_OUT_PHOTOS, photo, to_channels
@@ -130,9 +131,7 @@ class Case:
             model.load_state_dict(fitted["state"])
             model.training_record = fitted["training_record"]
         elif self.trained:
-            from .training import fit_super_resolution
-
-            model.training_record = fit_super_resolution(
+            model.training_record = training.fit_super_resolution(
                 model, self.channels, self.scale, self.seed
             )
         return model.eval()

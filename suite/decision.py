@@ -2,7 +2,7 @@
 Pareto front of artifact-free layers on (latency, hypercolumn PSNR), and where the user's own
 blocks (factory cases) stand against it. Every word is generated from the recorded figures.
 
-A layer's latency is its run figure (the fastest session median, ``bench/medians.py``) with the
+A layer's latency is its run figure (the fastest session median, ``stats.py``) with the
 spread of the run's independent units: the timing processes' own figures where there are two or
 more; with one process only its rounds' interquartile range, which is said to be within one
 process (rounds of one process are not independent). Ties are named where the runner-up's
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .analysis.verdict import THRESHOLDS
-from .bench.medians import run_figure, session_medians
 from .records import CaseRecord, runtimes_of
+from .stats import run_figure, session_medians
 
 FACTORY = "factory"
 PSNR = "hypercolumn_psnr_db"

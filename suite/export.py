@@ -17,6 +17,7 @@ from torch import nn
 from . import precision as precisions
 from .atomic import atomic_path
 from .case import Case
+from .distributions import ort_package
 from .errors import first_line
 from .exporters import INPUT_NAME, OPSET, OUTPUT_NAME, get_exporter
 from .quiet import captured_output
@@ -82,8 +83,6 @@ def cache_key(case: Case, model: nn.Module) -> str:
     """Hash of everything that decides the exported file: the resolved stages, the shapes, the
     weights' bytes, the exporter and opset, the precision and its recipe, the export recipe and
     the exporting libraries' versions (with onnxruntime's, whose tools convert precisions)."""
-    from .runtimes.ort import ort_package  # the runtimes import this module's names
-
     digest = hashlib.sha256()
     recipe = {
         "stages": [{"method": s.method, **s.params} for s in case.stages],

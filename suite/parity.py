@@ -8,14 +8,10 @@ A runtime passes when ``max_abs_err <= atol + rtol · max |ref|``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .finite import nonfinite
-
-if TYPE_CHECKING:  # the case module reads the precisions, whose bounds are defined here
-    from .case import Tolerance
 
 
 @dataclass(frozen=True)
@@ -50,25 +46,12 @@ INT8 = Bound(atol=1e-3, rtol=5e-2, reason="int8 QDQ steps of the calibrated rang
 #: ``DEFAULT`` (the ONNX reference evaluator's NumPy float32 kernels round like onnxruntime's).
 #: A case exported at a reduced precision (``precision = "fp16"`` or ``"int8"``) is compared with
 #: the float32 torch reference under its precision's bound (``Precision.parity_bound``): the
-#: looser of the two applies. A case's own [case.tolerance] wins over all of them.
+#: looser of the two applies. A case's own [case.tolerance] wins over all of them
+#: (``parity_bound.bound_for``).
 
 
 class NonFiniteOutput(ValueError):
     """The output holds NaN or Inf: nothing can be compared or analysed."""
-
-
-def bound_for(runtime: str, override: Tolerance | None, precision: str = "fp32") -> Bound:
-    from .precision import get_precision
-    from .runtimes import get_runtime  # the registries import this module's bounds
-
-    base = loosest(get_runtime(runtime).parity_bound, get_precision(precision).parity_bound)
-    if override is None:
-        return base
-    return Bound(
-        atol=base.atol if override.atol is None else override.atol,
-        rtol=base.rtol if override.rtol is None else override.rtol,
-        reason=override.reason,
-    )
 
 
 def loosest(*bounds: Bound | None) -> Bound:

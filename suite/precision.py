@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import onnx
@@ -31,8 +31,18 @@ from .parity import FLOAT16, INT8, Bound
 from .photos import FIT_PHOTOS, photo, to_channels
 from .quiet import captured_output
 
-if TYPE_CHECKING:
-    from .case import Case
+
+class CaseInput(Protocol):
+    """What a conversion reads of a case (``case.Case``, which reads this registry): the size,
+    channels and seed its calibration photographs are mapped by."""
+
+    @property
+    def size(self) -> tuple[int, int]: ...
+    @property
+    def channels(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+
 
 #: Bump when a conversion's recipe changes, so that cached exports are not reused across recipes.
 RECIPE = 2
@@ -46,7 +56,7 @@ class PrecisionError(RuntimeError):
 class Precision:
     name: str
     summary: str
-    convert: Callable[[onnx.ModelProto, Case], onnx.ModelProto]
+    convert: Callable[[onnx.ModelProto, CaseInput], onnx.ModelProto]
     #: its parity bound against the float32 torch reference, or None: float32's
     parity_bound: Bound | None = None
     #: its ranges come from calibration data: it needs learned weights to quantize, and is
@@ -62,11 +72,11 @@ class Precision:
         return self.name != FP32
 
 
-def _as_exported(proto: onnx.ModelProto, case: Case) -> onnx.ModelProto:
+def _as_exported(proto: onnx.ModelProto, case: CaseInput) -> onnx.ModelProto:
     return proto
 
 
-def _to_float16(proto: onnx.ModelProto, case: Case) -> onnx.ModelProto:
+def _to_float16(proto: onnx.ModelProto, case: CaseInput) -> onnx.ModelProto:
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
     # The dynamo exporter also lists initializers in value_info; the converter retypes those
@@ -102,7 +112,7 @@ def topologically_sorted(proto: onnx.ModelProto) -> onnx.ModelProto:
     return proto
 
 
-def calibration_inputs(case: Case) -> list[np.ndarray]:
+def calibration_inputs(case: CaseInput) -> list[np.ndarray]:
     """The fitting photographs at the case's size, on its channels, each also mirrored: the
     data the int8 ranges are read from (the figures are scored on other photographs)."""
     height, width = case.size
@@ -114,7 +124,7 @@ def calibration_inputs(case: Case) -> list[np.ndarray]:
     return inputs
 
 
-def _to_int8(proto: onnx.ModelProto, case: Case) -> onnx.ModelProto:
+def _to_int8(proto: onnx.ModelProto, case: CaseInput) -> onnx.ModelProto:
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,

@@ -10,6 +10,7 @@ from typing import Any
 
 import jsonschema
 
+from .analysis.registry import schema_properties
 from .atomic import write_json_atomic
 from .errors import UsageError
 from .migrate import STEPS, can_upgrade, upgrade
@@ -25,8 +26,6 @@ TIMING_DIR = "timing"
 def schema() -> dict[str, Any]:
     """The results schema, with the registered figures' entries (and their descriptions) taken
     from the metric registry."""
-    from .analysis.registry import schema_properties
-
     loaded = json.loads(files("suite").joinpath("schema/results.schema.json").read_text())
     loaded["$defs"]["metrics"]["properties"].update(schema_properties())
     return loaded

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 import scipy.ndimage
 import torch
+from stage_cases import one_stage_case
 
 from suite.analysis.analyse import border, image_metrics, periods, reference_metrics
 from suite.analysis.errors import MetricError
@@ -13,13 +16,10 @@ from suite.analysis.metrics import flat_ripple, spectral_bands
 from suite.analysis.periodic import pattern_percent, phase_tiles
 from suite.case import Case
 from suite.casefile import load_cases
-from suite.methods import Stage, create_upsampler, get_method, list_methods
+from suite.methods import create_upsampler, get_method, list_methods
 from suite.photos import area_downsample, list_probes, probe, to_channels
 
-
-def single(method: str, size: int = 32, channels: int = 2, **params) -> Case:
-    stage = Stage(method, get_method(method).resolve(params))
-    return Case(id=method, file="test", stages=(stage,), size=(size, size), channels=channels)
+single = partial(one_stage_case, size=32, channels=2)
 
 
 def torch_infer(model):

@@ -6,11 +6,13 @@ how the layer is built, never copied from a run."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
+from stage_cases import one_stage_case
 from torch import nn
 
 from suite.analysis.analyse import border, image_metrics, reference_metrics
@@ -26,13 +28,9 @@ from suite.case import Case
 from suite.casefile import load_cases
 from suite.errors import UsageError
 from suite.layers import Interpolate
-from suite.methods import Stage, get_method
 from suite.photos import ARTIFACT_PHOTOS, HELD_OUT_PHOTOS
 
-
-def case_of(method: str, size: int = SIZE, channels: int = 1, **params) -> Case:
-    stage = Stage(method, get_method(method).resolve(params))
-    return Case(id=method, file="test", stages=(stage,), size=(size, size), channels=channels)
+case_of = partial(one_stage_case, size=SIZE, channels=1)
 
 
 def factory_case(function: str, size: int = SIZE, **keys) -> Case:

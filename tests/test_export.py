@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 import torch
+from stage_cases import one_stage_case
 
 from suite.case import Case
 from suite.export import ExportError, cache_key, export_case
-from suite.methods import Stage, get_method
 
 pytestmark = pytest.mark.export
 
 
-def case_of(method: str, seed: int = 0, **params) -> Case:
-    stage = Stage(method, get_method(method).resolve(params))
-    return Case(id="e", file="test", stages=(stage,), size=(6, 6), channels=2, seed=seed)
+case_of = partial(one_stage_case, size=6, channels=2, case_id="e")
 
 
 def export(case: Case, cache):

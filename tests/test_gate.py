@@ -13,15 +13,9 @@ import pytest
 import suite.export
 from suite.cli import main as cli
 from suite.gate.checks import Context, Latency
-from suite.gate.latency import (
-    decide,
-    gateable,
-    noise,
-    run_figure,
-    runtime_figures,
-    session_medians,
-)
+from suite.gate.latency import decide, gateable, noise, runtime_figures
 from suite.machines import machine_class
+from suite.stats import run_figure, session_medians
 
 pytestmark = pytest.mark.slow
 
@@ -379,59 +373,69 @@ def test_the_run_figure_is_the_fastest_session_and_ignores_slow_spells():
         session_medians(rounds, processes=5, sessions=1)
 
 
-def test_baseline_refuses_runs_that_cannot_be_pooled(baseline, tmp_path, capsys):
+def _other_cpu(data: dict) -> None:
+    data["run"]["machine"]["cpu_id"] = "family 6 model 143 stepping 8"
+    for case in data["cases"]:  # timed there: each latency names it
+        for runtime in case["runtimes"].values():
+            if runtime["latency"]:
+                runtime["latency"]["machine_class"] = machine_class(data["run"]["machine"])
+
+
+def _two_classes(data: dict) -> None:
+    data["cases"][0]["runtimes"]["torch-cpu"]["latency"]["machine_class"] = "elsewhere"
+
+
+def _fewer_cases(data: dict) -> None:
+    data["cases"] = data["cases"][1:]
+
+
+def _other_psnr(data: dict) -> None:
+    data["cases"][0]["metrics"]["hypercolumn_psnr_db"] += 1.0
+
+
+def _other_timing(data: dict) -> None:
+    data["run"]["timing"]["processes"] = data["run"]["timing"]["processes_done"] = 7
+
+
+def _refusal(capsys, *args: str) -> str:
+    """The one line ``suite baseline`` refuses with (exit 2)."""
+    capsys.readouterr()
+    assert cli(["baseline", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_other_cpu, "latencies of two machine classes cannot be pooled"),
+        (_two_classes, "its latencies were timed on 2 machine classes"),
+        (_other_timing, "run figures of two timings differ in spread and cannot be pooled"),
+        (_fewer_cases, "holds other cases than"),
+        (_other_psnr, "metrics differs from"),
+    ],
+)
+def test_baseline_refuses_runs_that_cannot_be_pooled(baseline, tmp_path, capsys, change, message):
     """Runs of another machine class, other cases or other deterministic figures: one line
     naming the run, exit 2, and no baseline file."""
     good = baseline.parent / "base0" / "run"
-    results = json.loads((good / "results.json").read_text())
+    data = json.loads((good / "results.json").read_text())
+    change(data)
+    edited = tmp_path / change.__name__
+    edited.mkdir()
+    (edited / "results.json").write_text(json.dumps(data))
+    out = tmp_path / "baseline.json"
+    line = _refusal(capsys, str(good), str(good), str(edited), "--out", str(out))
+    assert message in line and change.__name__ in line, line
+    assert not out.exists()
 
-    def edited(name, change):
-        data = json.loads(json.dumps(results))
-        change(data)
-        folder = tmp_path / name
-        folder.mkdir()
-        (folder / "results.json").write_text(json.dumps(data))
-        return folder
 
-    def other_cpu(data):
-        data["run"]["machine"]["cpu_id"] = "family 6 model 143 stepping 8"
-        for case in data["cases"]:  # timed there: each latency names it
-            for runtime in case["runtimes"].values():
-                if runtime["latency"]:
-                    runtime["latency"]["machine_class"] = machine_class(data["run"]["machine"])
-
-    def two_classes(data):
-        data["cases"][0]["runtimes"]["torch-cpu"]["latency"]["machine_class"] = "elsewhere"
-
-    def fewer_cases(data):
-        data["cases"] = data["cases"][1:]
-
-    def other_psnr(data):
-        data["cases"][0]["metrics"]["hypercolumn_psnr_db"] += 1.0
-
-    def other_timing(data):
-        data["run"]["timing"]["processes"] = data["run"]["timing"]["processes_done"] = 7
-
-    refusals = [
-        (other_cpu, "latencies of two machine classes cannot be pooled"),
-        (two_classes, "its latencies were timed on 2 machine classes"),
-        (other_timing, "run figures of two timings differ in spread and cannot be pooled"),
-        (fewer_cases, "holds other cases than"),
-        (other_psnr, "metrics differs from"),
-    ]
-    for change, message in refusals:
-        out = tmp_path / f"{change.__name__}.json"
-        capsys.readouterr()
-        run_dir = edited(change.__name__, change)
-        assert cli(["baseline", str(good), str(good), str(run_dir), "--out", str(out)]) == 2
-        err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and message in err[0] and change.__name__ in err[0], err
-        assert not out.exists()
-    capsys.readouterr()
+def test_baseline_refuses_two_runs(baseline, tmp_path, capsys):
+    good = baseline.parent / "base0" / "run"
     out = tmp_path / "two.json"
-    assert cli(["baseline", str(good), str(good), "--out", str(out)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "2 runs given: the latency test's unit is the run" in err[0], err
+    line = _refusal(capsys, str(good), str(good), "--out", str(out))
+    assert "2 runs given: the latency test's unit is the run" in line
     assert not out.exists()
 
 

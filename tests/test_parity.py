@@ -13,7 +13,8 @@ from suite.bench.errorlog import ErrorLog
 from suite.bench.reduced import BUDGET_SHARE, reduced_size
 from suite.case import Case, Tolerance
 from suite.methods import Stage, get_method
-from suite.parity import DEFAULT, Bound, NonFiniteOutput, bound_for, check_finite, compare
+from suite.parity import DEFAULT, Bound, NonFiniteOutput, check_finite, compare
+from suite.parity_bound import bound_for
 from suite.records import CaseRecord, RuntimeResult
 from suite.report.markdown import _md_notes, md_escape
 from suite.run_summary import RunSummary

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from stage_cases import one_stage_case
 
 from suite.bench import pipeline
 from suite.bench.errorlog import ErrorLog
 from suite.bench.pipeline import STAGES, Settings, prepare_case
 from suite.case import Case
-from suite.methods import Stage, get_method
 
 
 def small(method: str = "resize_conv", **params) -> Case:
-    stage = Stage(method, get_method(method).resolve(params))
-    return Case(id="p", file="test", stages=(stage,), size=(8, 8), channels=2)
+    return one_stage_case(method, size=8, channels=2, case_id="p", **params)
 
 
 def test_the_stages_are_named_once_in_order():

@@ -301,10 +301,24 @@ CHROMEDRIVER = shutil.which("chromedriver")
 REQUIRE_BROWSER = os.environ.get("UPSAMPLING_BENCH_REQUIRE_BROWSER") == "1"
 
 
-@pytest.mark.slow
-def test_page_opens_in_headless_chromium_with_every_image_and_no_console_error(
-    report_run: Path, tmp_path: Path
-):
+#: A quiet, isolated headless browser at a laptop's screen size.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1366,900",
+)
+
+
+def headless_chromium(profile: Path):
+    """A selenium driver of headless chromium keeping the browser's console log; skips where
+    chromium or its driver is missing (fails where a CI job says they must be there)."""
     if not (CHROMIUM and CHROMEDRIVER):
         if REQUIRE_BROWSER:
             pytest.fail("chromium and chromedriver are required here (.ci/run installs them)")
@@ -314,22 +328,17 @@ def test_page_opens_in_headless_chromium_with_every_image_and_no_console_error(
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1366,900",
-    ):
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+@pytest.mark.slow
+def test_page_opens_in_headless_chromium_with_every_image_and_no_console_error(
+    report_run: Path, tmp_path: Path
+):
+    driver = headless_chromium(tmp_path / "profile")
     try:
         driver.get((report_run / "report" / "index.html").resolve().as_uri())
         images = driver.execute_script(

@@ -122,7 +122,8 @@ def test_a_bound_output_that_differs_from_the_unbound_one_fails_the_runtime(prep
 def test_tensorrt_keeps_its_engines_in_the_run_cache_and_fp16_is_its_own_runtime(
     prepared, tmp_path
 ):
-    from suite.parity import DEFAULT, FLOAT16, bound_for
+    from suite.parity import DEFAULT, FLOAT16
+    from suite.parity_bound import bound_for
 
     prepared.cache_dir = tmp_path / "cache"
     fp32 = get_runtime("ort-tensorrt").provider_options(prepared, None)

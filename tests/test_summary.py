@@ -19,36 +19,35 @@ REFERENCE_INFO = {
 }
 
 
-def test_the_run_summary_shows_the_registered_figures_worst_by_their_direction():
-    psnr, pattern = get_metric("hypercolumn_psnr_db"), get_metric("checkerboard_pct")
-    assert psnr.worst([20.0, 30.0]) == 20.0 and pattern.worst([0.1, 5.0]) == 5.0
-    assert get_metric("spectral_leakage_db").worst([3.0, -9.0]) == -9.0
+def summary_case(method: str, pct: float, db: float, verdict: str) -> dict:
+    """An ``ok`` case with a pattern, a PSNR and a verdict, run on the reference runtime."""
+    return {
+        "id": method,
+        "file": "f",
+        "method": method,
+        "status": "ok",
+        "error": None,
+        # an ``ok`` case is one whose runtimes ran: a record is checked, not trusted
+        "runtimes": {
+            "ref-rt": {
+                "status": "ok",
+                "reason": None,
+                "max_abs_err": 0.0,
+                "max_rel_err": 0.0,
+                "latency": None,
+            }
+        },
+        "metrics": {
+            "checkerboard_pct": pct,
+            "hypercolumn_psnr_db": db,
+            "verdict": {"verdict": verdict},
+        },
+    }
 
-    def case(method, pct, db, verdict):
-        return {
-            "id": method,
-            "file": "f",
-            "method": method,
-            "status": "ok",
-            "error": None,
-            # an ``ok`` case is one whose runtimes ran: a record is checked, not trusted
-            "runtimes": {
-                "ref-rt": {
-                    "status": "ok",
-                    "reason": None,
-                    "max_abs_err": 0.0,
-                    "max_rel_err": 0.0,
-                    "latency": None,
-                }
-            },
-            "metrics": {
-                "checkerboard_pct": pct,
-                "hypercolumn_psnr_db": db,
-                "verdict": {"verdict": verdict},
-            },
-        }
 
-    results = {
+def summary_run(cases: list[dict]) -> dict:
+    """A run of ``cases`` in 1 s over 5 timing processes, without machine ceilings."""
+    return {
         "run": {
             "id": "r",
             "wall_s": 1.0,
@@ -56,10 +55,23 @@ def test_the_run_summary_shows_the_registered_figures_worst_by_their_direction()
             "ceilings": None,
             "runtimes": {"ref-rt": REFERENCE_INFO},
         },
-        "cases": [case("a", 0.2, 30.0, "artifact_free"), case("a", 7.5, 21.0, "artifacts")],
+        "cases": cases,
     }
+
+
+def test_a_metrics_worst_follows_its_direction():
+    psnr, pattern = get_metric("hypercolumn_psnr_db"), get_metric("checkerboard_pct")
+    assert psnr.worst([20.0, 30.0]) == 20.0 and pattern.worst([0.1, 5.0]) == 5.0
+    assert get_metric("spectral_leakage_db").worst([3.0, -9.0]) == -9.0
+
+
+def test_the_run_summary_shows_the_registered_figures_worst_by_their_direction():
+    cases = [
+        summary_case("a", 0.2, 30.0, "artifact_free"),
+        summary_case("a", 7.5, 21.0, "artifacts"),
+    ]
     console = Console(width=200, record=True)
-    console.print(summary.render(results, Path("results.json"), []))
+    console.print(summary.render(summary_run(cases), Path("results.json"), []))
     text = console.export_text()
     assert "checkerboard" in text and "7.50" in text and "21.0" in text  # worst of each
     assert "1 free 1 art" in text  # the row's verdicts counted

@@ -12,18 +12,12 @@ from torch import nn
 
 from ..case import Case
 from ..photos import ARTIFACT_PHOTOS, ProbeError, area_downsample, probe, to_channels
+from ..stats import BOOTSTRAP_REPLICATES, mean_interval, percentile_interval, resample_counts
 from .errors import MetricError, MetricSkipped
 from .hypercolumn import hypercolumn_metrics
 from .linear import linear_analysis
 from .metrics import flat_ripple, ripple_parts, spectral_bands
-from .periodic import (
-    BOOTSTRAP_REPLICATES,
-    bootstrap_draws,
-    pattern_percent,
-    percentile_interval,
-    phase_energy_percent,
-    phase_tiles,
-)
+from .periodic import bootstrap_draws, pattern_percent, phase_energy_percent, phase_tiles
 from .verdict import case_verdict
 
 #: Photographs the checkerboard and spectral figures probe (disjoint from the ones anything is
@@ -157,8 +151,7 @@ def _flat_ripple(run: _Measure) -> float:
     parts = np.array([ripple_parts(out[0], run.cut, run.periods) for out in outs])
     if run.intervals:
         rng = np.random.default_rng(run.case.seed)
-        weights = np.full(len(parts), 1 / len(parts))
-        draws = rng.multinomial(len(parts), weights, size=BOOTSTRAP_REPLICATES) @ parts
+        draws = resample_counts(rng, len(parts), BOOTSTRAP_REPLICATES) @ parts
         run.metrics["flat_ripple_ci"] = percentile_interval(np.sqrt(draws[:, 0] / draws[:, 1]))
     return float(np.sqrt(parts[:, 0].sum() / parts[:, 1].sum()))
 
@@ -268,7 +261,7 @@ def reference_metrics(
         pooled = [value for unit in units for value in unit[name]]
         metrics[f"hypercolumn_{name}"] = float(np.mean(pooled)) if pooled else None
         if name in ("psnr_db", "ssim"):
-            metrics[f"hypercolumn_{name}_ci"] = _mean_interval(pooled, case.seed)
+            metrics[f"hypercolumn_{name}_ci"] = mean_interval(pooled, case.seed)
     if hyper:
         metrics["probes"]["hypercolumn"] = {
             "train": hyper["train_probes"],
@@ -279,15 +272,6 @@ def reference_metrics(
     metrics["verdict"] = case_verdict(metrics)
     pictures = hyper.pop("pictures") if hyper else {}
     return metrics, outputs, pictures
-
-
-def _mean_interval(values: list[float] | None, seed: int) -> list[float] | None:
-    """95% percentile bootstrap interval of the mean over held-out photographs."""
-    if not values:
-        return None
-    rng = np.random.default_rng(seed)
-    draws = rng.choice(values, size=(BOOTSTRAP_REPLICATES, len(values))).mean(axis=1)
-    return percentile_interval(draws)
 
 
 def _hypercolumn(case: Case, model: nn.Module) -> dict:

@@ -20,7 +20,7 @@ import torch
 from .. import calibration
 from ..case import Case
 from ..casefile import load_cases
-from .analyse import border, image_metrics, periods, torch_infer
+from .analyse import SPECTRAL_PROBES, border, image_metrics, periods, probe_inputs, torch_infer
 from .linear import linear_analysis
 
 #: Input side of the battery's cases (the output is scale × this).
@@ -92,8 +92,6 @@ def multiplied_answer(case: Case, percent: float, outputs: np.ndarray) -> float:
     """A modulation depth m on an output b reads m·|mean b| / rms(b·(1 + m·p)) in % (the
     pattern's phase-locked average is m·p·mean b; p has RMS 1), pooled over the probes whose
     modulated ``outputs`` the figure was measured on."""
-    from .analyse import SPECTRAL_PROBES, probe_inputs
-
     clean = calibration.injected_pattern(1, case.scale, 0.0, kind="multiply", mode="bilinear")
     inputs, _ = probe_inputs(case, SPECTRAL_PROBES)
     cut = border(case)

@@ -6,23 +6,7 @@ input) channel pair: y_o = Σ_i (x_i ↑ s) * g_oi. Both properties are decided 
 superposition on random inputs, and by moving an impulse), never by a method's name; g is read
 off the responses to impulses. A block with biases is affine, f = L + f(0): its figures are
 those of its linear part L, f(x) - f(0), and it is recorded as ``affine`` with the RMS of f(0)
-(``affine.py``). From its spectrum G_oi(f), in output cycles per pixel:
-
-- ``checkerboard_gain``: the largest over the checkerboard frequencies f (the nonzero multiples
-  of 1/s per axis) of sqrt(Σ |G_oi(f)|² / Σ |G_oi(0)|²), summed over channel pairs (energy
-  weighted). 0 exactly when every pair keeps a flat field flat (Sugawara et al.): all-ones 3x3
-  stride 2 gives 1/3, 5x5 gives 1/5, 4x4 gives 0.
-- ``imaging_ratio``: Σ |G|² above the input's Nyquist (max(|fy|, |fx|) > 1/(2s)) over Σ |G|²
-  below it: the energy the layer puts where the input holds nothing.
-- ``flat_ripple``: the flat-field ripple (std / rms of the response to an all-ones input,
-  energy weighted over output channels) in closed form, from Σ_i G_oi at the checkerboard
-  frequencies.
-- ``phase_response_spread``: how much the s² polyphase filters (output phase φ's filter in
-  input coordinates) differ in their magnitude responses: sqrt(Σ (|G_φ| - mean_φ |G_φ|)² /
-  Σ |G_φ|²). 0 for phases that mirror each other (nearest, bilinear at ×2); it sees what the
-  checkerboard gain cannot: phases of equal DC gain but different shapes.
-- the **equivalent single layer**: one transposed convolution of stride s with g's support as
-  its kernel, on the channel pairs g couples, with its parameters and FLOPs.
+(``affine.py``). Its figures are computed from g in ``filter_figures.py``.
 """
 
 from __future__ import annotations
@@ -32,14 +16,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import scipy.fft
 import torch
 from torch import nn
 
 from ..case import Case
 from .affine import LinearPart, constant_rms
 from .errors import MetricError
-from .spectrum import WORKERS
+from .filter_figures import exact_figures
 
 #: Relative superposition error below which a model counts as linear (float64 arithmetic; a
 #: float32-only model is checked at FLOAT32_TOLERANCE).
@@ -50,8 +33,6 @@ FLOAT32_TOLERANCE = 1e-4
 LOCAL_DRIFT = 0.1
 #: Taps smaller than this fraction of the largest are outside the effective kernel's support.
 SUPPORT_FRACTION = 1e-9
-#: Frequency samples per axis of each polyphase filter's magnitude response, at least.
-GRID_PER_NYQUIST = 8
 #: Input channels probed with impulses in one forward pass (bounds the memory).
 IMPULSE_BATCH = 16
 
@@ -229,17 +210,9 @@ def _impulse_filter(double, case: Case, dtype, tolerance: float, error: float) -
     if height < 2 or width < 2:
         return {**result, "exact": False, "why": "input too small to move an impulse"}
     moved = impulse_responses(double, case, dtype, (centre[0] - 1, centre[1] - 1))
-    # moved by s output pixels, what falls past the output's bottom right edge dropped
-    top, left, *_ = moved.box()
-    full_h, full_w = first.shape
-    shifted = Responses(
-        moved.values[..., : max(0, full_h - s - top), : max(0, full_w - s - left)],
-        (top + s, left + s),
-        first.shape,
-    )
-    values = first.values
-    peak = np.abs(values).max()
-    if not np.isfinite(values).all():
+    shifted = _moved_back(moved, first.shape, s)
+    peak = np.abs(first.values).max()
+    if not np.isfinite(first.values).all():
         raise MetricError("the impulse response holds NaN or Inf values")
     if peak == 0:
         return {**result, "exact": False, "why": "the impulse response is zero"}
@@ -254,7 +227,24 @@ def _impulse_filter(double, case: Case, dtype, tolerance: float, error: float) -
         }
     if drift > max(tolerance, 1e-6):
         result.update(_nearly(drift, s))
-    g = values.transpose(1, 0, 2, 3)  # (C_out, C_in, h, w)
+    return {"exact": True, **result, **_supported_filter(first, centre, s, peak)}
+
+
+def _moved_back(moved: Responses, shape: tuple[int, int], s: int) -> Responses:
+    """The responses to the impulse moved up and left by one input pixel, moved back down and
+    right by s output pixels, what falls past the output's bottom right edge dropped."""
+    top, left, *_ = moved.box()
+    full_h, full_w = shape
+    kept = moved.values[..., : max(0, full_h - s - top), : max(0, full_w - s - left)]
+    return Responses(kept, (top + s, left + s), shape)
+
+
+def _supported_filter(
+    first: Responses, centre: tuple[int, int], s: int, peak: float
+) -> dict[str, Any]:
+    """g as (C_out, C_in, h, w), cut to its support, and where its first tap lies relative to
+    the impulse at ``centre`` (in output pixels)."""
+    g = first.values.transpose(1, 0, 2, 3)
     support = np.abs(g).max(axis=(0, 1)) > SUPPORT_FRACTION * peak
     rows, cols = np.flatnonzero(support.any(axis=1)), np.flatnonzero(support.any(axis=0))
     g = g[..., rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
@@ -262,109 +252,7 @@ def _impulse_filter(double, case: Case, dtype, tolerance: float, error: float) -
         first.origin[0] + int(rows[0]) - s * centre[0],
         first.origin[1] + int(cols[0]) - s * centre[1],
     )
-    return {"exact": True, **result, "filter": g, "origin": origin, "scale": s}
-
-
-def exact_figures(found: dict[str, Any], case: Case) -> dict[str, Any]:
-    """The figures of the module docstring from ``effective_filter``'s result."""
-    g, s, origin = found["filter"], found["scale"], found["origin"]
-    kh, kw = g.shape[-2:]
-    coupled = int((np.abs(g).max(axis=(2, 3)) > 0).sum())
-    height, width = case.size
-    figures: dict[str, Any] = {
-        "linear": True,
-        "exact": found["exact"],
-        "equivalent": {
-            "layer": "transposed convolution" if s > 1 else "convolution",
-            "kernel": [kh, kw],
-            "stride": s,
-            "channel_pairs": coupled,
-            "parameters": coupled * kh * kw,
-            "flops": 2 * coupled * kh * kw * height * width,
-        },
-    }
-    if s < 2:
-        reason = "the case does not upsample: no checkerboard frequency"
-        return {**figures, "checkerboard_gain": None, "imaging_ratio": None, "why": reason}
-    # G at the checkerboard frequencies (i/s, j/s) is the s x s DFT of the taps folded by phase
-    folded = _fold(g, s, origin)
-    checker = (np.abs(np.fft.fft2(folded)) ** 2).sum(axis=(0, 1))
-    dc = checker[0, 0]
-    checker[0, 0] = 0.0
-    low, total = _band_energies(g, s)
-    figures["checkerboard_gain"] = float(np.sqrt(max(0.0, checker.max()) / dc)) if dc > 0 else None
-    figures["imaging_ratio"] = (total - low) / low if low > 0 else None
-    figures["flat_ripple"] = _flat_ripple(g, s, origin)
-    figures["phase_response_spread"] = _phase_spread(g, s, origin)
-    if dc <= 0:
-        figures["why"] = "zero gain at DC: the checkerboard gain is undefined"
-    return figures
-
-
-def _band_energies(g: np.ndarray, s: int) -> tuple[float, float]:
-    """∫ Σ|G|² over the square below the input's Nyquist a = 1/(2s), and over the whole band,
-    in closed form: ∫_{-a}^{a} e^{-2πi f m} df = 2a·sinc(2a·m); over the whole band it is R(0)."""
-    lags, autocorrelation = summed_autocorrelation(g)
-    edge = 1 / (2 * s)
-    window_y, window_x = (
-        2 * edge * np.sinc(2 * edge * lags[0]),
-        2 * edge * np.sinc(2 * edge * lags[1]),
-    )
-    low = float(window_y @ autocorrelation @ window_x)
-    total = float(autocorrelation[np.ix_(lags[0] == 0, lags[1] == 0)].sum())
-    return low, total
-
-
-def summed_autocorrelation(g: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
-    """(lags per axis, R) with R(m) = Σ_pairs Σ_n g[n]·g[n + m]: the inverse transform of
-    Σ |G(f)|², so that any band's energy has a closed form."""
-    kh, kw = g.shape[-2:]
-    size = (2 * kh, 2 * kw)
-    power = np.zeros(size)
-    for o in range(g.shape[0]):  # one output channel at a time bounds the memory
-        spectrum = scipy.fft.fft2(g[o], s=size, workers=WORKERS)
-        power += (np.abs(spectrum) ** 2).sum(axis=0)
-    autocorrelation = np.real(scipy.fft.ifft2(power))
-    lags = (np.rint(np.fft.fftfreq(size[0]) * size[0]), np.rint(np.fft.fftfreq(size[1]) * size[1]))
-    return lags, autocorrelation
-
-
-def _fold(g: np.ndarray, s: int, origin: tuple[int, int]) -> np.ndarray:
-    """(..., s, s): the sum of the taps at each output phase (the polyphase DC gains)."""
-    tile = np.zeros((*g.shape[:-2], s, s))
-    for y in range(g.shape[-2]):
-        for x in range(g.shape[-1]):
-            tile[..., (origin[0] + y) % s, (origin[1] + x) % s] += g[..., y, x]
-    return tile
-
-
-def _flat_ripple(g: np.ndarray, s: int, origin: tuple[int, int]) -> float | None:
-    """The response to an all-ones input is, per output channel, the period-s tile of the
-    polyphase DC gains of Σ_inputs g: its std over its RMS, energy weighted over channels."""
-    tile = _fold(g.sum(axis=1), s, origin)
-    total = float((tile**2).sum())
-    if total == 0:
-        return None
-    return float(np.sqrt(max(0.0, tile.var(axis=(1, 2)).sum() * s * s / total)))
-
-
-def _phase_spread(g: np.ndarray, s: int, origin: tuple[int, int]) -> float | None:
-    """sqrt(Σ_pairs,φ,f (|G_φ(f)| - mean_φ |G_φ(f)|)² / Σ |G_φ(f)|²) over input frequencies."""
-    size = 2 * max(GRID_PER_NYQUIST, int(np.ceil(max(g.shape[-2:]) / s)))
-    magnitudes = []
-    for py in range(s):
-        for px in range(s):
-            # output rows n = origin + index with n ≡ phase (mod s): the phase's own taps
-            first_y, first_x = (py - origin[0]) % s, (px - origin[1]) % s
-            taps = g[..., first_y::s, first_x::s]
-            padded = np.zeros((*g.shape[:2], size, size))
-            padded[..., : taps.shape[-2], : taps.shape[-1]] = taps
-            magnitudes.append(np.abs(scipy.fft.rfft2(padded, workers=WORKERS)))
-    stack = np.stack(magnitudes)
-    total = float((stack**2).sum())
-    if total == 0:
-        return None
-    return float(np.sqrt(((stack - stack.mean(axis=0)) ** 2).sum() / total))
+    return {"filter": g, "origin": origin, "scale": s}
 
 
 def linear_analysis(case: Case, model: nn.Module, reach: int | None = None) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from ..finite import nonfinite
+from ..stats import percentile_interval, resample_counts
 from .errors import MetricError
-from .spectrum import power_spectrum
+from .spectrum import grid_bins, power_spectrum
 
 #: A ring's log-power difference is floored here: an ideal interpolator puts no power above the
 #: input's Nyquist, and one empty ring must not make the mean -inf.
@@ -147,12 +148,10 @@ def _band_intervals(
     """95% percentile intervals of both figures, the units resampled with replacement."""
     if not replicates:
         return {}
-    rng = np.random.default_rng(0)
-    weights = rng.multinomial(units, np.full(units, 1 / units), size=replicates)
+    weights = resample_counts(np.random.default_rng(0), units, replicates)
     draws = np.array([bands.figures(w @ out_rings, w @ ref_rings)[:2] for w in weights])
-    tail = 2.5
     return {
-        f"{name}_ci": [float(np.percentile(d, tail)), float(np.percentile(d, 100 - tail))]
+        f"{name}_ci": percentile_interval(d)
         for name, d in zip(("fidelity", "leakage"), draws.T, strict=True)
     }
 
@@ -173,8 +172,6 @@ def square_rings(power: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def checkerboard_energy_fraction(residual: np.ndarray, periods: list[int]) -> float:
     """Share of a residual's power (mean removed) on the checkerboard bins of every family."""
-    from .spectrum import grid_bins
-
     residual = crop_to_periods(residual, periods)
     power = power_spectrum(residual)
     total = float(power.sum())

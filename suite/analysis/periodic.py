@@ -46,12 +46,11 @@ import scipy.fft
 import scipy.ndimage
 
 from ..finite import nonfinite
+from ..stats import BOOTSTRAP_REPLICATES, resample_counts
 from .errors import MetricError
 
 #: Blocks per side at most: 16 blocks give the spread between blocks 15 degrees of freedom.
 MAX_BLOCKS_PER_SIDE = 4
-BOOTSTRAP_REPLICATES = 1000
-CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -246,7 +245,7 @@ class Draw:
         g, p, b = tiles.groups, tiles.photos, tiles.block_count
 
         def counts(n: int, size: tuple[int, ...]) -> np.ndarray:
-            return rng.multinomial(n, np.full(n, 1 / n), size=size).astype(np.float64)
+            return resample_counts(rng, n, size).astype(np.float64)
 
         groups = counts(g, (replicates,)) if g > 1 else np.ones((replicates, 1))
         return cls(groups, counts(p, (replicates, g)), counts(b, (replicates, g, p)), True)
@@ -258,8 +257,3 @@ def bootstrap_draws(
     """``statistic`` per family over ``replicates`` resamples: groups (weight seeds), then the
     photographs inside each, then the blocks inside each photograph, with replacement."""
     return statistic(tiles, Draw.bootstrap(tiles, replicates, seed))
-
-
-def percentile_interval(draws: np.ndarray) -> list[float]:
-    tail = (1 - CONFIDENCE) / 2 * 100
-    return [float(np.percentile(draws, tail)), float(np.percentile(draws, 100 - tail))]

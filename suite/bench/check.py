@@ -19,7 +19,8 @@ import numpy as np
 
 from ..analysis.analyse import image_metrics
 from ..errors import first_line
-from ..parity import Bound, NonFiniteOutput, bound_for, check_finite, compare, psnr_db
+from ..parity import Bound, NonFiniteOutput, check_finite, compare, psnr_db
+from ..parity_bound import bound_for
 from ..precision import get_precision
 from ..records import RuntimeResult
 from ..runtimes import REFERENCE, Loaded, RuntimeSkipped, get_runtime

@@ -1,7 +1,7 @@
 """A latency: the rounds one runtime took on one case, and the statistics results.json records.
 
 ``data_s`` holds the rounds in order: a run's processes one after another, each process its
-sessions' rounds in order, equal numbers each (``medians.split`` relies on it). The statistics
+sessions' rounds in order, equal numbers each (``stats.split`` relies on it). The statistics
 are computed here and nowhere else.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .medians import run_figure, session_medians
+from ..stats import run_figure, session_medians
 
 #: IQR / median above this marks a latency as noisy.
 NOISY_IQR = 0.10
@@ -52,7 +52,7 @@ class Latency:
 
     @property
     def fastest_session_s(self) -> float:
-        """The run's figure: its fastest session median (``medians.run_figure``)."""
+        """The run's figure: its fastest session median (``stats.run_figure``)."""
         return run_figure(session_medians(self.data_s, self.processes or 1, self.sessions))
 
     @classmethod

@@ -28,6 +28,7 @@ from typing import Any
 from ..environment import cpu_id, cpu_model, git_commit, machine, versions
 from ..errors import UsageError
 from .connect import connect, option
+from .weights import write_weights
 
 PREPARE_RESOURCE = "prepare"
 TIMER_PREFIX = "timer-"
@@ -72,8 +73,6 @@ def timing_task(
     shares no file system with the run. What it measured (and pytest-benchmark's JSON) goes
     back to the run, with where and when it ran."""
     from distributed import get_worker
-
-    from .weights import write_weights
 
     began = time.time()
     env = {k: v for k, v in os.environ.items() if k not in FORCED_THREADS}

@@ -49,6 +49,7 @@ def stale_pages(folder: Path, pages: dict[str, str]) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
+    # the registries it reads load onnxruntime, which no other command needs
     from ..docs_tables import pages as generated
 
     pages = generated()

@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import t as student_t
 
-from ..bench.medians import run_figure, session_medians
+from ..stats import pooled_log_spread, predict, run_figure, session_medians
 
 #: The fewest baseline runs the test accepts: two give one degree of freedom, whose t quantile
 #: (31.8 at alpha 0.01) would make every row too noisy to gate; three are the least that can.
@@ -81,28 +80,16 @@ class Decision:
 
 def decide(base_runs: list[float], new: float, min_effect: float, alpha: float) -> Decision:
     """The prediction test of the module's docstring on one row."""
-    n = len(base_runs)
-    if n < MIN_RUNS:
-        raise ValueError(f"{n} baseline runs; the test needs at least {MIN_RUNS}")
-    logs = np.log(base_runs)
-    spread = float(np.std(logs, ddof=1)) * math.sqrt(1 + 1 / n)
-    shift = math.log(new) - float(logs.mean())
-    df = n - 1
-    t_alpha = float(student_t.ppf(1 - alpha, df))
-    t_power = float(student_t.ppf(POWER, df))
-    if spread > 0:
-        p_slower = float(student_t.sf(shift / spread, df))
-        p_faster = float(student_t.cdf(shift / spread, df))
-    else:  # identical baseline runs: any difference is beyond their (zero) spread
-        p_slower = 0.0 if shift > 0 else 1.0
-        p_faster = 0.0 if shift < 0 else 1.0
-    critical = math.exp(t_alpha * spread) - 1
+    if len(base_runs) < MIN_RUNS:
+        raise ValueError(f"{len(base_runs)} baseline runs; the test needs at least {MIN_RUNS}")
+    test = predict(base_runs, new)
+    critical = math.exp(test.margin(1 - alpha)) - 1
     threshold = max(min_effect, critical)
-    detectable = (1 + threshold) * math.exp(t_power * spread) - 1
+    detectable = (1 + threshold) * math.exp(test.margin(POWER)) - 1
     return Decision(
-        effect=math.exp(shift) - 1,
-        p_slower=p_slower,
-        p_faster=p_faster,
+        effect=math.exp(test.shift) - 1,
+        p_slower=test.p_above,
+        p_faster=test.p_below,
         critical=critical,
         threshold=threshold,
         detectable=detectable,
@@ -117,19 +104,12 @@ def noise(sessions: list[list[list[float]]]) -> dict[str, float | None]:
     processes ran back to back), of run medians (the median of the processes) between runs, and
     of the gate's run figure (the fastest session) between runs. ``sessions`` is runs ×
     processes × sessions of session medians. None where there is only one of a kind."""
-
-    def pooled(groups: list[list[float]]) -> float | None:
-        groups = [g for g in groups if len(g) > 1]
-        if not groups:
-            return None
-        return float(np.sqrt(np.mean([np.var(np.log(g), ddof=1) for g in groups])))
-
     process_medians = [[float(np.median(p)) for p in run] for run in sessions]
     return {
-        "within_process": pooled([process for run in sessions for process in run]),
-        "between_processes": pooled(process_medians),
-        "between_runs": pooled([[float(np.median(run)) for run in process_medians]]),
-        "gate_figure": pooled([[run_figure(run) for run in sessions]]),
+        "within_process": pooled_log_spread([process for run in sessions for process in run]),
+        "between_processes": pooled_log_spread(process_medians),
+        "between_runs": pooled_log_spread([[float(np.median(run)) for run in process_medians]]),
+        "gate_figure": pooled_log_spread([[run_figure(run) for run in sessions]]),
     }
 
 

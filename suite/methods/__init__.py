@@ -10,42 +10,19 @@ class (``base.Method``); nothing else lists methods (docs/contributing.md).
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
-from typing import Any, TypeVar
+from typing import Any
 
 import torch
 from torch import nn
 
-from ..errors import ParamError
-from .base import Method, Param, Stage
+from ..plugins import import_named_modules
+from .base import Method, Param
+from .registry import _REGISTRY, all_method_keys, get_method, list_methods, register
+from .stage import Stage
 
-_REGISTRY: dict[str, type[Method]] = {}
-M = TypeVar("M", bound=type[Method])
-
-
-def register(method: M) -> M:
-    if method.name in _REGISTRY:
-        raise ValueError(f"method {method.name!r} is registered twice")
-    _REGISTRY[method.name] = method
-    return method
-
-
-def list_methods() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def get_method(name: str) -> type[Method]:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ParamError(
-            "method", f"unknown method {name!r}; registered: {', '.join(list_methods())}"
-        ) from None
-
-
-def all_method_keys() -> set[str]:
-    return {key for method in _REGISTRY.values() for key in method.keys()}
+#: The package's modules that define no method: the rest are imported to register theirs.
+NOT_METHOD_MODULES = {"base", "registry", "stage"}
 
 
 def create_upsampler(
@@ -56,9 +33,7 @@ def create_upsampler(
     return stage.build(channels, torch.Generator().manual_seed(seed)), stage
 
 
-#: Modules (comma-separated import names) holding a team's own methods, imported after the
-#: suite's: they register like the suite's own, in every process of a run (timing processes
-#: inherit the variable), without a file of the suite edited.
+#: Modules (comma-separated import names) holding a team's own methods (``plugins.py``).
 EXTRA_METHODS_ENV = "UPSAMPLING_BENCH_METHODS"
 
 
@@ -66,15 +41,21 @@ def _import_method_modules() -> None:
     """Import every module of this package, then the modules ``EXTRA_METHODS_ENV`` names:
     importing a method module registers it."""
     for module in pkgutil.iter_modules(__path__):
-        if module.name != "base":
+        if module.name not in NOT_METHOD_MODULES:
             importlib.import_module(f"{__name__}.{module.name}")
-    for name in filter(None, (n.strip() for n in os.environ.get(EXTRA_METHODS_ENV, "").split(","))):
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            raise ImportError(f"{EXTRA_METHODS_ENV}: cannot import {name!r}: {exc}") from exc
+    import_named_modules(EXTRA_METHODS_ENV)
 
 
 _import_method_modules()
 
-__all__ = ["Method", "Param", "Stage", "all_method_keys", "create_upsampler", "get_method"]
+__all__ = [
+    "_REGISTRY",
+    "Method",
+    "Param",
+    "Stage",
+    "all_method_keys",
+    "create_upsampler",
+    "get_method",
+    "list_methods",
+    "register",
+]

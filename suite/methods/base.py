@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
 from ..errors import ParamError
+from ..geometry import conv_out, conv_padding
 
 Size = tuple[int, int]
 
@@ -56,40 +57,6 @@ def _choice_problem(param: Param, value: Any) -> str | None:
 
 
 _KIND_CHECKS = {"int": _int_problem, "bool": _bool_problem, "choice": _choice_problem}
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One resolved upsampling layer: a registered method and every one of its keys' values."""
-
-    method: str
-    params: dict[str, Any] = field(hash=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "params", dict(self.params))
-
-    @property
-    def spec(self) -> Method:
-        from . import get_method
-
-        return get_method(self.method)
-
-    @property
-    def scale(self) -> int:
-        return self.params["scale"]
-
-    def output_size(self, size: Size) -> Size:
-        return self.spec.output_size(self.params, size)
-
-    def output_channels(self, channels: int) -> int:
-        return self.spec.output_channels(self.params, channels)
-
-    @property
-    def reach(self) -> int:
-        return self.spec.reach(self.params)
-
-    def build(self, channels: int, generator: torch.Generator) -> nn.Module:
-        return self.spec.build(self.params, channels, generator)
 
 
 INIT = "init"
@@ -232,8 +199,6 @@ def times_scale(params: dict[str, Any], size: Size) -> Size:
 
 def conv_then_scale(params: dict[str, Any], size: Size) -> Size:
     """Output size of a stride-1 convolution followed by upsampling by ``scale``."""
-    from ..geometry import conv_out, conv_padding
-
     pads = conv_padding(params["kernel"], params["padding"])
     h, w = (conv_out(n, params["kernel"], pads) * params["scale"] for n in size)
     return h, w

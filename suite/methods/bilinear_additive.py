@@ -10,8 +10,8 @@ from torch import nn
 
 from ..errors import ParamError
 from ..layers import Interpolate
-from . import register
 from .base import INTERPOLATION_TAPS, SCALE, Method, Param, Size, times_scale
+from .registry import register
 
 
 class SumChannelGroups(nn.Module):

@@ -9,8 +9,8 @@ from torch import nn
 
 from ..init import initialise
 from ..layers import Interpolate, learned_layers, padded_conv
-from . import register
 from .base import INTERPOLATION_TAPS, KERNEL, PADDING, SCALE, Method, Param, Size, conv_then_scale
+from .registry import register
 
 
 @register

@@ -11,8 +11,8 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from ..errors import ParamError
-from . import register
 from .base import SCALE, Method, Param, Size, times_scale
+from .registry import register
 
 
 class Carafe(nn.Module):

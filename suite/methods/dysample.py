@@ -9,8 +9,8 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from ..errors import ParamError
-from . import register
 from .base import INTERPOLATION_TAPS, SCALE, Method, Param, Size, times_scale
+from .registry import register
 
 
 def initial_positions(scale: int, groups: int) -> torch.Tensor:

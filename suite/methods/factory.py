@@ -20,8 +20,8 @@ import torch
 from torch import nn
 
 from ..errors import ParamError, first_line
-from . import register
 from .base import SCALE, Method, Size, times_scale
+from .registry import register
 
 FACTORY = "factory"
 #: seconds a factory may take to build its module and run it once on the probe input at the

@@ -9,7 +9,6 @@ import torch
 from torch import nn
 
 from ..layers import Interpolate as InterpolateLayer
-from . import register
 from .base import (
     ALIGN_CORNERS,
     INTERPOLATION_TAPS,
@@ -20,6 +19,7 @@ from .base import (
     derive_align_corners,
     times_scale,
 )
+from .registry import register
 
 
 @register

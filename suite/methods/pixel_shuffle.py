@@ -9,8 +9,8 @@ from torch import nn
 
 from ..init import initialise
 from ..layers import learned_layers, padded_conv
-from . import register
 from .base import KERNEL, PADDING, SCALE, Method, Size, conv_then_scale
+from .registry import register
 
 
 @register

@@ -10,7 +10,6 @@ from torch import nn
 from ..geometry import conv_out, conv_padding
 from ..init import initialise
 from ..layers import Interpolate, learned_layers, padded_conv
-from . import register
 from .base import (
     ALIGN_CORNERS,
     INTERPOLATION_TAPS,
@@ -22,6 +21,7 @@ from .base import (
     Size,
     derive_align_corners,
 )
+from .registry import register
 
 
 @register

@@ -10,8 +10,8 @@ from torch import nn
 from ..errors import ParamError
 from ..geometry import exact_scale_padding, transposed_out
 from ..init import initialise
-from . import register
 from .base import KERNEL, PADDING, Method, Param, Size
+from .registry import register
 
 
 @register

@@ -11,7 +11,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from ..geometry import conv_padding
-from . import register
+from .registry import register
 from .transposed import Transposed
 
 

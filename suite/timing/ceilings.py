@@ -164,7 +164,7 @@ def summarise(
     measured again (``plausible.remeasure``), recorded with the device's ceilings."""
     if not per_process:
         return None
-    from .plausible import screen  # it judges by this module's probe names
+    from .plausible import screen  # a circle: it reads our probes; left to the bench's rework
 
     screened = screen(per_process)
     summary = _summarise(per_process, "cpu", COPY_SIZES, COMPUTE, screened)
@@ -180,7 +180,7 @@ def summarise(
 def _summarise(
     per_process: list[dict[str, float]], device: str, sizes: tuple, compute: tuple, screened
 ) -> dict[str, Any]:
-    from .plausible import COMPUTE_FIGURE
+    from .plausible import COMPUTE_FIGURE  # a circle (it reads the probes): see screen above
 
     aside, doubtful, set_aside = screened
     best = COMPUTE_FIGURE[device]  # each process's compute ceiling: its best probe's

@@ -1,0 +1,27 @@
+"""One-stage cases built in a test as a case file would build them: the method's keys resolved
+by its registry entry (defaults filled in, unknown keys refused)."""
+
+from __future__ import annotations
+
+from suite.case import Case
+from suite.methods import Stage, get_method
+
+
+def one_stage_case(
+    method: str,
+    size: int = 8,
+    channels: int = 1,
+    seed: int = 0,
+    case_id: str | None = None,
+    **params,
+) -> Case:
+    """A square ``size`` case of ``method`` alone, named ``case_id`` (default: the method)."""
+    stage = Stage(method, get_method(method).resolve(params))
+    return Case(
+        id=case_id or method,
+        file="test",
+        stages=(stage,),
+        size=(size, size),
+        channels=channels,
+        seed=seed,
+    )
