@@ -24,6 +24,7 @@ from typing import Any
 
 from ..case import Case
 from ..errors import first_line
+from ..timing.yardstick import yardstick_case
 from .check import Checked, check_all
 from .errorlog import ErrorLog
 from .localcluster import local_cluster
@@ -55,8 +56,6 @@ def warm_up(settings: Settings) -> None:
     global _warm
     if _warm:
         return
-    from ..timing.yardstick import yardstick_case
-
     with tempfile.TemporaryDirectory(prefix="upsampling-bench-warm-") as cache:
         prepare_case(yardstick_case(), replace(settings, cache_dir=Path(cache)), BufferedLog())
     _warm = True

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..analysis.battery import battery_record
 from ..casefile import case_files
 from ..codekey import cached, code_key
 from ..environment import git_commit, machine, versions
@@ -84,8 +85,6 @@ def calibration_table(cache: Path, threads: int, phases: dict) -> list[dict]:
     after the timing so that it never shares the machine with a measurement. A function of the
     code alone: read from the cache when this code on these libraries computed it before
     (``codekey.py``); ``phases["calibration"]`` says which."""
-    from ..analysis.battery import battery_record
-
     began = time.perf_counter()
     table, read = cached(cache / CALIBRATION_DIR, code_key(threads), battery_record)
     phases["calibration"] = {"wall_s": time.perf_counter() - began, "cached": read}

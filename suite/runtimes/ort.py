@@ -13,7 +13,6 @@ import json
 import re
 import tempfile
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 from .. import executed
+from ..distributions import ort_package
 from ..export import INPUT_NAME, OUTPUT_NAME
 from ..parity import FLOAT16
 from ..quiet import captured_output
@@ -68,16 +68,6 @@ def _onnxruntime():
     if hasattr(onnxruntime, "preload_dlls") and torch.cuda.is_available():
         onnxruntime.preload_dlls()
     return onnxruntime
-
-
-def ort_package() -> str:
-    """Which distribution provides the module: onnxruntime or onnxruntime-gpu."""
-    for name in ("onnxruntime-gpu", "onnxruntime"):
-        try:
-            return f"{name} {version(name)}"
-        except PackageNotFoundError:
-            continue
-    return "no onnxruntime package"
 
 
 def provider_complaint(text: str, limit: int = 240) -> str:

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from . import ceilings
-from .ceilings import COMPUTE, COPY_SIZES, CUDA, CUDA_COMPUTE, CUDA_COPY_SIZES, copy_name, device_of
+from . import probes
 from .policy import Timing, time_rounds
+from .probes import COMPUTE, COPY_SIZES, CUDA, CUDA_COMPUTE, CUDA_COPY_SIZES, copy_name, device_of
 
 #: No machine this suite runs on copies under 1 GB/s or computes under 1 GFLOP/s in float32:
 #: a decade-old laptop's core copies at ~5 GB/s from DRAM and runs a GEMM at ~10 GFLOP/s; this
@@ -58,8 +58,8 @@ Process = dict[str, float]
 def figures(process: Process) -> dict[str, float]:
     """The figures the rules judge: each copy probe, and each device's compute ceiling."""
     found = {name: rate for name, rate in process.items() if name in COPY_SIZE}
-    for device, probes in COMPUTE_PROBES.items():
-        if rates := [process[probe] for probe in probes if probe in process]:
+    for device, names in COMPUTE_PROBES.items():
+        if rates := [process[probe] for probe in names if probe in process]:
             found[COMPUTE_FIGURE[device]] = max(rates)
     return found
 
@@ -154,8 +154,8 @@ def measure_again(name: str, threads: int, timing: Timing) -> float | None:
     pytest-benchmark: not a benchmark of its own); None where it could not be (the first
     figure stands)."""
     try:
-        call, work = ceilings.workload(name, threads)
-        return ceilings.rate(name, work, time_rounds(call, timing, ceilings.clock_for(name)))
+        call, work = probes.workload(name, threads)
+        return probes.rate(name, work, time_rounds(call, timing, probes.clock_for(name)))
     except Exception:
         return None
 
