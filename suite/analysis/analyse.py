@@ -224,15 +224,16 @@ def torch_infer(model: nn.Module) -> Infer:
 
 
 def reference_metrics(
-    case: Case, model: nn.Module, infer: Infer
+    case: Case, model: nn.Module, infer: Infer, probes: Sequence[str] = SPECTRAL_PROBES
 ) -> tuple[dict, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The torch reference's figures: the image metrics with their intervals, the exact analysis
     of a linear case, the hypercolumn reconstruction and, for a trained case, how it was trained;
     the verdict; with the outputs they came from and the hypercolumn illustration's pictures
-    (empty when the case has no hypercolumn figures)."""
+    (empty when the case has no hypercolumn figures). ``probes``: the image figures' photographs
+    (the hypercolumns keep their own held-out ones)."""
     others = _other_seeds(case)
     more_seeds = [torch_infer(other_model) for _, other_model in others]
-    metrics, outputs = image_metrics(case, infer, intervals=True, more_seeds=more_seeds)
+    metrics, outputs = image_metrics(case, infer, probes, True, more_seeds)
     notes = metrics["notes"]
     metrics["linear"] = record(notes, "linear", lambda: linear_analysis(case, model, _reach(case)))
     hyper = _hypercolumn_figures(case, model, others, metrics)

@@ -29,6 +29,25 @@ LOWER, HIGHER, ZERO = "lower is better", "higher is better", "0 is best; the sig
 #: The invariances a figure may claim; ``tests/test_invariances.py`` checks each claim.
 SIZE, GAIN, PROBE, SEED = "output size", "gain", "probe photographs", "weight seed"
 INVARIANCES = (SIZE, GAIN, PROBE, SEED)
+#: Layers an invariance claim is checked on (``tests/test_invariances.py``), as case-file keys
+#: of one stage at a small size: each carries an artifact some figure measures, so that a claim
+#: is tested where the figure reads something.
+WITNESSES: dict[str, dict[str, Any]] = {
+    "random-transposed": {"method": "transposed", "kernel": 3, "stride": 2, "channels": 2},
+    "resize-conv": {"method": "resize_conv", "mode": "bilinear", "channels": 2},
+    "added-pattern": {
+        "method": "factory",
+        "factory": "suite.calibration:injected_pattern",
+        "scale": 2,
+        "percent": 3.0,
+        "mode": "bilinear",
+    },
+    "laplacian-phase": {
+        "method": "factory",
+        "factory": "suite.calibration:laplacian_phase",
+        "scale": 2,
+    },
+}
 #: How the verdict table sums a figure up over a row's cases.
 WORST, MEDIAN = "worst", "median"
 #: Modules (comma-separated import names) holding a team's own figures, imported after the
@@ -81,6 +100,8 @@ class Metric:
     column_summary: str = WORST
     #: a per-period breakdown in ``case.metrics`` gated beside the figure with its tolerance
     breakdown: str = ""
+    #: the ``WITNESSES`` its invariance claims are checked on: layers that carry what it measures
+    witnesses: tuple[str, ...] = ("random-transposed", "resize-conv", "laplacian-phase")
     #: computes the figure after the shared passes; None: one of those passes
     #: (``analyse.py``: they share the probe outputs and bootstrap draws) records it
     compute: Hook | None = None
@@ -89,6 +110,11 @@ class Metric:
         unknown = set(self.invariances) - set(INVARIANCES)
         if unknown:
             raise ValueError(f"metric {self.name!r}: unknown invariances {sorted(unknown)}")
+        strangers = set(self.witnesses) - set(WITNESSES)
+        if strangers or not self.witnesses:
+            raise ValueError(
+                f"metric {self.name!r}: witnesses {sorted(strangers)}; known: {list(WITNESSES)}"
+            )
 
     @property
     def key(self) -> str:

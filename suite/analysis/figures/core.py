@@ -36,6 +36,7 @@ register(
         threshold=0.01,
         verdict_rule="a flat-field ripple of at most {threshold:g}",
         verdict_column="worst ripple",
+        witnesses=("random-transposed", "added-pattern"),
     )
 )
 register(
@@ -55,6 +56,7 @@ register(
         "photographs (95% interval)",
         verdict_column="worst checkerboard %",
         breakdown="checkerboard_families",
+        witnesses=("random-transposed", "added-pattern"),
     )
 )
 register(
@@ -71,6 +73,7 @@ register(
         threshold=30.0,
         verdict_rule="phase detail energies within {threshold:g}%",
         verdict_column="worst phase energy %",
+        witnesses=("random-transposed", "laplacian-phase"),
     )
 )
 register(
@@ -140,6 +143,7 @@ register(
         ".3g",
         path="linear.checkerboard_gain",
         interval=False,
+        witnesses=("random-transposed", "resize-conv"),
     )
 )
 register(
@@ -155,5 +159,6 @@ register(
         ".3g",
         path="linear.imaging_ratio",
         interval=False,
+        witnesses=("random-transposed", "resize-conv"),
     )
 )
