@@ -177,10 +177,11 @@ def metric_claims() -> str:
 
     rows = []
     for m in list_metrics():
-        rows.append([f"`{m.name}`", ", ".join(m.invariances), f"{m.gate_tolerance:g}"])
-        rows[-1] += [_yes(m.interval), _yes(m.summary), f"`metrics.{m.key}`"]
-    header = ["figure", "invariant to", "gate tolerance", "95% interval", "in the summary"]
-    return table([*header, "in results.json"], rows)
+        rows.append([f"`{m.name}`", ", ".join(m.invariances), ", ".join(m.witnesses)])
+        rows[-1] += [f"{m.gate_tolerance:g}", _yes(m.interval), _yes(m.summary)]
+        rows[-1].append(f"`metrics.{m.key}`")
+    header = ["figure", "invariant to", "checked on", "gate tolerance", "95% interval"]
+    return table([*header, "in the summary", "in results.json"], rows)
 
 
 def verdict_thresholds() -> str:
