@@ -177,9 +177,8 @@ def metric_claims() -> str:
 
     rows = []
     for m in list_metrics():
-        rows.append([f"`{m.name}`", ", ".join(m.invariances), ", ".join(m.witnesses)])
-        rows[-1] += [f"{m.gate_tolerance:g}", _yes(m.interval), _yes(m.summary)]
-        rows[-1].append(f"`metrics.{m.key}`")
+        said = [", ".join(m.invariances), ", ".join(m.witnesses), f"{m.gate_tolerance:g}"]
+        rows.append([f"`{m.name}`", *said, _yes(m.interval), _yes(m.summary), f"`metrics.{m.key}`"])
     header = ["figure", "invariant to", "checked on", "gate tolerance", "95% interval"]
     return table([*header, "in the summary", "in results.json"], rows)
 
