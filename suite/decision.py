@@ -15,16 +15,18 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .analysis.verdict import THRESHOLDS
+from .analysis.registry import list_metrics
 from .records import CaseRecord, runtimes_of
 from .stats import run_figure, session_medians
 
 FACTORY = "factory"
 PSNR = "hypercolumn_psnr_db"
-THRESHOLDS_TEXT = (
-    "artifact-free: checkerboard ≤ {checkerboard_pct:g} %, flat ripple ≤ {flat_ripple:g}, "
-    "phase energy ≤ {phase_energy_pct:g} %, each with its 95 % interval".format(**THRESHOLDS)
-)
+
+
+def thresholds_text() -> str:
+    """The verdict's rule in a line, from the registered figures' thresholds."""
+    rules = [m.short_rule for m in list_metrics() if m.threshold is not None]
+    return f"artifact-free: {', '.join(rules)}, each with its 95 % interval"
 
 
 @dataclass(frozen=True)

@@ -165,10 +165,10 @@ def metric_claims() -> str:
     """Every registered figure: its invariances, gate tolerance and where a run records it."""
     rows = []
     for m in list_metrics():
-        rows.append([f"`{m.name}`", ", ".join(m.invariances), f"{m.gate_tolerance:g}"])
-        rows[-1] += [_yes(m.interval), _yes(m.summary), f"`metrics.{m.key}`"]
-    header = ["figure", "invariant to", "gate tolerance", "95% interval", "in the summary"]
-    return table([*header, "in results.json"], rows)
+        said = [", ".join(m.invariances), ", ".join(m.witnesses), f"{m.gate_tolerance:g}"]
+        rows.append([f"`{m.name}`", *said, _yes(m.interval), _yes(m.summary), f"`metrics.{m.key}`"])
+    header = ["figure", "invariant to", "checked on", "gate tolerance", "95% interval"]
+    return table([*header, "in the summary", "in results.json"], rows)
 
 
 def verdict_thresholds() -> str:

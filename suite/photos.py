@@ -16,10 +16,7 @@ import numpy as np
 import skimage.data
 from skimage.transform import resize
 
-
-class ProbeError(ValueError):
-    """A probe that cannot be made: an unknown name, a size the downsampling cannot divide."""
-
+from .analysis.errors import ProbeError
 
 LUMA = np.array([0.299, 0.587, 0.114])
 #: Three disjoint sets of photographs, so that no figure is scored on a picture that fitted it:

@@ -10,7 +10,7 @@ from rich.console import Group
 from rich.padding import Padding
 from rich.text import Text
 
-from .decision import THRESHOLDS_TEXT, decisions
+from .decision import decisions, thresholds_text
 from .records import CaseRecord, RuntimeResult, cases_of, reference_of, runtimes_of
 from .results import TIMING_DIR
 from .run_summary import Problem, RunSummary, by_what, skipped_runtimes
@@ -138,7 +138,7 @@ def decision_text(run: dict[str, Any], cases: list[CaseRecord]) -> Group | None:
     found = decisions(run, cases)
     if not found:
         return None
-    parts: list[Any] = [Text(f"decision ({THRESHOLDS_TEXT}):", style="bold")]
+    parts: list[Any] = [Text(f"decision ({thresholds_text()}):", style="bold")]
     geometries = list(dict.fromkeys(d.geometry for d in found))
     for decision in found:
         if decision.geometry not in geometries[:MAX_DECISION_GEOMETRIES]:

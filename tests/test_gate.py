@@ -12,8 +12,10 @@ import pytest
 
 import suite.export
 from suite.cli import main as cli
+from suite.commands.gate import gate_rows
 from suite.gate.checks import Context, Latency
 from suite.gate.latency import decide, gateable, noise, runtime_figures
+from suite.gate.rows import CASE, EXACT, LATENCY, NUMERIC, LatencyTest, Outcome, Row, cells
 from suite.machines import machine_class
 from suite.stats import run_figure, session_medians
 
@@ -111,14 +113,14 @@ def timed_baseline(tmp_path_factory, export_cache):
     return make_baseline(tmp_path_factory.mktemp("timed-gate"), export_cache, True, 5)
 
 
-def failing(run_dir) -> list[str]:
-    """The table rows of gate.md whose verdict is bold (failed)."""
-    rows = (run_dir / "gate.md").read_text().splitlines()
-    return [row for row in rows if row.startswith("| ") and row.rstrip(" |").endswith("**")]
+def failing(run_dir, baseline, advisory=False) -> set[tuple[str, str]]:
+    """(case, figure) of every row of the gate that failed."""
+    rows, _ = gate_rows(run_dir, baseline, latency_advisory=advisory)
+    return {(row.case, row.figure) for row in rows if row.failed}
 
 
-def latency_failures(run_dir) -> list[str]:
-    return [row for row in failing(run_dir) if "| latency." in row]
+def latency_failures(run_dir, baseline) -> set[tuple[str, str]]:
+    return {(case, figure) for case, figure in failing(run_dir, baseline) if "latency." in figure}
 
 
 @pytest.mark.timing
@@ -132,7 +134,7 @@ def test_twenty_reruns_of_unchanged_code_raise_no_latency_alarm(
         folder.mkdir()
         out = run(folder, "run", export_cache, timed=True)
         gate(out, timed_baseline)
-        alarms += latency_failures(out)
+        alarms += latency_failures(out, timed_baseline)
     assert alarms == []
 
 
@@ -147,30 +149,35 @@ def test_injected_slowdowns_are_caught_on_latency_only(
         folder.mkdir()
         out = run(folder, "run", export_cache, timed=True, slowdown=factor)
         gate(out, timed_baseline)
-        rows = failing(out)
+        rows = failing(out, timed_baseline)
         # Nothing deterministic moved, and no other case's latency.
-        assert all("| latency." in row and row.startswith("| g-slowed ") for row in rows), rows
-        caught += any("g-slowed | latency.ort-cpu" in row for row in rows)
+        assert all(f.startswith("latency.") and case == "g-slowed" for case, f in rows), rows
+        caught += ("g-slowed", "latency.ort-cpu") in rows
     assert caught >= caught_at_least
 
 
 @pytest.mark.parametrize(
-    ("change", "expected_figures"),
+    ("change", "case", "expected_figures"),
     [
         (
             {"resize_method": "transposed", "resize_keys": ""},
+            "g-resize",
             ["onnx_ops", "metrics.checkerboard_pct"],
         ),
-        ({"init": "ones"}, ["metrics.flat_ripple", "metrics.hypercolumn_psnr_db"]),
+        (
+            {"init": "ones"},
+            "g-transposed",
+            ["metrics.flat_ripple", "metrics.hypercolumn_psnr_db"],
+        ),
     ],
     ids=["method-swapped", "init-changed"],
 )
-def test_changed_model_fails_the_gate(baseline, tmp_path, export_cache, change, expected_figures):
+def test_changed_model_fails_the_gate(
+    baseline, tmp_path, export_cache, change, case, expected_figures
+):
     out = run(tmp_path, "run", export_cache, **change)
     assert gate(out, baseline, "--latency-advisory") == 1
-    rows = "\n".join(failing(out))
-    for figure in expected_figures:
-        assert f"| {figure} |" in rows or f"| {figure}" in rows, rows
+    assert {(case, figure) for figure in expected_figures} <= failing(out, baseline, True)
 
 
 def test_parity_break_fails_the_gate(baseline, tmp_path, monkeypatch):
@@ -190,9 +197,8 @@ def test_parity_break_fails_the_gate(baseline, tmp_path, monkeypatch):
     monkeypatch.setattr(suite.export, "_export_to", wrong_attribute)
     out = run(tmp_path, "run", tmp_path / "fresh-cache")
     assert gate(out, baseline, "--latency-advisory") == 1
-    rows = "\n".join(failing(out))
-    assert "g-interpolate | parity.ort-cpu" in rows
-    assert "g-interpolate | onnx_numerics" in rows
+    rows = failing(out, baseline, advisory=True)
+    assert {("g-interpolate", "parity.ort-cpu"), ("g-interpolate", "onnx_numerics")} <= rows
 
 
 def test_vanished_case_fails_unless_removed_on_purpose(baseline, tmp_path):
@@ -202,11 +208,14 @@ def test_vanished_case_fails_unless_removed_on_purpose(baseline, tmp_path):
     out.mkdir()
     (out / "results.json").write_text(json.dumps(results))
     assert gate(out, baseline) == 1
-    assert (
-        "g-interpolate | case | present | – |  |  |  | **vanished**"
-        in (out / "gate.md").read_text()
-    )
+    (row,) = [r for r in gate_rows(out, baseline)[0] if r.case == "g-interpolate"]
+    assert (row.figure, row.kind, row.outcome) == ("case", CASE, Outcome.VANISHED)
+    assert (row.baseline, row.new) == (True, False) and "--allow-removed" in row.message
     assert gate(out, baseline, "--allow-removed", "--latency-advisory") == 0
+    (row,) = [
+        r for r in gate_rows(out, baseline, allow_removed=True)[0] if r.case == "g-interpolate"
+    ]
+    assert row.outcome is Outcome.REMOVED and not row.failed
 
 
 def test_another_machine_makes_latency_not_comparable(baseline, tmp_path):
@@ -216,7 +225,10 @@ def test_another_machine_makes_latency_not_comparable(baseline, tmp_path):
     other.write_text(json.dumps(data))
     run_dir = baseline.parent / "base1" / "run"
     assert gate(run_dir, other) == 0
-    assert "not comparable" in (run_dir / "gate.md").read_text()
+    rows, note = gate_rows(run_dir, other)
+    latency = [row for row in rows if row.kind == LATENCY]
+    assert latency and note.startswith("baseline ran on some other CPU")
+    assert all(r.outcome is Outcome.NOT_COMPARABLE and r.message == note for r in latency)
 
 
 def test_bad_input_is_one_line_and_exit_2(baseline, tmp_path, capsys):
@@ -273,10 +285,11 @@ STEADY = [1.00, 1.02, 0.99, 1.01, 0.98]  # five runs, 1.5% apart
 
 def test_a_run_beyond_the_effect_and_the_noise_regressed():
     row = _row(STEADY, 1.40)
-    assert row.verdict == "regressed" and row.failed
-    assert row.threshold.startswith("+25% ÷ yardstick, 5 runs")
+    assert row.outcome is Outcome.REGRESSED and row.failed
+    assert row.change == pytest.approx(1.40 / np.exp(np.mean(np.log(STEADY))) - 1, rel=1e-9)
+    assert row.tolerance == 0.25 and (row.latency.series, row.latency.runs) == ("relative", 5)
     # The detectable slowdown sits a little above the 25% floor: the runs' spread is small.
-    assert 0.25 < float(row.detectable.strip("+%")) / 100 < 0.30
+    assert 0.25 < row.latency.detectable < 0.30
 
 
 def test_runs_timed_in_fewer_than_five_processes_gate_latency_as_advisory_only():
@@ -289,18 +302,18 @@ def test_runs_timed_in_fewer_than_five_processes_gate_latency_as_advisory_only()
     new = {"latency": {"ort-cpu": {"runs": {"relative": [1.4], "rounds_s": [1.4]}}}}
     check = Latency("latency", min_effect=0.25, alpha=0.01, calibration="yardstick")
     (row,) = check.rows("c", old, new, Context(True, "", note))
-    assert row.verdict == "regressed (advisory)" and not row.failed and note in row.message
+    assert row.outcome is Outcome.ADVISORY and not row.failed and note in row.message
 
 
 def test_a_run_within_the_effect_passes_and_a_faster_one_improved():
-    assert _row(STEADY, 1.15).verdict == "pass"
-    assert _row(STEADY, 0.70).verdict == "improved"
+    assert _row(STEADY, 1.15).outcome is Outcome.PASS
+    assert _row(STEADY, 0.70).outcome is Outcome.IMPROVED
 
 
 def test_a_baseline_whose_runs_spread_widely_is_too_noisy_to_gate_never_regressed():
     wide = [1.0, 1.3, 0.8, 1.1, 0.9]  # 19% between runs
     row = _row(wide, 1.6)
-    assert row.verdict.startswith("too noisy to gate (MDE +") and not row.failed
+    assert row.outcome is Outcome.TOO_NOISY and not row.failed and row.latency.detectable > 0.6
     assert "beyond that: look at it" not in row.message  # +60% is within this noise
     assert "look at it" in _row(wide, 5.0).message
 
@@ -309,10 +322,9 @@ def test_the_threshold_is_never_tighter_than_the_baseline_runs_spread():
     # With a minimum effect of 1%, the noise sets the threshold (5 runs 1.5% apart), and a
     # 1% effect cannot be told from that noise.
     row = _row(STEADY, 1.04, min_effect=0.01)
-    threshold = float(row.threshold.split("%")[0].strip("+")) / 100
     spread = float(np.std(np.log(STEADY), ddof=1))
-    assert threshold > 3.0 * spread
-    assert row.verdict.startswith("too noisy to gate (MDE +") and not row.failed
+    assert row.tolerance > 3.0 * spread
+    assert row.outcome is Outcome.TOO_NOISY and not row.failed
 
 
 def test_the_prediction_test_holds_its_false_alarm_rate_and_its_power():
@@ -466,6 +478,36 @@ def test_a_latency_timed_on_another_machine_class_is_not_compared():
         new = {"latency": {"ort-cpu": figures}}
         (row,) = check.rows("c", old, new, Context(True, "", baseline_class="class A"))
         verdicts[timed_on] = row
-    assert verdicts["class A"].verdict == "regressed"
-    assert verdicts["class B"].verdict == "not comparable" and not verdicts["class B"].failed
+    assert verdicts["class A"].outcome is Outcome.REGRESSED
+    assert verdicts["class B"].outcome is Outcome.NOT_COMPARABLE and not verdicts["class B"].failed
     assert verdicts["class B"].message == "timed on class B, the baseline on class A"
+
+
+def test_rows_print_as_the_gate_always_printed_them():
+    """Text only when printed: each kind of row's cells, as gate.md and the terminal show them."""
+    test = LatencyTest(p=2.1e-5, series="relative", runs=5, alpha=0.01, detectable=0.27)
+    rows = {
+        EXACT: Row("c", "status", EXACT, Outcome.CHANGED, "ok", "failed"),
+        NUMERIC: Row(
+            "c", "parity.ort-cpu", NUMERIC, Outcome.PASS, 1e-7, 3.123456e-7, 2.123456e-7, 1e-6, 1.0
+        ),
+        LATENCY: Row(
+            "c", "latency.ort-cpu", LATENCY, Outcome.REGRESSED, 1.0, 1.4, 0.4, 0.25, latency=test
+        ),
+        CASE: Row("c", "case", CASE, Outcome.VANISHED, True, False),
+    }
+    assert [list(cells(row).values())[2:] for row in rows.values()] == [
+        ["ok", "failed", "differs", "equal", "", "changed"],
+        ["1e-07", "3.123e-07", "+2.12e-07", "±1e-06 + 1·|old|", "", "pass"],
+        [
+            "1000 ms",
+            "1400 ms",
+            "+40.0% (p=2.1e-05)",
+            "+25% ÷ yardstick, 5 runs, p<0.01",
+            "+27%",
+            "regressed",
+        ],
+        ["present", "–", "", "", "", "vanished"],
+    ]
+    noisy = Row("c", "latency.x", LATENCY, Outcome.TOO_NOISY, 1.0, 5.0, 4.0, 1.15, latency=test)
+    assert cells(noisy)["verdict"] == "too noisy to gate (MDE +27%)"

@@ -13,11 +13,12 @@ from torch import nn
 from ..case import Case
 from ..photos import ARTIFACT_PHOTOS, ProbeError, area_downsample, probe, to_channels
 from ..stats import BOOTSTRAP_REPLICATES, mean_interval, percentile_interval, resample_counts
-from .errors import MetricError, MetricSkipped
+from .errors import MetricError, MetricSkipped, record
 from .hypercolumn import hypercolumn_metrics
 from .linear import linear_analysis
 from .metrics import flat_ripple, ripple_parts, spectral_bands
 from .periodic import bootstrap_draws, pattern_percent, phase_energy_percent, phase_tiles
+from .registry import Measured, compute_hooked
 from .verdict import case_verdict
 
 #: Photographs the checkerboard and spectral figures probe (disjoint from the ones anything is
@@ -54,28 +55,6 @@ def border(case: Case) -> int:
 def _reach(case: Case) -> int:
     """Input pixels one input pixel's influence can spread to in the output, per side."""
     return -(-border(case) // case.scale)
-
-
-def _finite(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return all(_finite(v) for v in value)
-    return not isinstance(value, float) or bool(np.isfinite(value))
-
-
-def _record(notes: dict, name: str, compute: Callable[[], Any]) -> Any:
-    """The value of ``compute()``, or ``None`` with the reason in ``notes[name]``."""
-    try:
-        value = compute()
-        if not _finite(value):
-            raise MetricError(f"the computation gave a non-finite value: {value!r}"[:200])
-        return value
-    except MetricSkipped as exc:
-        notes[name] = f"skipped: {exc}"
-    except (MetricError, ProbeError) as exc:
-        notes[name] = f"failed: {exc}"
-    return None
 
 
 def probe_inputs(case: Case, probes: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -124,7 +103,7 @@ def image_metrics(
     cross-runtime parity)."""
     run = _Measure(case, infer, more_seeds, intervals, border(case), periods(case))
     run.metrics["probes"] = {"flat": "constant", "artifact": list(probes)}
-    run.metrics["flat_ripple"] = _record(run.notes, "flat_ripple", lambda: _flat_ripple(run))
+    run.metrics["flat_ripple"] = record(run.notes, "flat_ripple", lambda: _flat_ripple(run))
     originals, stack, problem = _probe_stack(run, probes)
 
     def tiles():
@@ -134,7 +113,7 @@ def image_metrics(
             raise MetricError(problem)
         return phase_tiles(stack, run.periods, run.cut, groups=1 + len(more_seeds))
 
-    _phase_figures(run, _record(run.notes, "checkerboard_families", tiles))
+    _phase_figures(run, record(run.notes, "checkerboard_families", tiles))
     _spectral_figures(run, originals, stack, problem)
     run.metrics["seeds"] = 1 + len(more_seeds)
     run.metrics["notes"] = run.notes
@@ -212,7 +191,7 @@ def _spectral_figures(run: _Measure, originals, stack, problem: str | None) -> N
             replicates=BOOTSTRAP_REPLICATES if run.intervals else 0,
         )
 
-    bands = _record(run.notes, "spectral", spectral) or {}
+    bands = record(run.notes, "spectral", spectral) or {}
     for name in ("fidelity", "leakage"):
         run.metrics[f"spectral_{name}_db"] = bands.get(f"{name}_db")
         if run.intervals:
@@ -238,24 +217,35 @@ def torch_infer(model: nn.Module) -> Infer:
 
 
 def reference_metrics(
-    case: Case, model: nn.Module, infer: Infer
+    case: Case, model: nn.Module, infer: Infer, probes: Sequence[str] = SPECTRAL_PROBES
 ) -> tuple[dict, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The torch reference's figures: the image metrics with their intervals, the exact analysis
     of a linear case, the hypercolumn reconstruction and, for a trained case, how it was trained;
     the verdict; with the outputs they came from and the hypercolumn illustration's pictures
-    (empty when the case has no hypercolumn figures)."""
+    (empty when the case has no hypercolumn figures). ``probes``: the image figures' photographs
+    (the hypercolumns keep their own held-out ones)."""
     others = _other_seeds(case)
     more_seeds = [torch_infer(other_model) for _, other_model in others]
-    metrics, outputs = image_metrics(case, infer, intervals=True, more_seeds=more_seeds)
+    metrics, outputs = image_metrics(case, infer, probes, True, more_seeds)
     notes = metrics["notes"]
-    metrics["linear"] = _record(notes, "linear", lambda: linear_analysis(case, model, _reach(case)))
-    hyper = _record(notes, "hypercolumn", lambda: _hypercolumn(case, model))
+    metrics["linear"] = record(notes, "linear", lambda: linear_analysis(case, model, _reach(case)))
+    hyper = _hypercolumn_figures(case, model, others, metrics)
+    metrics["training"] = getattr(model, "training_record", None)
+    compute_hooked(Measured(case, model, infer, outputs, metrics), notes)
+    metrics["verdict"] = case_verdict(metrics)
+    pictures = hyper.pop("pictures") if hyper else {}
+    return metrics, outputs, pictures
+
+
+def _hypercolumn_figures(case: Case, model: nn.Module, others, metrics: dict) -> dict | None:
+    """The hypercolumn figures pooled over the weight seeds into ``metrics``; the first seed's
+    reconstruction (None where there is none)."""
+    notes = metrics["notes"]
+    hyper = record(notes, "hypercolumn", lambda: _hypercolumn(case, model))
     # with seeds = N, every (seed, held-out photograph) pair is a unit of the mean and interval
     units = [hyper["per_probe"]] if hyper else []
     for other_case, other_model in others if hyper else []:
-        other = _record(
-            notes, "hypercolumn", lambda c=other_case, m=other_model: _hypercolumn(c, m)
-        )
+        other = record(notes, "hypercolumn", lambda c=other_case, m=other_model: _hypercolumn(c, m))
         units += [other["per_probe"]] if other else []
     for name in ("mse", "psnr_db", "ssim", "checkerboard_energy"):
         pooled = [value for unit in units for value in unit[name]]
@@ -268,10 +258,7 @@ def reference_metrics(
             "test": hyper["test_probes"],
             "levels": hyper["levels"],
         }
-    metrics["training"] = getattr(model, "training_record", None)
-    metrics["verdict"] = case_verdict(metrics)
-    pictures = hyper.pop("pictures") if hyper else {}
-    return metrics, outputs, pictures
+    return hyper
 
 
 def _hypercolumn(case: Case, model: nn.Module) -> dict:

@@ -1,19 +1,8 @@
 """A case's artifact verdict: ``artifact_free``, ``artifacts`` or ``undecided``, from stated
 thresholds in each figure's own unit and the figures' 95% intervals.
 
-Thresholds, justified by the calibration battery (``battery.py``; docs/metrics.md, "Calibration"):
-
-- ``checkerboard_pct`` ≤ 1: a phase-locked pattern of at most 1% of the output's RMS. The battery
-  reads an injected 1% pattern back as 0.99 to 1.00 at every size from 48 to 384 px, and clean
-  interpolators (bilinear, bicubic, Lanczos) as under 0.02; a 1% gain mismatch between phases
-  reads about 0.4. A 1% modulation at the checkerboard frequency is near the contrast threshold
-  of human vision at those frequencies.
-- ``flat_ripple`` ≤ 0.01: the same 1% on the flat field (std over RMS; exact for one weight
-  seed, so no interval unless the case pools ``seeds``).
-- ``phase_energy_pct`` ≤ 30: the phases' local detail energies differ by at most 30% (RMS).
-  Linear interpolation itself reaches 24% at ×4 (its phases sit 1/8 and 3/8 of a pixel from the
-  samples and smooth differently), bicubic and nearest ×4 7 to 8%; a Laplacian-sharpened phase
-  reads over 100%, a random 3x3 transposed convolution 57%.
+The thresholds are the registered figures' own (``threshold`` in ``registry.Metric``; the suite's
+are justified in ``figures/core.py``); a figure without one does not decide the verdict.
 
 A figure decides ``artifacts`` when its interval lies wholly above its threshold (or, for the
 exact flat ripple, its value does), ``artifact_free`` when every interval lies at or below, and
@@ -22,14 +11,14 @@ exact flat ripple, its value does), ``artifact_free`` when every interval lies a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-#: figure -> the largest value of an artifact-free case, in the figure's own unit
-THRESHOLDS: dict[str, float] = {
-    "flat_ripple": 0.01,
-    "checkerboard_pct": 1.0,
-    "phase_energy_pct": 30.0,
-}
+from .registry import Thresholds
+
+#: figure -> the largest value of an artifact-free case, in the figure's own unit (a live view
+#: of the registry)
+THRESHOLDS: Mapping[str, float] = Thresholds()
 VERDICTS = ("artifact_free", "undecided", "artifacts")
 
 

@@ -22,8 +22,9 @@ from ..gate.baseline import (
     machine_class,
     timing_of,
 )
-from ..gate.checks import Context, Row, compare
+from ..gate.checks import Context, compare
 from ..gate.latency import gateable
+from ..gate.rows import Outcome, Row, cells
 from ..records import cases_of, gated_runtimes
 from ..results import load_run
 
@@ -52,17 +53,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def advisory(row: Row) -> Row:
     if row.figure.startswith("latency.") and row.failed:
-        return replace(row, verdict=f"{row.verdict} (advisory)", message="latency is advisory here")
+        return replace(row, outcome=Outcome.ADVISORY, message="latency is advisory here")
     return row
 
 
 def markdown(rows: list[Row], header: str) -> str:
     lines = [header, "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for row in rows:
-        cells = [getattr(row, c) for c in COLUMNS]
+        texts = [cells(row)[c] for c in COLUMNS]
         if row.failed:
-            cells[-1] = f"**{cells[-1]}**"
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+            texts[-1] = f"**{texts[-1]}**"
+        lines.append("| " + " | ".join(t.replace("|", "\\|") for t in texts) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -99,7 +100,7 @@ def _print(rows: list[Row], shown: list[Row], title: str, note: str) -> None:
             table.add_column(column, overflow="fold")
         for row in shown:
             style = "bold red" if row.failed else None
-            table.add_row(*(Text(str(getattr(row, c)), style=style) for c in COLUMNS))
+            table.add_row(*(Text(cells(row)[c], style=style) for c in COLUMNS))
         console.print(table)
     else:  # every row passed: an empty table would only squeeze the title
         console.print(title + " (--all shows every row)", markup=False)
@@ -108,26 +109,34 @@ def _print(rows: list[Row], shown: list[Row], title: str, note: str) -> None:
         f"{len(rows) - len(failed)} passed, {len(failed)} failed" + (f"; {note}" if note else "")
     )
     for row in failed:
+        text = cells(row)
         console.print(
-            f"FAIL {row.case} {row.figure}: {row.baseline} -> {row.new} ({row.verdict})"
+            f"FAIL {row.case} {row.figure}: {text['baseline']} -> {text['new']} ({text['verdict']})"
             + (f": {row.message}" if row.message else ""),
             markup=False,
         )
 
 
-def main(args: argparse.Namespace) -> int:
-    baseline = load_baseline(args.baseline)
-    results = load_run(args.run_dir)
-    note = comparability(baseline, results, str(args.run_dir))
+def gate_rows(
+    run_dir: Path, baseline_path: Path, allow_removed: bool = False, latency_advisory: bool = False
+) -> tuple[list[Row], str]:
+    """Every row of the gate of ``run_dir`` against the baseline file, as data; and why the
+    run's latency cannot be compared at all (``""`` when it can)."""
+    baseline = load_baseline(baseline_path)
+    results = load_run(run_dir)
+    note = comparability(baseline, results, str(run_dir))
     gated = gated_runtimes(results["run"])
     rows = compare(
         baseline,
         {case.id: figures(case, gated, baseline["machine_class"]) for case in cases_of(results)},
         Context(not note, note, gateable(baseline["timing"]), baseline["machine_class"]),
-        allow_removed=args.allow_removed,
+        allow_removed=allow_removed,
     )
-    if args.latency_advisory:
-        rows = [advisory(r) for r in rows]
+    return ([advisory(r) for r in rows] if latency_advisory else rows), note
+
+
+def main(args: argparse.Namespace) -> int:
+    rows, note = gate_rows(args.run_dir, args.baseline, args.allow_removed, args.latency_advisory)
     failed = [r for r in rows if r.failed]
     header = (
         f"**upsampling-bench gate**: {len(failed)} of {len(rows)} checks failed "
@@ -135,6 +144,6 @@ def main(args: argparse.Namespace) -> int:
     )
     _write_markdown(markdown(rows, header), Path(args.run_dir))
     # Latency rows always: each says what it can detect; other rows where they did not pass.
-    shown = rows if args.all else [r for r in rows if r.verdict != "pass" or r.detectable]
+    shown = rows if args.all else [r for r in rows if r.outcome is not Outcome.PASS or r.latency]
     _print(rows, shown, header.replace("**", "").replace("`", ""), note)
     return 1 if failed else 0

@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import numpy as np
 
-from ..analysis.registry import gated_figures
+from ..analysis.registry import gated_breakdowns, gated_figures
 from ..atomic import write_json_atomic
 from ..errors import UsageError
 from ..machines import machine_class as class_of
@@ -97,7 +97,7 @@ def figures(case: CaseRecord, gated: list[str], klass: str | None = None) -> dic
             name: r.max_rel_err for name, r in case.runtimes.items() if r.max_rel_err is not None
         },
         "metrics": gated_figures(case.metrics),
-        "checkerboard_families": case.metrics.get("checkerboard_families"),
+        **gated_breakdowns(case.metrics),
         "verdict": case.verdict,
         "latency": {
             name: {**runtime_figures(latency), "machine_class": latency["machine_class"]}

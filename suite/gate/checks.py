@@ -17,28 +17,7 @@ from typing import Any, ClassVar
 
 from ..analysis.registry import gate_config
 from .latency import SERIES, Decision, decide
-
-PASSING = ("pass", "improved", "not comparable", "new", "removed", "regressed (advisory)")
-#: A latency row whose noise hides the configured effect: reported, never failed.
-TOO_NOISY = "too noisy to gate"
-
-
-@dataclass(frozen=True)
-class Row:
-    case: str
-    figure: str
-    baseline: str
-    new: str
-    change: str
-    threshold: str
-    verdict: str
-    message: str = ""
-    #: latency rows: the slowdown caught with probability latency.POWER at the test's alpha
-    detectable: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.verdict not in PASSING and not self.verdict.startswith(TOO_NOISY)
+from .rows import CASE, EXACT, LATENCY, NUMERIC, LatencyTest, Outcome, Row
 
 
 @dataclass(frozen=True)
@@ -51,17 +30,6 @@ class Context:
     #: the baseline's machine class: a latency timed on another is not comparable (merged
     #: shards may hold latencies of several classes), or None: not checked per latency
     baseline_class: str | None = None
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, dict | list):
-        text = str(value)
-        return text if len(text) <= 40 else text[:37] + "..."
-    return str(value)
 
 
 class Check:
@@ -89,18 +57,8 @@ class Exact(Check):
 
     def rows(self, case, old, new, context):
         before, after = self.lookup(old), self.lookup(new)
-        same = before == after
-        return [
-            Row(
-                case,
-                self.figure,
-                _fmt(before),
-                _fmt(after),
-                "" if same else "differs",
-                "equal",
-                "pass" if same else "changed",
-            )
-        ]
+        outcome = Outcome.PASS if before == after else Outcome.CHANGED
+        return [Row(case, self.figure, EXACT, outcome, before, after)]
 
 
 class Numeric(Check):
@@ -122,14 +80,13 @@ class Numeric(Check):
     def _row(self, case, figure, before, after):
         tolerance = self.options.get("tolerance", 0.0)
         relative = self.options.get("relative", 0.0)
-        threshold = f"±{tolerance:g}" + (f" + {relative:g}·|old|" if relative else "")
         if before is None or after is None:
-            verdict = "pass" if before is after else "changed"
-            return Row(case, figure, _fmt(before), _fmt(after), "", threshold, verdict)
+            outcome = Outcome.PASS if before is after else Outcome.CHANGED
+            return Row(case, figure, NUMERIC, outcome, before, after, None, tolerance, relative)
         change = after - before
         limit = tolerance + relative * abs(before)
-        verdict = "pass" if abs(change) <= limit else "changed"
-        return Row(case, figure, _fmt(before), _fmt(after), f"{change:+.3g}", threshold, verdict)
+        outcome = Outcome.PASS if abs(change) <= limit else Outcome.CHANGED
+        return Row(case, figure, NUMERIC, outcome, before, after, change, tolerance, relative)
 
 
 class Latency(Check):
@@ -171,30 +128,38 @@ class Latency(Check):
         )
         figure = f"latency.{runtime}"
         # The fastest session as measured: the figure compared, before any yardstick.
-        old_ms = f"{statistics.median(base['rounds_s']) * 1e3:.4g} ms"
-        new_ms = f"{run['rounds_s'][0] * 1e3:.4g} ms"
+        seconds = statistics.median(base["rounds_s"]), run["rounds_s"][0]
         if not context.comparable_machines:
-            return Row(case, figure, old_ms, new_ms, "", "", "not comparable", context.machine_note)
+            return _not_comparable(case, figure, seconds, context.machine_note)
         if context.baseline_class and timed_on != context.baseline_class:
             why = f"timed on {timed_on}, the baseline on {context.baseline_class}"
-            return Row(case, figure, old_ms, new_ms, "", "", "not comparable", why)
+            return _not_comparable(case, figure, seconds, why)
         decision = decide(base[series], run[series][0], min_effect, alpha)
         p = decision.p_slower if decision.effect >= 0 else decision.p_faster
-        verdict = decision.verdict
-        if verdict == "regressed" and context.advisory_note:
-            verdict = "regressed (advisory)"
+        outcome = _outcome(decision)
+        if outcome is Outcome.REGRESSED and context.advisory_note:
+            outcome = Outcome.ADVISORY
             note = "; ".join(filter(None, (note, context.advisory_note)))
+        test = LatencyTest(p, series, len(base[series]), alpha, decision.detectable)
         return Row(
             case,
             figure,
-            old_ms,
-            new_ms,
-            f"{decision.effect:+.1%} (p={p:.2g})",
-            f"+{decision.threshold:.0%} {SERIES[series]}, {len(base[series])} runs, p<{alpha:g}",
-            verdict,
-            "; ".join(filter(None, (note, _noisy_note(decision, min_effect)))),
-            detectable=f"+{decision.detectable:.0%}",
+            LATENCY,
+            outcome,
+            *seconds,
+            change=decision.effect,
+            tolerance=decision.threshold,
+            latency=test,
+            message="; ".join(filter(None, (note, _noisy_note(decision, min_effect)))),
         )
+
+
+def _not_comparable(case: str, figure: str, seconds: tuple[float, float], why: str) -> Row:
+    return Row(case, figure, LATENCY, Outcome.NOT_COMPARABLE, *seconds, message=why)
+
+
+def _outcome(decision: Decision) -> Outcome:
+    return Outcome.TOO_NOISY if decision.too_noisy else Outcome(decision.verdict)
 
 
 def _noisy_note(decision: Decision, min_effect: float) -> str:
@@ -214,10 +179,11 @@ CALIBRATIONS = {"yardstick": "relative", "none": "rounds_s"}
 
 KINDS: dict[str, type[Check]] = {cls.kind: cls for cls in (Exact, Numeric, Latency)}
 
-#: The one table of gated figures. Tolerances on seeded figures sit just above what reruns of
-#: unchanged code on one machine produce (bit-identical so far: kept for thread-count noise in
-#: float sums), far below what a changed method, init or export attribute moves.
-CONFIG: list[dict[str, Any]] = [
+#: The gated figures before the registered ones. Tolerances on seeded figures sit just above
+#: what reruns of unchanged code on one machine produce (bit-identical so far: kept for
+#: thread-count noise in float sums), far below what a changed method, init or export
+#: attribute moves.
+BEFORE_FIGURES: list[dict[str, Any]] = [
     {"figure": "status", "kind": "exact"},
     {"figure": "output_shape", "kind": "exact"},
     {"figure": "onnx_ops", "kind": "exact"},
@@ -229,9 +195,9 @@ CONFIG: list[dict[str, Any]] = [
         "relative": 1.0,
         "reason": "relative error vs torch: float32 noise may double; a wrong attribute is 1e-2+",
     },
-    # one numeric check per registered figure, its tolerance from the registry
-    *gate_config(),
-    {"figure": "checkerboard_families", "kind": "numeric", "tolerance": 0.05},
+]
+#: ... and after them.
+AFTER_FIGURES: list[dict[str, Any]] = [
     {"figure": "verdict", "kind": "exact"},
     {
         "figure": "latency",
@@ -247,9 +213,15 @@ CONFIG: list[dict[str, Any]] = [
 ]
 
 
-def parse_checks(config: list[dict[str, Any]] = CONFIG) -> list[Check]:
+def config() -> list[dict[str, Any]]:
+    """The one table of gated figures: one numeric check per registered figure (and per gated
+    breakdown) from the registry, as it stands when asked, between the fixed ones."""
+    return [*BEFORE_FIGURES, *gate_config(), *AFTER_FIGURES]
+
+
+def parse_checks(entries: list[dict[str, Any]] | None = None) -> list[Check]:
     checks = []
-    for entry in config:
+    for entry in config() if entries is None else entries:
         options = dict(entry)
         kind = options.pop("kind")
         if kind not in KINDS:
@@ -268,23 +240,13 @@ def compare(
     for case, new in results_figures.items():
         old = old_cases.get(case)
         if old is None:
-            rows.append(Row(case, "case", "–", "present", "", "", "new"))
+            rows.append(Row(case, "case", CASE, Outcome.NEW, False, True))
             continue
         for check in checks:
             rows.extend(check.rows(case, old, new, context))
     for case in old_cases:
         if case not in results_figures:
-            verdict = "removed" if allow_removed else "vanished"
-            rows.append(
-                Row(
-                    case,
-                    "case",
-                    "present",
-                    "–",
-                    "",
-                    "",
-                    verdict,
-                    "" if allow_removed else "pass --allow-removed if it was on purpose",
-                )
-            )
+            outcome = Outcome.REMOVED if allow_removed else Outcome.VANISHED
+            why = "" if allow_removed else "pass --allow-removed if it was on purpose"
+            rows.append(Row(case, "case", CASE, outcome, True, False, message=why))
     return rows

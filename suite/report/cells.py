@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..analysis.registry import Metric, list_metrics
 from .context import ReportContext
-from .verdict import claim_comparisons, claim_summary
+from .verdict import claim_comparisons, claim_summary, verdict_columns
 
 
 def fmt(value: Any, spec: str = ".3g") -> str:
@@ -22,13 +22,8 @@ def fmt(value: Any, spec: str = ".3g") -> str:
     return format(value, spec)
 
 
-VERDICT_FORMATS = {
-    "worst ripple": ".3f",
-    "worst checkerboard %": ".2f",
-    "worst phase energy %": ".1f",
-    "hypercolumn PSNR dB": ".1f",
-    "parity worst rel err": ".1e",
-}
+#: The verdict table's formats besides its registered figures' own
+PARITY_FORMAT = {"parity worst rel err": ".1e"}
 
 
 def verdict_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
@@ -38,6 +33,7 @@ def verdict_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     levels = table.pop("_levels")
     table = table.drop(columns="family")
     columns = list(table.columns)
+    formats = {**{m.verdict_column: m.fmt for m in verdict_columns()}, **PARITY_FORMAT}
     rows = []
     for (_, row), level in zip(table.iterrows(), levels, strict=True):
         cells = []
@@ -46,7 +42,7 @@ def verdict_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             if column.endswith("÷ fastest clean"):
                 cells.append(fmt(value, ".2f") + ("×" if fmt(value) != "–" else ""))
             else:
-                cells.append(fmt(value, VERDICT_FORMATS.get(column, "")))
+                cells.append(fmt(value, formats.get(column, "")))
             if column == "hypercolumn PSNR dB" and level < most_levels and fmt(value) != "–":
                 # fewer pyramid levels (a size the pyramid does not divide, or a method that
                 # changes the channel count): not like for like

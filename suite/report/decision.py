@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..decision import THRESHOLDS_TEXT, decisions
+from ..decision import decisions, thresholds_text
 from ..records import CaseRecord, runtimes_of
 from ..run_summary import skipped_runtimes
 
@@ -19,7 +19,7 @@ def decision_values(run: dict[str, Any], records: list[CaseRecord]) -> dict[str,
             {"title": f"{d.geometry} on {d.runtime}", "lines": d.lines()}
             for d in decisions(run, records)
         ],
-        "rule": THRESHOLDS_TEXT[0].upper() + THRESHOLDS_TEXT[1:],
+        "rule": thresholds_text()[0].upper() + thresholds_text()[1:],
         "not_run": {n: r for n, r in skipped_runtimes(records).items() if n in timed},
     }
 

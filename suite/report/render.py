@@ -46,7 +46,7 @@ from .style import apply_theme, save_png
 from .verdict import (
     CLAIM,
     PAIRING,
-    THRESHOLDS,
+    thresholds_text,
     verdict_table,
 )
 
@@ -183,7 +183,7 @@ def _verdict_values(ctx: ReportContext) -> dict[str, Any]:
         "claim_columns": claim_columns,
         "claim_rows": claim_rows,
         "pairing": PAIRING,
-        "thresholds": THRESHOLDS[0].upper() + THRESHOLDS[1:],
+        "thresholds": thresholds_text()[0].upper() + thresholds_text()[1:],
         "verdict_columns": verdict_columns,
         "verdict_rows": verdict_rows,
     }

@@ -11,16 +11,31 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..analysis.verdict import THRESHOLDS as FIGURE_THRESHOLDS
+from ..analysis.registry import MEDIAN, Metric, list_metrics
 from .style import family_order
 
-THRESHOLDS = (
-    f"artifact-free: a phase-locked pattern of at most {FIGURE_THRESHOLDS['checkerboard_pct']:g}% "
-    f"of the output's RMS on photographs (95% interval), a flat-field ripple of at most "
-    f"{FIGURE_THRESHOLDS['flat_ripple']:g}, and phase detail energies within "
-    f"{FIGURE_THRESHOLDS['phase_energy_pct']:g}%; artifacts: an interval wholly above a "
-    "threshold; undecided: an interval that straddles one"
-)
+
+def thresholds_text() -> str:
+    """The verdict's rule in words, from the registered figures' thresholds."""
+    rules = [m.rule for m in list_metrics() if m.threshold is not None]
+    listed = ", ".join(rules[:-1]) + (", and " if len(rules) > 1 else "") + rules[-1]
+    return (
+        f"artifact-free: {listed}; artifacts: an interval wholly above a threshold; undecided: "
+        "an interval that straddles one"
+    )
+
+
+def verdict_columns() -> list[Metric]:
+    """The registered figures the verdict table shows, each under its ``verdict_column``."""
+    return [m for m in list_metrics() if m.verdict_column]
+
+
+def _summed_up(metric: Metric, values: pd.Series) -> float:
+    """A row's cases' figure: their worst by its direction, or their median."""
+    known = [float(v) for v in values.dropna()]
+    if not known:
+        return np.nan
+    return float(np.median(known)) if metric.column_summary == MEDIAN else metric.worst(known)
 
 
 def artifact_free(cases: pd.DataFrame) -> pd.Series:
@@ -73,17 +88,13 @@ def verdict_table(cases: pd.DataFrame, runtimes: pd.DataFrame) -> pd.DataFrame:
     for (variant, scale), group in cases.groupby(["variant", "scale"], sort=False):
         indices = list(group["index"])
         parity = checked[checked["index"].isin(indices)]
-        psnr = group["hypercolumn_psnr_db"].dropna()
         row = {
             "family": group["family"].iloc[0],
             "method": variant,
             "scale": int(scale),
             "cases": len(group),
             "verdict": _verdicts(group["verdict"]),
-            "worst ripple": group["flat_ripple"].max(),
-            "worst checkerboard %": group["checkerboard_pct"].max(),
-            "worst phase energy %": group["phase_energy_pct"].max(),
-            "hypercolumn PSNR dB": psnr.median() if len(psnr) else np.nan,
+            **{m.verdict_column: _summed_up(m, group[m.name]) for m in verdict_columns()},
             "_levels": group["hypercolumn_levels"].min(),
             "parity worst rel err": parity["max_rel_err"].max() if len(parity) else np.nan,
             "mismatches": int((parity["status"] == "mismatch").sum()),
