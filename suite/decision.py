@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .analysis.registry import list_metrics
+from .latency_figure import Latency, ms_text
 from .records import CaseRecord, runtimes_of
-from .stats import run_figure, session_medians
 
 FACTORY = "factory"
 PSNR = "hypercolumn_psnr_db"
@@ -27,38 +27,6 @@ def thresholds_text() -> str:
     """The verdict's rule in a line, from the registered figures' thresholds."""
     rules = [m.short_rule for m in list_metrics() if m.threshold is not None]
     return f"artifact-free: {', '.join(rules)}, each with its 95 % interval"
-
-
-@dataclass(frozen=True)
-class Latency:
-    """A layer's latency on one runtime: the run figure and its spread, in seconds."""
-
-    seconds: float
-    low: float
-    high: float
-    processes: int
-    noisy: bool
-
-    @classmethod
-    def of(cls, record: dict[str, Any]) -> Latency:
-        rounds, processes = record["data_s"], record.get("processes") or 1
-        sessions = record.get("sessions") or 1
-        figure = record.get("fastest_session_s") or record["median_s"]
-        try:
-            per_process = [run_figure([p]) for p in session_medians(rounds, processes, sessions)]
-        except ValueError:  # rounds that do not split evenly: read as one process
-            processes, per_process = 1, []
-        if processes >= 2:
-            low, high = min(per_process), max(per_process)
-        else:
-            half = record["iqr_s"] / 2
-            low, high = record["median_s"] - half, record["median_s"] + half
-        return cls(figure, min(low, figure), max(high, figure), processes, bool(record["noisy"]))
-
-    def text(self) -> str:
-        spread = f"{_ms(self.low)}–{_ms(self.high)}"
-        basis = f"{self.processes} processes" if self.processes >= 2 else "IQR, 1 process"
-        return f"{_ms(self.seconds)} ms [{spread}, {basis}]" + (" noisy" if self.noisy else "")
 
 
 @dataclass(frozen=True)
@@ -273,15 +241,11 @@ def _seconds(layer: Layer) -> float:
 
 
 def _point(layer: Layer) -> str:
-    return f"{layer.id} {_ms(layer.latency.seconds)} ms {layer.psnr_db:.1f} dB"
+    return f"{layer.id} {ms_text(layer.latency.seconds)} ms {layer.psnr_db:.1f} dB"
 
 
 def _verdict(verdict: str | None) -> str:
     return {"artifact_free": "artifact-free", None: "no verdict"}.get(verdict, verdict)
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.3g}"
 
 
 def _relative(ratio: float) -> str:

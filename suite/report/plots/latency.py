@@ -53,6 +53,12 @@ def latency(ctx: ReportContext) -> plt.Figure:
         look = {"color": colours[runtime], "label": runtime}
         _medians(left, rows, y, ctx.runtime_look[runtime].marker, look)
         _roofline(right, rows, y, 0.38 / len(runtimes) * 2, look)
+    _axes(left, right, order)
+    _notes(figure, left, right, timed)
+    return figure
+
+
+def _axes(left: plt.Axes, right: plt.Axes, order: list[str]) -> None:
     left.set_yticks(range(len(order)), tick_labels(order), fontsize=7)
     left.set_ylim(len(order) - 0.5, -0.5)
     log_axis(left, "x")
@@ -60,6 +66,10 @@ def latency(ctx: ReportContext) -> plt.Figure:
     right.axvline(ROOFLINE, color="black", linewidth=1.2, zorder=4)
     right.set_xlim(0, max(ROOFLINE * 1.08, right.get_xlim()[1]))
     right.set_xlabel("roofline fraction (%)")
+
+
+def _notes(figure: plt.Figure, left: plt.Axes, right: plt.Axes, timed: pd.DataFrame) -> None:
+    """The legend, and what the plot cannot show or shows otherwise, said on it."""
     handles, _ = left.get_legend_handles_labels()
     handles += [
         Patch(facecolor="white", edgecolor="black", hatch="//", label="compute-bound"),
@@ -74,7 +84,6 @@ def latency(ctx: ReportContext) -> plt.Figure:
             fontsize=7,
             color="0.3",
         )
-    return figure
 
 
 def _say_omitted(ax: plt.Axes, timed: pd.DataFrame) -> None:
