@@ -1,6 +1,7 @@
 """The guided upsamplers (suite/guided): parameter counts against the authors' code, geometry
-and seeding, export to ONNX with two inputs and onnxruntime against torch, and the shifted-slice
-local weighted sums against a slow unfold-based oracle of the reference CUDA kernels."""
+and seeding, export to ONNX with two inputs run on onnxruntime and onnx's reference evaluator
+against torch, and the shifted-slice local weighted sums against a slow unfold-based oracle of
+the reference CUDA kernels."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import onnxruntime as ort
 import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
+from onnx.reference import ReferenceEvaluator
 
 from suite.exporters import OPSET, memoise_torchlib_ops
 from suite.guided import GUIDED, fade, local, parameter_count, sapa
@@ -29,8 +31,8 @@ REFERENCE_COUNTS = {
 }
 #: the smallest channel counts each method takes (SAPA's GroupNorm(32) needs multiples of 32)
 SMALL_CHANNELS = {"fade": 16, "sapa": 32, "jbu": 16, "anyup": 16}
-#: onnxruntime against torch: the largest difference over the largest |torch output|
-ORT_RELATIVE = 1e-4
+#: an ONNX runtime against torch: the largest difference over the largest |torch output|
+RELATIVE = 1e-4
 
 
 def small(name: str, scale: int = 2, size: int = 8, seed: int = 0):
@@ -94,9 +96,9 @@ def test_refuses_what_the_method_cannot_take(name, channels, guide_channels, sca
         GUIDED[name].build(channels, guide_channels, scale, 0)
 
 
-def export_and_run(module: torch.nn.Module, x: torch.Tensor, guide: torch.Tensor) -> np.ndarray:
+def export(module: torch.nn.Module, x: torch.Tensor, guide: torch.Tensor) -> onnx.ModelProto:
     """Export with the dynamo exporter at the suite's opset (its chatter held back, as
-    suite/export.py does), check the model, and run it on onnxruntime's CPU provider."""
+    suite/export.py does) and check the model fully."""
     memoise_torchlib_ops()
     with captured_output():
         program = torch.onnx.export(
@@ -109,21 +111,31 @@ def export_and_run(module: torch.nn.Module, x: torch.Tensor, guide: torch.Tensor
             external_data=False,
             verbose=False,
         )
-    proto = program.model_proto
-    onnx.checker.check_model(proto, full_check=True)
-    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    return session.run(None, {"input": x.numpy(), "guide": guide.numpy()})[0]
+    onnx.checker.check_model(program.model_proto, full_check=True)
+    return program.model_proto
+
+
+#: where the exported model runs: onnxruntime's CPU provider and onnx's reference evaluator
+EVALUATORS = {
+    "ort-cpu": lambda proto: ort.InferenceSession(
+        proto.SerializeToString(), providers=["CPUExecutionProvider"]
+    ),
+    "onnx-reference": ReferenceEvaluator,
+}
 
 
 @pytest.mark.export
 @pytest.mark.parametrize("name", sorted(GUIDED))
-def test_exports_and_onnxruntime_matches_torch(name):
+def test_exports_and_runs_as_in_torch(name):
     module, x, guide = small(name)
     with torch.no_grad():
         expected = module(x, guide).numpy()
-    got = export_and_run(module, x, guide)
-    assert got.shape == expected.shape == (2, SMALL_CHANNELS[name], 16, 16)
-    assert np.abs(got - expected).max() <= ORT_RELATIVE * np.abs(expected).max()
+    proto = export(module, x, guide)
+    for runtime, load in EVALUATORS.items():
+        got = load(proto).run(None, {"input": x.numpy(), "guide": guide.numpy()})[0]
+        assert got.shape == expected.shape == (2, SMALL_CHANNELS[name], 16, 16), runtime
+        error = np.abs(got - expected).max()
+        assert error <= RELATIVE * np.abs(expected).max(), (runtime, error)
 
 
 def neighbourhoods(x: torch.Tensor, kernel: int, scale: int, padding: str) -> torch.Tensor:
