@@ -132,7 +132,9 @@ class WindowAttention(nn.Module):
     """Queries (a 3x3 conv of the query map) attend to keys within each query's window; the
     heads' attention maps, averaged, weigh the raw features. The reference keeps a full
     nn.MultiheadAttention and discards its output: its value and output projections are
-    parameters that count but never act, and so they are here."""
+    parameters that count but never act, and so they are here. The scores are dense, masked
+    outside the window, as in the reference's default (non-NATTEN) path: heads · (s·h·s·w) ·
+    (h·w) floats per image, 1 GiB at 32² → 256²; a windowed gather would avoid that."""
 
     def __init__(self, dim: int, heads: int, window_ratio: float):
         super().__init__()
