@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import skimage.draw
@@ -30,7 +31,7 @@ CLASSES = 1 + len(CLASS_COLOURS)
 #: How much of the background's own colour is kept (the rest is its luminance).
 BACKGROUND_SATURATION = 0.3
 #: A fill's brightness is its colour times (FILL_FLOOR + (1 - FILL_FLOOR) * texture).
-FILL_FLOOR = 0.55
+FILL_FLOOR = 0.75
 #: Shapes per scene (inclusive range) and their radius as a share of the shorter side.
 SHAPES_PER_SCENE = (4, 8)
 RADIUS_SHARE = (0.07, 0.2)
@@ -44,12 +45,18 @@ class Scene:
     labels: np.ndarray  # (H, W) int64: 0 background, 1..CLASSES-1 the shapes' classes
 
 
+@cache
+def _source(name: str, height: int, width: int) -> np.ndarray:
+    """The photograph at height x width, one copy per size (textures are windows of it)."""
+    return photo(name, height, width)
+
+
 def texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """An RGB window (3, H, W) of a photograph at its own resolution, from a random offset (the
     photograph is resized up first where the window is larger than it)."""
     name = TEXTURES[rng.integers(len(TEXTURES))]
     side_h, side_w = max(height, 512), max(width, 512)
-    whole = photo(name, side_h, side_w)
+    whole = _source(name, side_h, side_w)
     top = rng.integers(side_h - height + 1)
     left = rng.integers(side_w - width + 1)
     return whole[:, top : top + height, left : left + width]
