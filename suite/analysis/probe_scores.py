@@ -4,8 +4,8 @@ scores on held-out scenes (mIoU, boundary F) with 95% bootstrap intervals over t
 Fit: ridge least squares from the features (plus a constant) to the one-hot labels, in float64,
 accumulated scene by scene (X'X and X'Y), so memory holds one scene at a time. The ridge penalty
 of each channel is RIDGE times the number of pixels times that channel's variance: the fit is the
-one on standardised features, so a gain on any channel (or on all) leaves the predictions as
-they are. The constant is not penalised.
+one on standardised features, so a gain on all channels, or on any one (within 10^5 of the
+others), leaves the predictions as they are. The constant is not penalised.
 
 Scores, pooled over the held-out scenes as a dataset's figure is:
 - mIoU: the confusion matrices summed over the scenes; IoU = TP / (TP + FP + FN) per class that
@@ -31,8 +31,10 @@ from .periodic import BOOTSTRAP_REPLICATES, percentile_interval
 
 #: Ridge penalty per channel, as a share of that channel's variance (the standardised fit's λ).
 RIDGE = 1e-3
-#: A channel's variance is floored at this share of the mean variance (a dead channel).
-VARIANCE_FLOOR = 1e-9
+#: A channel's variance is floored at this share of the channels' mean square: a dead (constant)
+#: channel then has a penalty, not float64's cancellation noise. Gains on single channels within
+#: 10^5 of each other stay above the floor, so the invariance holds for them too.
+VARIANCE_FLOOR = 1e-12
 #: Boundary match tolerance in output pixels (a match lies at distance <= this).
 TOLERANCE_PX = 0.0
 
@@ -58,8 +60,8 @@ def fit_probe(pairs: Iterable[tuple[np.ndarray, np.ndarray]], classes: int) -> n
         raise MetricError("the probe has no training scenes")
     count = gram[-1, -1]
     mean = gram[:-1, -1] / count
-    variance = np.diag(gram)[:-1] / count - mean**2
-    variance = np.maximum(variance, VARIANCE_FLOOR * max(float(variance.mean()), 1e-300))
+    square = np.diag(gram)[:-1] / count
+    variance = np.maximum(square - mean**2, VARIANCE_FLOOR * max(float(square.mean()), 1e-300))
     penalty = np.append(RIDGE * count * variance, 0.0)
     return np.linalg.solve(gram + np.diag(penalty), cross)
 

@@ -135,7 +135,9 @@ def _as_map(output: torch.Tensor | np.ndarray, shape: tuple[int, int]) -> np.nda
     array = np.asarray(output, dtype=np.float64)
     array = array[0] if array.ndim == 4 else array
     if array.ndim != 3 or array.shape[1:] != shape:
-        raise MetricError(f"the upsampler gave shape {array.shape}; the probe needs (C, {shape})")
+        raise MetricError(
+            f"the upsampler gave shape {array.shape}; the probe needs (C, {shape[0]}, {shape[1]})"
+        )
     if not np.isfinite(array).all():
         raise MetricError("the upsampler gave non-finite features")
     return array
