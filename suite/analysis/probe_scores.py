@@ -35,7 +35,8 @@ RIDGE = 1e-3
 #: channel then has a penalty, not float64's cancellation noise. Gains on single channels within
 #: 10^5 of each other stay above the floor, so the invariance holds for them too.
 VARIANCE_FLOOR = 1e-12
-#: Boundary match tolerance in output pixels (a match lies at distance <= this).
+#: Boundary match tolerance in output pixels (a match lies at distance <= this). 0: the very
+#: pixel. The scenes' edges are exact, and at 1 px nearest and bilinear x2 both read 0.997.
 TOLERANCE_PX = 0.0
 
 
