@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.ndimage
 
+from ..stats import BOOTSTRAP_REPLICATES, percentile_interval
 from .errors import MetricError
-from .periodic import BOOTSTRAP_REPLICATES, percentile_interval
 
 #: Ridge penalty per channel, as a share of that channel's variance (the standardised fit's λ).
 RIDGE = 1e-3
