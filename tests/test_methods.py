@@ -13,7 +13,8 @@ from suite.case import Case
 from suite.export import export_case
 from suite.methods import Stage, create_upsampler, get_method, list_methods, register
 from suite.methods.base import Method
-from suite.parity import bound_for, compare
+from suite.parity import compare
+from suite.parity_bound import bound_for
 from suite.runtimes import REFERENCE, Prepared, RuntimeSkipped, get_runtime
 
 METHODS = list_methods()

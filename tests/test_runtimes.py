@@ -12,6 +12,8 @@ from suite.case import Case
 from suite.commands.run_options import DEVICE_GROUPS
 from suite.export import export_case
 from suite.methods import Stage, get_method
+from suite.parity import DEFAULT, FLOAT16
+from suite.parity_bound import bound_for
 from suite.runtimes import REFERENCE, Prepared, RuntimeSkipped, get_runtime, list_runtimes
 from suite.runtimes.onnx_reference import MAX_OUTPUT_ELEMENTS
 
@@ -122,9 +124,6 @@ def test_a_bound_output_that_differs_from_the_unbound_one_fails_the_runtime(prep
 def test_tensorrt_keeps_its_engines_in_the_run_cache_and_fp16_is_its_own_runtime(
     prepared, tmp_path
 ):
-    from suite.parity import DEFAULT, FLOAT16
-    from suite.parity_bound import bound_for
-
     prepared.cache_dir = tmp_path / "cache"
     fp32 = get_runtime("ort-tensorrt").provider_options(prepared, None)
     fp16 = get_runtime("ort-tensorrt-fp16").provider_options(prepared, 7)

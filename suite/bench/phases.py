@@ -100,7 +100,7 @@ def time_processes(run: Run, klass: str | None = None) -> TimingResult:
     folder.mkdir(parents=True, exist_ok=True)
     run.state.write_weights(folder / WEIGHTS_DIR, book)
     planned, on = result.planned, f" on {klass}" if klass else ""
-    run.progress.phase("time", planned, f"{planned} timing processes, one after another{on}")
+    run.progress.phase("time", planned, _processes(planned) + on)
     for index in range(planned):
         run.progress.stage("timing", f"process {index + 1} of {planned}", is_case=False)
         # each process judges its ceilings against those of the processes before it
@@ -125,3 +125,7 @@ def _time_one(
     spec_path = folder / f"process{index + 1}.spec.json"
     write_json_atomic(spec_path, spec)
     return run.executor.time_process(spec_path, spec, index, klass, run.book)
+
+
+def _processes(planned: int) -> str:
+    return "1 timing process" if planned == 1 else f"{planned} timing processes, one after another"
