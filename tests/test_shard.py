@@ -74,7 +74,9 @@ def _refused(capsys, *args) -> list[str]:
 
 
 @pytest.mark.slow
-def test_merge_refuses_what_does_not_belong_together(shard_runs, tmp_path, capsys):
+def test_merge_refuses_shards_missing_twice_whole_or_of_another_commit(
+    shard_runs, tmp_path, capsys
+):
     s1, s2, s3 = (shard_runs / f"shard{i}" for i in (1, 2, 3))
     out = tmp_path / "merged"
     err = _refused(capsys, s1, s2, "--out", out)
@@ -84,40 +86,44 @@ def test_merge_refuses_what_does_not_belong_together(shard_runs, tmp_path, capsy
     err = _refused(capsys, s1, shard_runs / "whole", "--out", out)
     assert err == [f"error: {shard_runs / 'whole'}: not a shard (run without --shard)"]
     # another commit: a copy of shard 3 whose run says so
-    other = tmp_path / "other-commit"
-    other.mkdir()
-    results = read(s3)
-    results["run"]["git"]["commit"] = "0" * 40
-    (other / "results.json").write_text(json.dumps(results))
+    other = _altered(
+        s3, tmp_path / "other-commit", lambda r: r["run"]["git"].update(commit="0" * 40)
+    )
     err = _refused(capsys, s1, s2, other, "--out", out)
     assert len(err) == 1 and err[0].startswith(f"error: {other}: commit {'0' * 40} is not ")
     assert not out.exists()
 
-    def altered(name: str, change) -> Path:
-        """A copy of shard 3's folder whose results.json ``change`` altered."""
-        folder = tmp_path / name
-        shutil.copytree(s3, folder)
-        results = read(s3)
-        change(results)
-        (folder / "results.json").write_text(json.dumps(results))
-        return folder
 
+@pytest.mark.slow
+def test_merge_refuses_shards_of_other_versions_case_sets_or_ids(shard_runs, tmp_path, capsys):
+    s1, s2, s3 = (shard_runs / f"shard{i}" for i in (1, 2, 3))
+    out = tmp_path / "merged"
     # other library versions
-    torch = altered("other-torch", lambda r: r["run"]["versions"].update(torch="0.0.1"))
+    torch = _altered(s3, tmp_path / "torch", lambda r: r["run"]["versions"].update(torch="0.0.1"))
     assert _refused(capsys, s1, s2, torch, "--out", out) == [
         f"error: {torch}: run.versions differs from {s1}'s"
     ]
     # another case set
-    cases = altered("other-cases", lambda r: r["run"]["shard"].update(case_set="0" * 16))
+    cases = _altered(s3, tmp_path / "cases", lambda r: r["run"]["shard"].update(case_set="0" * 16))
     assert _refused(capsys, s1, s2, cases, "--out", out) == [
         f"error: {cases}: another case set or shard count than {s1}'s"
     ]
     # a case id twice: shard 3's first case is shard 1's first one
-    twice = altered("duplicate-id", lambda r: r["cases"][0].update(id=read(s1)["cases"][0]["id"]))
+    first = read(s1)["cases"][0]["id"]
+    twice = _altered(s3, tmp_path / "twice", lambda r: r["cases"][0].update(id=first))
     assert _refused(capsys, s1, s2, twice, "--out", out) == [
         "error: the shards' cases are not the case set they name (duplicate ids?)"
     ]
     assert not out.exists()
+
+
+def _altered(shard: Path, folder: Path, change) -> Path:
+    """A copy of ``shard``'s folder whose results.json ``change`` altered."""
+    shutil.copytree(shard, folder)
+    results = read(shard)
+    change(results)
+    (folder / "results.json").write_text(json.dumps(results))
+    return folder
 
 
 @pytest.mark.parametrize(
