@@ -13,6 +13,8 @@ from suite.cli import main as cli
 from suite.layers import Interpolate
 from suite.methods import _REGISTRY
 from suite.methods.base import SCALE, Method
+from suite.records import cases_of
+from suite.report.runtime_setup import copies_cells
 from suite.results import SCHEMA_VERSION, validate
 from suite.runtimes import REFERENCE, get_runtime, list_runtimes
 from suite.timing import process as worker
@@ -111,10 +113,11 @@ def test_the_bound_latency_and_the_one_with_copies_are_timed_side_by_side(
         for b in json.loads((out / "timing/benchmark-process1.json").read_text())["benchmarks"]
     ]
     assert any(n.endswith("bound::ort-cpu::with-copies]") for n in names), names
-    # the report's table: the fastest sessions, and what the copies add
-    from suite.records import cases_of
-    from suite.report.runtime_setup import copies_cells
+    _copies_row_says_what_the_copies_add(results, ort)
 
+
+def _copies_row_says_what_the_copies_add(results: dict, ort: dict) -> None:
+    """The report's table: the fastest sessions, and what the copies add."""
     (row,) = copies_cells(cases_of(results))
     fast = ort["latency"]["fastest_session_s"]
     slow = ort["latency_with_copies"]["fastest_session_s"]
