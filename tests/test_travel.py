@@ -44,20 +44,7 @@ def test_a_timer_times_only_what_travelled_with_its_task(write_cases, tmp_path):
     path = write_cases(CASES)
     cases = load_cases([path])
     run_cache = tmp_path / "run-cache"
-    settings = Settings(run_cache, 1, analyse=False)
-    log = ErrorLog(tmp_path / "errors.log")
-    prepared = [prepare_case(case, settings, log) for case in cases]
-    assert all(work.error is None for work in prepared)
-    # what a prepare worker ships is the run's cache file, byte for byte; a worker whose cache
-    # is empty exports the same file under the same name
-    exports = [export_task(case, settings, None) for case in cases]
-    for (name, data), work in zip(exports, prepared, strict=True):
-        assert name == work.prepared.onnx_path.name
-        assert data == work.prepared.onnx_path.read_bytes()
-    elsewhere = Settings(tmp_path / "other-cache", 1, analyse=False)
-    assert [n for n, _ in map(lambda c: export_task(c, elsewhere, None), cases)] == [
-        n for n, _ in exports
-    ]
+    exports = _shipped_exports(cases, run_cache, tmp_path)
     spec = {
         "paths": [str(path)],
         "case_ids": [case.id for case in cases],
@@ -87,8 +74,28 @@ def test_a_timer_times_only_what_travelled_with_its_task(write_cases, tmp_path):
     assert all(latencies[case.id]["ort-cpu"]["median_s"] > 0 for case in cases)
     # the timer's cache holds the exports (and the yardstick the process exported for itself)
     assert {n for n, _ in exports} <= {p.name for p in timer_cache.iterdir()}
+    _a_missing_export_fails_the_timer(spec, cases, exports, timer_cache, tmp_path)
 
-    # an export that did not travel fails the timing process, naming the case and the file
+
+def _shipped_exports(cases, run_cache: Path, tmp_path: Path) -> list[tuple[str, bytes]]:
+    """Prepare the cases into ``run_cache`` and return what a prepare worker ships: the run's
+    cache file, byte for byte; a worker whose cache is empty exports the same file under the
+    same name."""
+    settings = Settings(run_cache, 1, analyse=False)
+    log = ErrorLog(tmp_path / "errors.log")
+    prepared = [prepare_case(case, settings, log) for case in cases]
+    assert all(work.error is None for work in prepared)
+    exports = [export_task(case, settings, None) for case in cases]
+    for (name, data), work in zip(exports, prepared, strict=True):
+        assert name == work.prepared.onnx_path.name
+        assert data == work.prepared.onnx_path.read_bytes()
+    elsewhere = Settings(tmp_path / "other-cache", 1, analyse=False)
+    assert [export_task(c, elsewhere, None)[0] for c in cases] == [n for n, _ in exports]
+    return exports
+
+
+def _a_missing_export_fails_the_timer(spec, cases, exports, timer_cache: Path, tmp_path: Path):
+    """An export that did not travel fails the timing process, naming the case and the file."""
     (timer_cache / exports[0][0]).unlink()
     again = tmp_path / "timer-again"
     again.mkdir()
