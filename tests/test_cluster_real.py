@@ -23,6 +23,9 @@ import pytest
 from factories import KILL_MARKER_ENV
 
 from suite.bench.roles import PREPARE_RESOURCE, machine_class, timer_resource
+from suite.gate.baseline import figures, latency_classes
+from suite.records import cases_of, gated_runtimes
+from suite.report.run import report_run
 
 pytestmark = pytest.mark.slow
 
@@ -148,7 +151,11 @@ def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
             )
     left = {p.pid for p in psutil.Process().children(recursive=True)} - before
     assert not left, f"processes left running: {left}"
+    _prepare_stayed_off_the_timer_and_timing_alone(out, workers, after)
 
+
+def _prepare_stayed_off_the_timer_and_timing_alone(out: Path, workers: dict, after: dict) -> None:
+    """What the sweep's results.json records of who ran what when."""
     timer_resources = {timer_resource(machine_class()): 1}
     timer = [a for a, w in workers.items() if w["resources"] == timer_resources]
     prepare = [a for a, w in workers.items() if w["resources"] == {PREPARE_RESOURCE: 1}]
@@ -168,12 +175,16 @@ def test_a_sweep_on_a_real_cluster_keeps_prepare_off_the_timer_and_timing_alone(
     }
     timer_record = next(m["machine"] for m in run["machines"] if m["worker"] == timer[0])
     assert run["machine"] == timer_record and timer_record["threads"] == run["options"]["threads"]
-    tasks = run["tasks"]
+    _tasks_kept_apart(results, out, timer, [*prepare, *replaced])
+
+
+def _tasks_kept_apart(results: dict, out: Path, timer: list, prepare: list) -> None:
+    tasks = results["run"]["tasks"]
     prepares = [t for t in tasks if t["kind"] == "prepare"]
     timings = [t for t in tasks if t["kind"] == "time"]
     assert sorted(t["what"] for t in prepares) == sorted(c["id"] for c in results["cases"])
     assert [t["what"] for t in timings] == ["process 1", "process 2"]
-    assert {t["worker"] for t in prepares} <= {*prepare, *replaced}  # never on the timer
+    assert {t["worker"] for t in prepares} <= set(prepare)  # never on the timer
     assert {t["worker"] for t in timings} == set(timer)
     assert not _overlap(*timings)  # one timing process at a time
     assert not any(_overlap(p, t) for p in prepares for t in timings)  # this host has both
@@ -220,23 +231,8 @@ def test_timers_of_two_machine_classes_each_time_every_case_into_their_own_laten
         ):
             workers = _workers(scheduler_file, 3)
             assert not listening_beyond_localhost()
-            classes = sorted(
-                r.removeprefix("timer-")
-                for w in workers.values()
-                for r in w["resources"]
-                if r.startswith("timer-")
-            )
-            own = timer_resource(machine_class()).removeprefix("timer-")
-            (other,) = [k for k in classes if k != own]
-            assert other.endswith("-1c") and own in classes
-            # two classes and none named: refused in one line, nothing written
-            capsys.readouterr()
-            assert run_suite(cases, *options) == 2
-            (line,) = capsys.readouterr().err.strip().splitlines()
-            assert "2 machine classes" in line and "--timer-class" in line
-            assert run_suite(cases, *options, "--timer-class", "no-such-class") == 2
-            assert "has no timer of class no-such-class" in capsys.readouterr().err
-            assert not (out / "results.json").exists()
+            classes, own, other = _timer_classes(workers)
+            _refused_without_a_known_class(run_suite, cases, options, capsys, out)
             code = run_suite(cases, *options, "--timer-class", own)
             said = capsys.readouterr().err
             if importlib.util.find_spec("bokeh") is None:  # nothing to watch: no link to it
@@ -246,7 +242,36 @@ def test_timers_of_two_machine_classes_each_time_every_case_into_their_own_laten
             )
     left = {p.pid for p in psutil.Process().children(recursive=True)} - before
     assert not left, f"processes left running: {left}"
+    _each_class_timed_into_its_own_latencies(out, workers, classes, own, other)
 
+
+def _refused_without_a_known_class(run_suite, cases, options, capsys, out: Path) -> None:
+    """Two classes and none named, or one that is not there: refused in one line, nothing
+    written."""
+    capsys.readouterr()
+    assert run_suite(cases, *options) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "2 machine classes" in line and "--timer-class" in line
+    assert run_suite(cases, *options, "--timer-class", "no-such-class") == 2
+    assert "has no timer of class no-such-class" in capsys.readouterr().err
+    assert not (out / "results.json").exists()
+
+
+def _timer_classes(workers: dict) -> tuple[list[str], str, str]:
+    """The timers' machine classes, the run's own and the one pinned to one core."""
+    classes = sorted(
+        r.removeprefix("timer-")
+        for w in workers.values()
+        for r in w["resources"]
+        if r.startswith("timer-")
+    )
+    own = timer_resource(machine_class()).removeprefix("timer-")
+    (other,) = [k for k in classes if k != own]
+    assert other.endswith("-1c") and own in classes
+    return classes, own, other
+
+
+def _each_class_timed_into_its_own_latencies(out, workers, classes, own, other) -> None:
     results = json.loads((out / "results.json").read_text())
     run = results["run"]
     time_phase = run["phases"]["time"]
@@ -274,26 +299,24 @@ def test_timers_of_two_machine_classes_each_time_every_case_into_their_own_laten
         (timer_of[other], other),
     ]
     assert timings[0]["ended"] <= timings[1]["began"]
-    # the report puts each other class's latency beside the run's own
-    from suite.report.run import report_run
+    _report_and_gate_read_each_class(out, results, other_phase["latency_class"], own_latency_class)
 
+
+def _report_and_gate_read_each_class(out: Path, results: dict, theirs: str, mine: str) -> None:
+    """The report puts each other class's latency beside the run's own; the gate takes the
+    latency of its baseline's class, from either."""
     assert not report_run(out).failed
     summary = (out / "report" / "summary.md").read_text()
     assert "### Latency on each machine class" in summary
-    escaped = other_phase["latency_class"].replace("|", "\\|")  # a markdown cell's pipes
+    escaped = theirs.replace("|", "\\|")  # a markdown cell's pipes
     rows = [line for line in summary.splitlines() if line.startswith("| c[") and escaped in line]
     assert len(rows) == 4  # two cases, on torch-cpu and ort-cpu
-    # the gate takes the latency of its baseline's class, from either
-    from suite.gate.baseline import figures, latency_classes
-    from suite.records import cases_of, gated_runtimes
-
     record = cases_of(results)[0]
-    assert latency_classes(results) == {own_latency_class, other_phase["latency_class"]}
-    assert latency_classes(results, every=False) == {own_latency_class}
-    gated = gated_runtimes(run)
-    mine = figures(record, gated, own_latency_class)["latency"]["ort-cpu"]["machine_class"]
-    theirs = figures(record, gated, other_phase["latency_class"])["latency"]["ort-cpu"]
-    assert mine == own_latency_class and theirs["machine_class"] == other_phase["latency_class"]
+    assert latency_classes(results) == {mine, theirs}
+    assert latency_classes(results, every=False) == {mine}
+    gated = gated_runtimes(results["run"])
+    assert figures(record, gated, mine)["latency"]["ort-cpu"]["machine_class"] == mine
+    assert figures(record, gated, theirs)["latency"]["ort-cpu"]["machine_class"] == theirs
 
 
 def test_the_worker_command_gives_each_role_its_resources_and_a_quiet_timer(monkeypatch):
