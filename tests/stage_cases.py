@@ -1,7 +1,10 @@
 """One-stage cases built in a test as a case file would build them: the method's keys resolved
-by its registry entry (defaults filled in, unknown keys refused)."""
+by its registry entry (defaults filled in, unknown keys refused); and ``Gain``, a module times a
+constant, for the gain-invariance checks."""
 
 from __future__ import annotations
+
+from torch import nn
 
 from suite.case import Case
 from suite.methods import Stage, get_method
@@ -25,3 +28,14 @@ def one_stage_case(
         channels=channels,
         seed=seed,
     )
+
+
+class Gain(nn.Module):
+    """``inner``'s output times ``gain``: a figure that claims gain invariance must not move."""
+
+    def __init__(self, inner: nn.Module, gain: float) -> None:
+        super().__init__()
+        self.inner, self.gain = inner, gain
+
+    def forward(self, x):
+        return self.gain * self.inner(x)

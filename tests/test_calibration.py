@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
-from stage_cases import one_stage_case
+from stage_cases import Gain, one_stage_case
 from torch import nn
 
 from suite.analysis.analyse import border, image_metrics, reference_metrics
@@ -180,15 +180,6 @@ def test_the_phase_mismatch_reads_its_closed_form():
     )
     assert metrics["checkerboard_pct"] == pytest.approx(expected, rel=REL, abs=0.05)
     assert metrics["checkerboard_pct"] < THRESHOLDS["checkerboard_pct"]  # faint: 0.4%
-
-
-class Gain(nn.Module):
-    def __init__(self, inner: nn.Module, gain: float) -> None:
-        super().__init__()
-        self.inner, self.gain = inner, gain
-
-    def forward(self, x):
-        return self.gain * self.inner(x)
 
 
 @pytest.mark.parametrize(

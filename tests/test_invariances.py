@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+from stage_cases import Gain
 from torch import nn
 
 from suite.analysis.analyse import SPECTRAL_PROBES, reference_metrics, torch_infer
@@ -35,15 +36,6 @@ from suite.photos import HELD_OUT_PHOTOS
 
 #: The witnesses' input side: small, so every check stays under a second or two.
 SIDE = 24
-
-
-class Gain(nn.Module):
-    def __init__(self, inner: nn.Module, gain: float) -> None:
-        super().__init__()
-        self.inner, self.gain = inner, gain
-
-    def forward(self, x):
-        return self.gain * self.inner(x)
 
 
 def witness(name: str, side: int = SIDE) -> Case:
