@@ -111,3 +111,14 @@ def predict(base_runs: Sequence[float], new: float) -> Prediction:
     logs = np.log(base_runs)
     spread = float(np.std(logs, ddof=1)) * math.sqrt(1 + 1 / n)
     return Prediction(shift=math.log(new) - float(logs.mean()), spread=spread, df=n - 1)
+
+
+def min_interval(values: Sequence[float], seed: int) -> list[float]:
+    """The interval of the smallest of ``values`` (units: the values; a run's timing processes,
+    each one's fastest session): its lower end is the smallest value, its upper end the value a
+    resample misses the smallest ones often enough to reach (from four units on, about the
+    third smallest). It says how far the figure would move in a run whose fastest processes had
+    been slowed: how well the run's units agree on it."""
+    rng = np.random.default_rng(seed)
+    draws = rng.choice(np.asarray(values, float), size=(BOOTSTRAP_REPLICATES, len(values)))
+    return percentile_interval(draws.min(axis=1))

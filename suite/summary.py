@@ -38,6 +38,12 @@ def timing_line(run: dict[str, Any]) -> str:
     timing = run["timing"]
     done, planned = timing["processes_done"], timing["processes"]
     text = f"timed in {done} fresh process{'es' if done != 1 else ''}"
+    if timing.get("min_processes") is not None:  # adaptive: stopping early is the design
+        width = timing["target_width"] * 50
+        return text + (
+            f" ({timing['name']} policy: each case × runtime in {timing['min_processes']} to "
+            f"{planned}, until its 95 % interval is within ±{width:g} %)"
+        )
     return text + (f" of {planned} planned" if done != planned else "")
 
 

@@ -50,7 +50,7 @@ def test_a_timer_times_only_what_travelled_with_its_task(write_cases, tmp_path):
         "case_ids": [case.id for case in cases],
         "prepared_ids": [case.id for case in cases],
         "runtimes": ["ort-cpu"],
-        "quick": True,
+        "policy": "quick",
         "processes": 1,
         "threads": 1,
         "cache_dir": str(run_cache),

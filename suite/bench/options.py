@@ -13,7 +13,8 @@ from .pipeline import Settings
 
 @dataclass(frozen=True)
 class Options:
-    quick: bool
+    #: the timing policy's name (``policy.TIMINGS``)
+    policy: str
     threads: int
     runtimes: tuple[str, ...]
     cache_dir: Path
@@ -36,9 +37,16 @@ class Options:
         return self.role == "analyse" and self.analyse
 
     @property
+    def quick(self) -> bool:
+        return self.policy == "quick"
+
+    @property
     def timing(self) -> Timing:
-        timing = TIMINGS["quick" if self.quick else "default"]
-        return timing if self.processes is None else replace(timing, processes=self.processes)
+        timing = TIMINGS[self.policy]
+        if self.processes is None:
+            return timing
+        fewest = timing.min_processes and min(timing.min_processes, self.processes)
+        return replace(timing, processes=self.processes, min_processes=fewest)
 
     def settings(self) -> Settings:
         """How a case is prepared in this process (``pipeline.prepare_case``)."""

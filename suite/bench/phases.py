@@ -93,7 +93,7 @@ def time_processes(run: Run, klass: str | None = None) -> TimingResult:
     another one of its cluster (``klass``, in a folder of its own); stopped at the first that
     fails."""
     book, options = run.book, run.spec.options
-    result = TimingResult(options.timing.processes)
+    result = TimingResult(options.timing)
     if not timed_runtimes(options.runtimes) or not book.prepared_ids():
         return result
     folder = options.out_dir / TIMING_DIR / (klass or "")
@@ -102,9 +102,12 @@ def time_processes(run: Run, klass: str | None = None) -> TimingResult:
     planned, on = result.planned, f" on {klass}" if klass else ""
     run.progress.phase("time", planned, _processes(planned) + on)
     for index in range(planned):
+        targets = result.still_timed()
+        if targets == {}:  # the choose policy: every case × runtime has its figure
+            break
         run.progress.stage("timing", f"process {index + 1} of {planned}", is_case=False)
         # each process judges its ceilings against those of the processes before it
-        spec = process_spec(options, book, run.spec.paths, index, folder)
+        spec = process_spec(options, book, run.spec.paths, index, folder, targets)
         spec["earlier_ceilings"] = result.ceilings
         began = run.state.timed(index, klass)
         if began is None:  # not finished by an earlier attempt of this run: time it
@@ -128,4 +131,6 @@ def _time_one(
 
 
 def _processes(planned: int) -> str:
-    return "1 timing process" if planned == 1 else f"{planned} timing processes, one after another"
+    if planned == 1:
+        return "1 timing process"
+    return f"up to {planned} timing processes, one after another"

@@ -36,6 +36,7 @@ def run_record(run: Run, timing: TimingResult, phases: dict, clock: float) -> di
         "versions": versions(),
         "options": {
             "quick": options.quick,
+            "timing": options.policy,
             "analyse": options.analyse,
             "runtimes": spec.runtimes,
             "threads": options.threads,

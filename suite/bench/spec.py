@@ -19,6 +19,7 @@ from ..environment import git_commit, versions
 from ..errors import UsageError
 from ..results import RESULTS_FILE
 from ..shard import Shard, case_set
+from ..timing.policy import DEFAULT_TIMING
 from .checkpoint import CHECKPOINT_DIR
 from .options import Options
 
@@ -77,7 +78,7 @@ class RunSpec:
         run_id = new_run_id(started)
         out = _out_dir(args, run_id)
         options = Options(
-            args.quick,
+            "quick" if args.quick else args.timing,
             args.threads,
             runtimes,
             args.cache,
@@ -115,7 +116,7 @@ class RunSpec:
             "shard": self.shard.describe(self.all_ids) if self.shard else None,
             "runtimes": self.runtimes,
             "threads": options.threads,
-            "quick": options.quick,
+            "timing": options.policy,
             "processes": options.processes,
             "analyse": options.analyse,
             "with_copies": options.with_copies,
@@ -135,6 +136,8 @@ def _check(args: argparse.Namespace) -> None:
         )
     if args.processes is not None and not 1 <= args.processes <= 100:
         raise UsageError(f"--processes: must be between 1 and 100, got {args.processes}")
+    if args.quick and args.timing not in ("quick", DEFAULT_TIMING):
+        raise UsageError(f"--quick is --timing quick: not with --timing {args.timing}")
     if args.cluster and args.scheduler_file:
         raise UsageError("--cluster and --scheduler-file: give one")
     if args.timer_class and not (args.cluster or args.scheduler_file):

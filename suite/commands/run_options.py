@@ -11,7 +11,7 @@ from ..bench.connect import CONNECT_TIMEOUT_S
 from ..errors import UsageError
 from ..runtimes import REFERENCE, get_runtime, list_runtimes
 from ..shard import Shard
-from ..timing.policy import TIMINGS
+from ..timing.policy import DEFAULT_TIMING, TIMINGS
 
 RUNS_DIR = Path("results/runs")
 CACHE_DIR = Path("results/cache/onnx")
@@ -27,7 +27,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
     """How the run uses the machine: threads, runtimes, the export cache, the timing."""
-    parser.add_argument("--quick", action="store_true", help="few timing rounds (tests, CI)")
+    parser.add_argument(
+        "--timing",
+        choices=sorted(TIMINGS),
+        default=DEFAULT_TIMING,
+        help=f"the timing policy (default {DEFAULT_TIMING}): choose times each case x runtime "
+        "in fresh processes until its figure's interval is within ±5%% (3 to "
+        f"{TIMINGS['choose'].processes} processes); gate is the regression gate's protocol "
+        f"({TIMINGS['gate'].processes} processes of {TIMINGS['gate'].sessions} sessions, each "
+        "round bracketed by the yardstick; tox -e gate, suite baseline); quick is one process",
+    )
+    parser.add_argument("--quick", action="store_true", help="--timing quick (tests, CI)")
     parser.add_argument(
         "--threads",
         type=int,
@@ -59,7 +69,7 @@ def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help="fresh timing processes, one after another (default "
-        f"{TIMINGS['default'].processes}, {TIMINGS['quick'].processes} with --quick): the "
+        "the policy's: at most that many with --timing choose): the "
         "process, not the round, is what a run replicates",
     )
 

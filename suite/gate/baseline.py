@@ -69,18 +69,23 @@ def latency_on(result, klass: str | None) -> dict[str, Any] | None:
 
 
 def timing_of(name: str, run: dict[str, Any]) -> dict[str, Any]:
-    """How the run timed; a run whose timing was cut short cannot be gated or be a baseline."""
+    """How the run timed; a run whose timing was cut short cannot be gated or be a baseline.
+    An adaptive run (the choose policy) may stop before its last process: its ``policy`` is
+    kept, so that the gate never takes it for a run timed under the gate's own."""
     timing = run.get("timing")
     if not timing:
         raise UsageError(f"{name}: the run records no timing processes (made by an older suite)")
     if timing["processes_done"] == 0 and not timing.get("cut_short"):
         raise UsageError(f"{name}: the run timed nothing (no timed runtime ran a case)")
-    if timing.get("cut_short") or timing["processes_done"] != timing["processes"]:
+    adaptive = timing.get("min_processes") is not None
+    finished = timing["processes_done"] == timing["processes"] or adaptive
+    if timing.get("cut_short") or not finished:
         why = timing.get("cut_short") or (
             f"{timing['processes_done']} of {timing['processes']} timing processes finished"
         )
         raise UsageError(f"{name}: the run's timing was cut short ({why}): time it again")
-    return {key: timing[key] for key in TIMING_KEYS}
+    kept = {key: timing[key] for key in TIMING_KEYS}
+    return kept | ({"policy": timing["name"]} if adaptive else {})
 
 
 def figures(case: CaseRecord, gated: list[str], klass: str | None = None) -> dict[str, Any]:
@@ -174,9 +179,11 @@ def _pool_case(mine: dict, first_name: str, figs: dict, where: str) -> None:
 
 
 def describe_timing(timing: dict[str, Any]) -> str:
+    most = "up to " if timing.get("policy") else ""
     return (
-        f"{timing['processes']} processes × {timing['sessions']} sessions × "
+        f"{most}{timing['processes']} processes × {timing['sessions']} sessions × "
         f"{timing['rounds']} rounds of {timing['min_round_s'] * 1e3:g} ms"
+        + (f" ({timing['policy']} policy)" if timing.get("policy") else "")
     )
 
 

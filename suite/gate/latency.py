@@ -44,6 +44,11 @@ MIN_GATED_PROCESSES = 5
 
 def gateable(timing: dict[str, Any]) -> str:
     """Why latency regressions of runs timed like this are advisory only, or "" if they gate."""
+    if policy := timing.get("policy"):  # adaptive: not the protocol the rates were measured on
+        return (
+            f"timed under the {policy} policy (one session per process, no yardstick, stopped "
+            "once ranked); the gate's false-alarm rates were measured under --timing gate"
+        )
     if timing["processes"] >= MIN_GATED_PROCESSES:
         return ""
     return (

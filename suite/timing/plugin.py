@@ -24,13 +24,16 @@ class BenchPlugin:
             # Plain strings, so that pytest-benchmark's JSON records them readably. The first
             # session runs everything; later ones only time again (see Timing in timing.py).
             # ``latency_with_copies`` is timed in sessions of its own, after the bound ones.
-            targets = [(c.id, r, LATENCY, 0) for c in cases for r in session.book.runtimes]
+            runtimes = session.runtimes_of
+            targets = [
+                (c.id, r, LATENCY, 0) for c in cases for r in runtimes(c.id, session.book.runtimes)
+            ]
             targets += [
                 (c.id, r, figure, index)
                 for figure in (LATENCY, WITH_COPIES)
                 for index in range(1 if figure == LATENCY else 0, session.timing.sessions)
                 for c in cases
-                for r in session.timed_runtimes
+                for r in runtimes(c.id, session.timed_runtimes)
                 if figure in session.figures[r]
             ]
             metafunc.parametrize(

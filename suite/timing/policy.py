@@ -30,27 +30,62 @@ class Timing:
     enough times to last ``min_round_s`` (so that the timer's resolution never matters), after
     warm-up rounds that are not recorded (allocator, thread pools, oneDNN primitive caches).
 
-    The rounds are taken in ``processes`` fresh timing processes, one after another, each loading
-    ``sessions`` fresh sessions per case and runtime in turn. Rounds inside one process are not
-    independent: a slow spell of a shared machine (10 s to a minute or more, at up to twice the
-    time, on this project's 2-core machines) shifts whole sessions and processes together. The
-    gate therefore compares whole runs, each summarised by its fastest session, which the spells
-    spread over a minute of fresh processes almost never all reach (``gate/latency.py``)."""
+    The rounds are taken in up to ``processes`` fresh timing processes, one after another, each
+    loading ``sessions`` fresh sessions per case and runtime in turn. Rounds inside one process
+    are not independent: a slow spell of a shared machine (10 s to a minute or more, at up to
+    twice the time, on this project's 2-core machines) shifts whole sessions and processes
+    together. The gate therefore compares whole runs, each summarised by its fastest session,
+    which the spells spread over a minute of fresh processes almost never all reach
+    (``gate/latency.py``).
 
+    Two policies differ in what they are for. The **gate**'s times every case in every process,
+    each round between two of the yardstick's: the protocol its false-alarm rates were measured
+    on. **choose** (the default bench's) only has to rank layers whose latencies differ by 1.5 to
+    100x: one session per process, no yardstick, and it stops timing a case × runtime once its
+    run figure's interval over the processes (``adaptive.py``) is narrow enough to rank it."""
+
+    name: str
     rounds: int
     sessions: int
     processes: int
     min_round_s: float
     warmup_rounds: int
+    #: each round bracketed by the yardstick's (the gate's ratio to it)
+    yardstick: bool = True
+    #: adaptive (``adaptive.py``): a case × runtime is timed in at least ``min_processes``
+    #: processes, then only while its interval is wider than ``target_width`` of its figure and
+    #: its case has had less than ``budget_s`` of timing; None: every process times everything
+    min_processes: int | None = None
+    target_width: float | None = None
+    budget_s: float | None = None
+
+    @property
+    def adaptive(self) -> bool:
+        return self.min_processes is not None
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
 
 
 TIMINGS = {
-    "default": Timing(rounds=5, sessions=2, processes=5, min_round_s=5e-3, warmup_rounds=3),
-    "quick": Timing(rounds=5, sessions=1, processes=1, min_round_s=1e-3, warmup_rounds=1),
+    "gate": Timing("gate", rounds=5, sessions=2, processes=5, min_round_s=5e-3, warmup_rounds=3),
+    # ±5 %: an interval 10 % of the figure wide tells apart layers 1.5x apart with room to spare
+    "choose": Timing(
+        "choose",
+        rounds=5,
+        sessions=1,
+        processes=5,
+        min_round_s=5e-3,
+        warmup_rounds=1,
+        yardstick=False,
+        min_processes=3,
+        target_width=0.10,
+        budget_s=20.0,
+    ),
+    "quick": Timing("quick", rounds=5, sessions=1, processes=1, min_round_s=1e-3, warmup_rounds=1),
 }
+#: what ``suite run`` times with unless told (``--timing``); ``tox -e gate`` asks for the gate's
+DEFAULT_TIMING = "choose"
 
 
 def slowed(step: Step, factor: float) -> Step:

@@ -41,17 +41,25 @@ PROCESS_TIMEOUT_S = 1800.0
 
 
 def process_spec(
-    options: Options, book: CaseBook, paths: tuple[str, ...], index: int, folder: Path
+    options: Options,
+    book: CaseBook,
+    paths: tuple[str, ...],
+    index: int,
+    folder: Path,
+    targets: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Timing process ``index``'s spec file: what it times, how, and where it writes."""
+    """Timing process ``index``'s spec file: what it times (every case on every timed runtime,
+    or only ``targets``: {case id: [runtime]}), how, and where it writes."""
+    wanted = (lambda case_id: case_id in targets) if targets is not None else (lambda _: True)
     return {
         "paths": list(paths),
-        "case_ids": [case.id for case in book.cases],
+        "case_ids": [case.id for case in book.cases if wanted(case.id)],
         # each of these must prepare again here: one that fails (its export missing from a
         # timer's cache) would otherwise drop out of the timing without a word
-        "prepared_ids": book.prepared_ids(),
+        "prepared_ids": [case_id for case_id in book.prepared_ids() if wanted(case_id)],
         "runtimes": timed_runtimes(options.runtimes),
-        "quick": options.quick,
+        "targets": targets,
+        "policy": options.policy,
         "processes": options.processes,
         "threads": options.threads,
         "cache_dir": str(options.cache_dir),
@@ -91,7 +99,8 @@ def main(argv: list[str]) -> int:
     options = spec_options(spec)
     book = CaseBook(cases, list(options.runtimes), ErrorLog(options.out_dir / "errors.log"))
     with Progress(len(cases), Console(file=io.StringIO())) as progress:
-        session = TimingSession(book, options, progress, spec.get("earlier_ceilings", []))
+        earlier = spec.get("earlier_ceilings", [])
+        session = TimingSession(book, options, progress, earlier, spec.get("targets"))
         code = pytest.main(pytest_args(spec["benchmark_json"]), plugins=[BenchPlugin(session)])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or book.crashes:
         print(f"the timing session ended with {code!r}: {book.crashes}", file=sys.stderr)
@@ -117,7 +126,7 @@ def main(argv: list[str]) -> int:
 def spec_options(spec: dict[str, Any]) -> Options:
     """A timing process's options, as its spec file (``process_spec``) gives them."""
     return Options(
-        quick=spec["quick"],
+        policy=spec["policy"],
         threads=spec["threads"],
         runtimes=tuple(spec["runtimes"]),
         cache_dir=Path(spec["cache_dir"]),

@@ -11,15 +11,15 @@ from ..bench.book import CaseBook
 from ..bench.latency import Latency
 from ..records import RuntimeResult
 from ..runtimes import get_runtime
-from . import ceilings
-from .policy import LATENCY, WITH_COPIES
+from . import adaptive, ceilings
+from .policy import LATENCY, WITH_COPIES, Timing
 
 
 @dataclass
 class TimingResult:
     """What the run's timing processes measured, merged over the processes that finished."""
 
-    planned: int
+    timing: Timing
     #: per process that finished: {case id: {runtime: latency}}
     latencies: list[dict[str, dict[str, Any]]] = field(default_factory=list)
     #: per process that finished: {case id: {runtime: latency with copies}}, where timed
@@ -37,6 +37,18 @@ class TimingResult:
     #: the machine's ceilings over the processes (``ceilings.summarise``), once applied
     run_ceilings: dict[str, Any] | None = None
 
+    @property
+    def planned(self) -> int:
+        """The most processes the run times in (the choose policy may stop sooner)."""
+        return self.timing.processes
+
+    def still_timed(self) -> dict[str, list[str]] | None:
+        """{case id: [runtime]} the next process times (the choose policy's rule,
+        ``adaptive.py``), or None: every case on every timed runtime."""
+        if not self.timing.adaptive or not self.latencies:
+            return None
+        return adaptive.still_timed(self.latencies, self.busy, self.timing)
+
     def add(self, began: float, data: dict[str, Any]) -> None:
         """A finished process's result file (``worker.main``), begun ``began`` s into the run."""
         self.starts_s.append(began)
@@ -47,15 +59,25 @@ class TimingResult:
         self.busy.append(data["busy_s"])
 
     def latency(self, case_id: str, runtime: str, figure: str = LATENCY) -> dict[str, Any] | None:
-        """The case's latency (or ``latency_with_copies``) on the runtime over every process,
-        or None where a process lacks it (then it is not comparable between processes)."""
+        """The case's latency (or ``latency_with_copies``) on the runtime over the processes
+        that timed it, or None where none did. Under the gate's policy every process must have
+        it (else it is not comparable between processes); under the choose policy the
+        processes that timed it are its units, and its record gains its interval."""
         processes = self.latencies if figure == LATENCY else self.with_copies
-        parts = [process.get(case_id, {}).get(runtime) for process in processes]
-        if not parts or any(part is None for part in parts):
+        parts = [
+            (began, process[case_id][runtime])
+            for began, process in zip(self.starts_s, processes, strict=True)
+            if runtime in process.get(case_id, {})
+        ]
+        if not parts or (not self.timing.adaptive and len(parts) < len(processes)):
             return None
-        merged = Latency.merge([Latency.from_dict(part) for part in parts], "processes")
-        merged.process_starts_s = self.starts_s[: len(parts)]
-        return merged.to_dict()
+        merged = Latency.merge([Latency.from_dict(part) for _, part in parts], "processes")
+        merged.process_starts_s = [began for began, _ in parts]
+        record = merged.to_dict()
+        if self.timing.adaptive:
+            figures = [adaptive.process_figure(part) for _, part in parts]
+            record |= adaptive.describe((case_id, runtime), figures, self.timing)
+        return record
 
     def busy_s(self) -> dict[str, float]:
         """Per case, the seconds every timing process together spent on it."""

@@ -31,8 +31,11 @@ class TimingSession:
         options: Options,
         progress: Progress,
         earlier_ceilings: list[dict[str, float]] | None = None,
+        targets: dict[str, list[str]] | None = None,
     ) -> None:
         self.book = book
+        #: {case id: [runtime]} this process times (the choose policy's rule), or None: all
+        self.targets = targets
         self.options = options
         self.progress = progress
         self.settings = options.settings()
@@ -56,6 +59,12 @@ class TimingSession:
     @property
     def timing(self) -> Timing:
         return self.options.timing
+
+    def runtimes_of(self, case_id: str, runtimes: list[str]) -> list[str]:
+        """Those of ``runtimes`` this process times the case on."""
+        if self.targets is None:
+            return list(runtimes)
+        return [name for name in runtimes if name in self.targets.get(case_id, [])]
 
     def prepared(self, case: Case) -> PreparedCase:
         """The case prepared once per process (``pipeline.prepare_case``)."""
@@ -121,7 +130,7 @@ class TimingSession:
         benchmark.group = case.id
         benchmark.extra_info.update({"case": case.id, "runtime": runtime})
         step = slowed(step, (case.gate or {}).get("slowdown", 1.0))
-        yardstick = self.yardstick.step(case, runtime)
+        yardstick = self.yardstick.step(case, runtime) if self.timing.yardstick else None
         latency = time_session(benchmark, step, self.timing, yardstick, clock, settle)
         latency.starts_s = [began - self.started]
         return latency
