@@ -3,9 +3,11 @@ process still times, the interval it stops on, and how the gate and the decision
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
+import test_decision as decision_records
 
 from suite.gate.baseline import timing_of
 from suite.gate.latency import gateable
@@ -13,6 +15,7 @@ from suite.latency_figure import Latency
 from suite.stats import min_interval
 from suite.timing import adaptive
 from suite.timing.policy import TIMINGS
+from suite.timing.ranking import agreement
 from suite.timing.result import TimingResult
 
 CHOOSE = TIMINGS["choose"]
@@ -151,3 +154,28 @@ def test_a_default_run_times_each_pair_until_it_settles(
             if (r.get("latency") or {}).get("processes") == 4
         }
         assert {(c, n) for c, names in fourth.items() for n in names} == unsettled
+
+
+def _timed(ms: float, interval_ms: tuple[float, float]) -> dict:
+    latency = {**_latency(ms / 1e3), "processes": 3, "noisy": False}
+    latency["data_s"] = [ms / 1e3] * 15
+    return latency | {"fastest_session_s": ms / 1e3, "interval_s": [x / 1e3 for x in interval_ms]}
+
+
+def test_two_runs_agree_where_both_tell_two_layers_apart_and_a_reversal_is_named():
+    case, results = decision_records.case, decision_records.results
+    first = results(
+        case("a", "interpolate", "artifact_free", 20.0, {"ort-cpu": _timed(1.0, (1.0, 1.1))}),
+        case("b", "bilinear_mix", "artifact_free", 21.0, {"ort-cpu": _timed(2.0, (2.0, 2.1))}),
+        case("c", "transposed", "artifacts", 19.0, {"ort-cpu": _timed(1.05, (1.05, 1.5))}),
+    )
+    found = agreement(first, copy.deepcopy(first))
+    # a-b and b-c told apart by both; a-c overlap in both
+    assert (found.pairs, found.decided_in_both, found.decided_in_one) == (3, 2, 0)
+    assert found.reversed == []
+    second = copy.deepcopy(first)
+    second["cases"][0]["runtimes"]["ort-cpu"] = _timed(3.0, (3.0, 3.2))  # a now slower than b
+    second["cases"][2]["runtimes"]["ort-cpu"] = _timed(1.05, (1.05, 1.06))  # a-c told apart
+    found = agreement(first, second)
+    assert found.reversed == [("16ch 32x32 ×2", "ort-cpu", "a", "b")]
+    assert (found.decided_in_both, found.decided_in_one) == (2, 1)
