@@ -174,8 +174,12 @@ def test_two_runs_agree_where_both_tell_two_layers_apart_and_a_reversal_is_named
     assert (found.pairs, found.decided_in_both, found.decided_in_one) == (3, 2, 0)
     assert found.reversed == []
     second = copy.deepcopy(first)
-    second["cases"][0]["runtimes"]["ort-cpu"] = _timed(3.0, (3.0, 3.2))  # a now slower than b
-    second["cases"][2]["runtimes"]["ort-cpu"] = _timed(1.05, (1.05, 1.06))  # a-c told apart
+    second["cases"][0]["runtimes"]["ort-cpu"]["latency"] = _timed(
+        3.0, (3.0, 3.2)
+    )  # a now slower than b
+    second["cases"][2]["runtimes"]["ort-cpu"]["latency"] = _timed(
+        1.05, (1.05, 1.06)
+    )  # a-c told apart
     found = agreement(first, second)
     assert found.reversed == [("16ch 32x32 ×2", "ort-cpu", "a", "b")]
     assert (found.decided_in_both, found.decided_in_one) == (2, 1)
