@@ -32,7 +32,8 @@ def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
         choices=sorted(TIMINGS),
         default=DEFAULT_TIMING,
         help=f"the timing policy (default {DEFAULT_TIMING}): choose times each case x runtime "
-        "in fresh processes until its figure's interval is within ±5%% (3 to "
+        "in fresh processes until its figure's 95%% interval is within "
+        f"±{TIMINGS['choose'].target_width * 50:g}%% ({TIMINGS['choose'].min_processes} to "
         f"{TIMINGS['choose'].processes} processes); gate is the regression gate's protocol "
         f"({TIMINGS['gate'].processes} processes of {TIMINGS['gate'].sessions} sessions, each "
         "round bracketed by the yardstick; tox -e gate, suite baseline); quick is one process",
