@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .bench.pipeline import STAGES
+from .bench.pipeline import CPU_CHECK, CPU_PREPARE, STAGES
 from .records import CaseRecord, cases_of
 
 PREPARE_STAGES = tuple(stage.name for stage in STAGES)
@@ -71,15 +71,28 @@ def prepare_seconds(costs: Sequence[CaseCost], slots: int) -> float:
     return lpt_makespan([c.prepare_s + c.check_s for c in costs], slots)
 
 
-def measured_costs(results: dict[str, Any]) -> dict[str, CaseCost]:
-    """Each case of a recorded run: its prepare stages, its checks, its timing."""
-    return {case.id: _cost(case) for case in cases_of(results)}
+def measured_costs(results: dict[str, Any], workers: int | None = None) -> dict[str, CaseCost]:
+    """Each case of a recorded run: its prepare stages, its checks, its timing. Planned on
+    single-threaded ``workers`` from a serial run, a task takes its CPU seconds (see
+    ``on_one_core``); else its wall seconds as recorded."""
+    one_core = workers is not None and on_one_core(results, workers)
+    return {case.id: _cost(case, one_core) for case in cases_of(results)}
 
 
-def _cost(case: CaseRecord) -> CaseCost:
+def on_one_core(results: dict[str, Any], workers: int) -> bool:
+    """Whether to plan each task at its CPU seconds: the run prepared serially, each task on
+    every core with the run's threads, and the plan has workers, each single-threaded and
+    sharing those cores with the others. Measured: two workers on two cores took 1.5 to 1.8
+    times a serial task's wall seconds, about its CPU seconds (docs/measurements.md)."""
+    return workers >= 1 and results["run"]["phases"]["prepare"]["workers"] == 0
+
+
+def _cost(case: CaseRecord, one_core: bool = False) -> CaseCost:
     durations = case.durations_s
     prepare = sum(durations.get(stage, 0.0) for stage in PREPARE_STAGES)
     check = sum(v for k, v in durations.items() if k.startswith("check."))
+    if one_core and CPU_PREPARE in durations:  # recorded by this suite since it kept them
+        prepare, check = durations[CPU_PREPARE], durations.get(CPU_CHECK, check)
     return CaseCost(prepare, check, durations.get("time", 0.0))
 
 
@@ -92,9 +105,12 @@ def fixed_seconds(results: dict[str, Any]) -> float:
     return max(0.0, run["wall_s"] - explained)
 
 
-def estimate(cases: Sequence[Any], results: dict[str, Any]) -> tuple[list[CaseCost], int]:
-    """Each case's cost: measured where the run has its id, else its method's median."""
-    measured = measured_costs(results)
+def estimate(
+    cases: Sequence[Any], results: dict[str, Any], workers: int | None = None
+) -> tuple[list[CaseCost], int]:
+    """Each case's cost on ``workers`` slots: measured where the run has its id, else its
+    method's median."""
+    measured = measured_costs(results, workers)
     by_method: dict[str, list[CaseCost]] = {}
     for record in cases_of(results):
         by_method.setdefault(record.method, []).append(measured[record.id])
@@ -126,6 +142,12 @@ def slots_caveat(results: dict[str, Any], workers: int) -> str | None:
     if recorded == workers:
         return None
     threads = run.get("options", {}).get("threads")
+    kept_cpu = all(CPU_PREPARE in case.durations_s for case in cases_of(results))
+    if on_one_core(results, workers) and kept_cpu:
+        return (
+            f"that run prepared serially, each task with the run's {threads} threads; this plan "
+            f"takes each task on one of {workers} single-threaded workers at its CPU seconds"
+        )
     how = (
         f"serially, each task with the run's {threads} threads"
         if recorded == 0
@@ -143,7 +165,7 @@ def slots_caveat(results: dict[str, Any], workers: int) -> str | None:
 def plan(cases: Sequence[Any], results: dict[str, Any], machines: int, workers: int) -> Plan:
     """The predicted makespan of ``cases`` on ``machines`` machines of ``workers`` prepare
     slots each, a shard on each, from the recorded run ``results``: the slowest shard's."""
-    costs, estimated = estimate(cases, results)
+    costs, estimated = estimate(cases, results, workers)
     shards = [costs[index::machines] for index in range(machines)]
     phases = [(prepare_seconds(s, workers), sum(c.time_s for c in s)) for s in shards]
     prepare, timing = max(phases, key=sum)

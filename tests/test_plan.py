@@ -128,3 +128,23 @@ def test_a_sweeps_prediction_from_a_smaller_run_is_near_its_measured_time(
     measured = runs["sweep"]["run"]["wall_s"]
     assert predicted.estimated == 12
     assert 1 / 1.75 <= predicted.makespan_s / measured <= 1.75, (predicted, measured)
+
+
+def test_a_serial_run_plans_single_threaded_workers_at_their_cpu_seconds():
+    """A serial task had every core for its threads; a worker's task has one thread and shares
+    the cores: it is planned at the CPU seconds the serial run kept, not its wall seconds."""
+    run = made_up_run(10.0, 6.0, ["a", "b", "c", "d"])
+    run["run"]["phases"]["prepare"]["workers"] = 0
+    for case in run["cases"]:
+        case["durations_s"] |= {"cpu.prepare": 17.0, "cpu.check": 9.0}
+    on_workers = plan([Named(i) for i in "abcd"], run, machines=1, workers=2)
+    # four tasks of 17 + 9 CPU seconds on two slots
+    assert on_workers.prepare_s == 52.0
+    serial = plan([Named(i) for i in "abcd"], run, machines=1, workers=0)
+    assert serial.prepare_s == 4 * 16.0  # one slot, each task at its wall seconds
+    assert "at its CPU seconds" in slots_caveat(run, 2)
+    # a run from before the CPU seconds were kept: wall seconds, and the caveat as before
+    for case in run["cases"]:
+        del case["durations_s"]["cpu.prepare"]
+    assert plan([Named(i) for i in "abcd"], run, 1, 2).prepare_s == 32.0
+    assert "record a run with --workers 2" in slots_caveat(run, 2)

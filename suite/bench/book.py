@@ -16,7 +16,7 @@ from ..timing import ceilings
 from ..timing.policy import LATENCY, WITH_COPIES
 from .check import Checked
 from .errorlog import ErrorLog
-from .pipeline import PreparedCase
+from .pipeline import CPU_CHECK, CPU_PREPARE, PreparedCase
 
 
 class CaseBook:
@@ -63,9 +63,13 @@ class CaseBook:
 
     def busy_s(self) -> dict[str, float]:
         """Per case, the seconds this process spent on it: preparing, checking, timing."""
+
+        def wall(seconds: dict[str, float]) -> float:
+            return sum(v for k, v in seconds.items() if k not in (CPU_PREPARE, CPU_CHECK))
+
         return {
-            case.id: sum(self.check_s[case.id].values())
-            + sum(self.work[case.id].durations_s.values() if case.id in self.work else [])
+            case.id: wall(self.check_s[case.id])
+            + (wall(self.work[case.id].durations_s) if case.id in self.work else 0.0)
             for case in self.cases
         }
 

@@ -25,7 +25,7 @@ from ..precision import get_precision
 from ..records import RuntimeResult
 from ..runtimes import REFERENCE, Loaded, RuntimeSkipped, get_runtime
 from .errorlog import ErrorLog
-from .pipeline import PreparedCase
+from .pipeline import CPU_CHECK, PreparedCase
 from .reduced import check_reduced, over_budget
 
 
@@ -94,6 +94,7 @@ def check_all(
     """The case on every runtime, in order (``on_runtime`` is told each stage as it starts and
     ``"done"`` as each runtime ends, for the progress bar)."""
     checked = Checked()
+    cpu = time.process_time()
     for name in runtimes:
         began = time.perf_counter()
         try:
@@ -102,6 +103,8 @@ def check_all(
             checked.crashes.append((f"{work.case.id}::{name}", traceback.format_exc()))
         checked.seconds[f"check.{name}"] = time.perf_counter() - began
         on_runtime("done")
+    # every thread's CPU seconds: what the checks would take on one core (``plan.py``)
+    checked.seconds[CPU_CHECK] = time.process_time() - cpu
     return checked
 
 

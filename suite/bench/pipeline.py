@@ -32,6 +32,10 @@ from ..runtimes import REFERENCE, Loaded, Prepared, get_runtime
 from .errorlog import ErrorLog
 from .weights import fitted_weights, read_weights
 
+#: ``durations_s`` keys of the CPU seconds (every thread's) of a case's prepare stages and of its
+#: checks, beside their wall seconds: the planner's single-core cost of a case (``plan.py``)
+CPU_PREPARE, CPU_CHECK = "cpu.prepare", "cpu.check"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -172,6 +176,19 @@ def prepare_case(
     """Run the stages in order (``on_stage`` is told each one's name as it starts, for the
     progress bar); stop at the first fatal failure."""
     work = PreparedCase(case)
+    cpu = time.process_time()
+    try:
+        _run_stages(work, settings, log, on_stage)
+    finally:
+        # every thread's CPU seconds: what the stages would take on one core (``plan.py``)
+        work.durations_s[CPU_PREPARE] = time.process_time() - cpu
+    return work
+
+
+def _run_stages(
+    work: PreparedCase, settings: Settings, log: ErrorLog, on_stage: Callable[[str], None]
+) -> None:
+    case = work.case
     for stage in STAGES:
         if (stage.analysis and not settings.analyse) or (stage.record_only and settings.timing):
             continue
@@ -183,9 +200,8 @@ def prepare_case(
             log.case(case, stage.name, exc)
             if stage.fatal:
                 work.error = f"{stage.name}: {first_line(exc)}"
-                return work
+                return
             notes = work.record.setdefault("metrics", {}).setdefault("notes", {})
             notes[stage.name] = f"failed: {first_line(exc)}"
         finally:
             work.durations_s[stage.name] = time.perf_counter() - began
-    return work
