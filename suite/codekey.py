@@ -20,11 +20,14 @@ SOURCE_SUFFIXES = (".py", ".toml", ".json")
 
 
 @cache
-def source_digest() -> str:
-    """sha256 over every source and data file of the package, by relative path and content."""
+def source_digest(excluding: frozenset[str] = frozenset()) -> str:
+    """sha256 over every source and data file of the package, by relative path and content;
+    but ``excluding`` (relative paths: a prepared case digests its method modules apart,
+    ``casecode.py``)."""
     digest = hashlib.sha256()
     for path in sorted(p for p in PACKAGE.rglob("*") if p.suffix in SOURCE_SUFFIXES):
-        digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
+        if str(path.relative_to(PACKAGE)) not in excluding:
+            digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -49,9 +52,12 @@ def write_cached(folder: Path, key: str, value: Any) -> None:
     write_json_atomic(folder / f"{key}.json", {"key": key, "value": value})
 
 
-def cached(folder: Path, key: str, compute: Callable[[], Any]) -> tuple[Any, bool]:
-    """The value under ``key``, computed and stored where there is none; and whether it was read."""
-    value = read_cached(folder, key)
+def cached(
+    folder: Path, key: str, compute: Callable[[], Any], fresh: bool = False
+) -> tuple[Any, bool]:
+    """The value under ``key``, computed and stored where there is none (or ``fresh``: always);
+    and whether it was read."""
+    value = None if fresh else read_cached(folder, key)
     if value is not None:
         return value, True
     value = compute()

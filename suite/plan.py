@@ -98,10 +98,14 @@ def _cost(case: CaseRecord, one_core: bool = False) -> CaseCost:
 
 def fixed_seconds(results: dict[str, Any]) -> float:
     """What the run spent outside its cases' work: its wall time less its prepare tasks as
-    scheduled on its workers and every case's timing."""
-    run, costs = results["run"], list(measured_costs(results).values())
+    scheduled on its workers and every case's timing. A case read from the prepared-case cache
+    (``phases.prepare.from_cache``) was no task of this run: its durations are those of the
+    run that prepared it, which are still what preparing it costs."""
+    run, costs = results["run"], measured_costs(results)
+    cached = set(run["phases"]["prepare"].get("from_cache", []))
+    tasks = [cost for case_id, cost in costs.items() if case_id not in cached]
     slots = max(1, run["phases"]["prepare"]["workers"])
-    explained = prepare_seconds(costs, slots) + sum(c.time_s for c in costs)
+    explained = prepare_seconds(tasks, slots) + sum(c.time_s for c in costs.values())
     return max(0.0, run["wall_s"] - explained)
 
 

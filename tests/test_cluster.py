@@ -35,9 +35,9 @@ scale = 2
 """
 
 
-def _run(run_suite, path, out, cache, workers: int) -> dict:
+def _run(run_suite, path, out, cache, workers: int, *more: str) -> dict:
     args = ("--quick", "--out", str(out), "--cache", str(cache), "--workers", str(workers))
-    code = run_suite(str(path), *args)
+    code = run_suite(str(path), *args, *more)
     assert code == 1  # the broken case fails the run, and the others still ran
     log = (out / "errors.log").read_text()
     assert "case 'broken': export" in log and "this layer will not be exported" in log
@@ -56,9 +56,11 @@ def test_workers_give_the_serial_runs_figures_to_the_last_bit(write_cases, run_s
     assert {c["onnx"]["file"] for c in exported} <= {
         p.name for p in (tmp_path / "cache2").iterdir()
     }
-    # a second run on the cluster's cache exports nothing
-    again = _run(run_suite, path, tmp_path / "again", tmp_path / "cache2", 2)
+    # a second run on the cluster's cache exports nothing, its workers preparing every case
+    # again (--fresh: none is read from the prepared-case cache)
+    again = _run(run_suite, path, tmp_path / "again", tmp_path / "cache2", 2, "--fresh")
     assert all(c["onnx"]["cached"] for c in again["cases"] if c["onnx"])
+    assert again["run"]["phases"]["prepare"]["cases"] == len(again["cases"])
     assert [c["id"] for c in serial["cases"]] == [c["id"] for c in cluster["cases"]]
     for one, other in zip(serial["cases"], cluster["cases"], strict=True):
         assert deterministic(one) == deterministic(other), one["id"]

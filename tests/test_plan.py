@@ -71,6 +71,16 @@ def test_the_plan_is_the_runs_own_arithmetic():
     assert measured_costs(run)["a"] == CaseCost(10.0, 6.0, 2.0)
 
 
+def test_a_case_read_from_the_prepared_case_cache_is_no_task_of_the_run_that_read_it():
+    """Two of the four cases came from the cache: the run spent two tasks (one 16 s task on
+    each slot) less, and its recorded durations are still what preparing them costs."""
+    run = made_up_run(10.0, 6.0, ["a", "b", "c", "d"])
+    run["run"]["phases"]["prepare"]["from_cache"] = ["a", "b"]
+    run["run"]["wall_s"] -= 16.0
+    again = plan([Named(i) for i in "abcd"], run, machines=1, workers=2)
+    assert (again.prepare_s, again.time_s, again.fixed_s) == (32.0, 8.0, 5.0)
+
+
 def test_an_unseen_case_costs_its_methods_median_field_by_field():
     run = made_up_run(10.0, 6.0, ["a", "b", "c", "other"])
     for case_id, (prepare, check, timed) in {"b": (20.0, 3.0, 4.0), "c": (30.0, 9.0, 8.0)}.items():

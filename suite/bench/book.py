@@ -15,6 +15,7 @@ from ..samplefile import sample_keys
 from ..timing import ceilings
 from ..timing.policy import LATENCY, WITH_COPIES
 from .check import Checked
+from .checkpoint import Finished
 from .errorlog import ErrorLog
 from .pipeline import CPU_CHECK, CPU_PREPARE, PreparedCase
 
@@ -30,21 +31,30 @@ class CaseBook:
         #: per case, each runtime's check (and analysis) wall time in this process
         self.check_s: dict[str, dict[str, float]] = {case.id: {} for case in cases}
         self.crashes: list[str] = []
+        #: the cases read from the prepared-case cache, by this attempt of the run or an earlier
+        self.cached: set[str] = set()
 
-    def receive(self, work: PreparedCase, checked: Checked) -> None:
+    def receive(self, work: PreparedCase, checked: Checked) -> Finished:
         """A case as prepared and checked here or by a worker, released: the run holds (and
         its checkpoints keep) only what its record needs."""
         work.release()
-        self.take(work, checked.results, dict(checked.seconds))
+        finished = Finished(work, checked.results, dict(checked.seconds))
+        self.take(finished)
         for nodeid, text in checked.crashes:
             self.record_crash(nodeid, text)
+        return finished
 
-    def take(
-        self, work: PreparedCase, results: dict[str, RuntimeResult], check_s: dict[str, float]
-    ) -> None:
-        """A finished case, as received or as a checkpoint kept it."""
-        case_id = work.case.id
-        self.work[case_id], self.results[case_id], self.check_s[case_id] = work, results, check_s
+    def take(self, finished: Finished) -> None:
+        """A finished case, as received, or as a checkpoint or the prepared-case cache kept it."""
+        case_id = finished.work.case.id
+        self.work[case_id], self.results[case_id] = finished.work, finished.results
+        self.check_s[case_id] = finished.check_s
+        if finished.from_cache:
+            self.cached.add(case_id)
+
+    def from_cache(self) -> list[str]:
+        """The cases read from the prepared-case cache (``prepared_cache.py``), in order."""
+        return [case.id for case in self.cases if case.id in self.cached]
 
     def todo(self) -> list[Case]:
         """The cases not yet prepared (a resumed run's checkpoints hold the others)."""

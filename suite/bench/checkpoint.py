@@ -44,6 +44,29 @@ def _name(case_id: str) -> str:
     return hashlib.sha256(case_id.encode()).hexdigest()[:20]
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A case prepared (its work released) and checked, as a checkpoint and the prepared-case
+    cache (``prepared_cache.py``) keep it: ``from_cache``, where it was read from that cache."""
+
+    work: PreparedCase
+    results: dict[str, RuntimeResult]
+    check_s: dict[str, float]
+    from_cache: bool = False
+
+    def data(self) -> dict[str, Any]:
+        """What is pickled: the results as plain dicts."""
+        runtimes = {name: result.to_dict() for name, result in self.results.items()}
+        return {"work": self.work, "runtimes": runtimes, "check_s": self.check_s} | {
+            "from_cache": self.from_cache
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Finished:
+        results = {n: RuntimeResult.from_dict(r) for n, r in data["runtimes"].items()}
+        return cls(data["work"], results, data["check_s"], data.get("from_cache", False))
+
+
 @dataclass
 class Resumed:
     """What one resume took from checkpoints instead of doing again (``run.resumed``)."""
@@ -112,30 +135,20 @@ class Checkpoints:
         return [*self.resumes, *([self.this_resume.describe()] if self.this_resume else [])]
 
     # finished cases
-    def save_case(
-        self, work: PreparedCase, results: dict[str, RuntimeResult], check_s: dict[str, float]
-    ) -> None:
-        """A finished case: ``work`` released (``PreparedCase.release``) and its checks."""
-        data = {
-            "work": work,
-            "runtimes": {name: result.to_dict() for name, result in results.items()},
-            "check_s": check_s,
-        }
-        payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
-        atomic_write(self._case_path(work.case.id), lambda p: p.write_bytes(payload))
+    def save_case(self, finished: Finished) -> None:
+        """A finished case: its work released (``PreparedCase.release``) and its checks."""
+        payload = pickle.dumps(finished.data(), protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write(self._case_path(finished.work.case.id), lambda p: p.write_bytes(payload))
 
-    def case(
-        self, case_id: str
-    ) -> tuple[PreparedCase, dict[str, RuntimeResult], dict[str, float]] | None:
+    def case(self, case_id: str) -> Finished | None:
         """A case an earlier attempt of this run finished, or None."""
         path = self._case_path(case_id)
         if not path.exists():
             return None
-        data = pickle.loads(path.read_bytes())
-        results = {n: RuntimeResult.from_dict(r) for n, r in data["runtimes"].items()}
+        finished = Finished.from_data(pickle.loads(path.read_bytes()))
         if self.this_resume:
             self.this_resume.cases += 1
-        return data["work"], results, data["check_s"]
+        return finished
 
     def _case_path(self, case_id: str) -> Path:
         return self.folder / "cases" / f"{_name(case_id)}.pickle"

@@ -123,6 +123,8 @@ class PreparePhase:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     #: a real cluster's scheduler, or None (a LocalCluster, or serial)
     scheduler: str | None = None
+    #: the cases read from the prepared-case cache instead (``prepared_cache.py``)
+    from_cache: list[str] = field(default_factory=list)
 
     def describe(self) -> dict[str, object]:
         engine = "dask LocalCluster" if self.workers else "serial, in the run's process"
@@ -132,6 +134,7 @@ class PreparePhase:
             "workers": self.workers,
             "cases": self.cases,
             "wall_s": self.wall_s,
+            "from_cache": self.from_cache,
         }
 
 

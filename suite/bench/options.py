@@ -31,6 +31,9 @@ class Options:
     #: time ``latency_with_copies`` on every runtime that has it, not only where its registry
     #: entry asks for it (``Runtime.times_copies``: the GPU runtimes)
     with_copies: bool = False
+    #: read nothing from the prepared-case and calibration caches (``run --fresh``); what is
+    #: computed is written over their entries
+    fresh: bool = False
 
     @property
     def analyses(self) -> bool:

@@ -23,6 +23,7 @@ from .cluster import PreparePhase
 from .executor import Executor, Job
 from .executors import SerialExecutor
 from .pipeline import PreparedCase
+from .prepared_cache import PreparedCache
 from .progress import Progress
 from .spec import RunSpec
 from .state import RunState
@@ -40,28 +41,41 @@ class Run:
     progress: Progress
     #: ``time.monotonic`` at the start: timing processes record when they began from it
     started: float
+    #: prepared cases kept across runs (``prepared_cache.py``)
+    cache: PreparedCache
 
     def done(self, work: PreparedCase, checked: Checked) -> None:
-        self.state.receive(self.book, work, checked)
+        finished = self.state.receive(self.book, work, checked)
+        self.cache.keep(finished, checked.crashes)
 
 
 def prepare(run: Run) -> PreparePhase:
-    """Every case not yet prepared, prepared and checked on the run's executor."""
-    book, progress = run.book, run.progress
+    """Every case not yet prepared, read from the prepared-case cache where an earlier run
+    prepared it, else prepared and checked on the run's executor (and cached)."""
+    book, progress, began = run.book, run.progress, time.perf_counter()
+    for case in book.todo():
+        if (finished := run.cache.read(case)) is not None:
+            run.state.take(book, finished)
     todo = book.todo()
     executor = run.executor if todo else SerialExecutor(run.spec)
+    cached = f"; {len(book.cached)} from the cache" if book.cached else ""
     progress.phase(
         "prepare",
         len(book.cases) * (1 + len(book.runtimes)),
-        f"{len(todo)} of {len(book.cases)} cases prepared and checked on {executor.where()}",
+        f"{len(todo)} of {len(book.cases)} cases prepared and checked on {executor.where()}"
+        + cached,
     )
     for case in book.cases:
         if case.id in book.work:
-            progress.stage(case.id, "finished before (checkpoint)")
+            how = "from the cache" if case.id in book.cached else "finished before (checkpoint)"
+            progress.stage(case.id, how)
             for _ in range(1 + len(book.runtimes)):
                 progress.advance()
     job = Job(run.spec.options.settings(), book.runtimes, book.log, progress)
-    return executor.map(todo, job, run.done)
+    phase = executor.map(todo, job, run.done)
+    # the phase's wall time includes reading the cache
+    phase.from_cache, phase.wall_s = book.from_cache(), time.perf_counter() - began
+    return phase
 
 
 def time_all(run: Run, phases: dict[str, Any]) -> TimingResult:

@@ -17,6 +17,7 @@ from ..runtimes import get_runtime
 from ..samplefile import SAMPLES_FILE
 from ..timing.result import TimingResult
 from ..timing.yardstick import yardstick_case
+from .options import Options
 from .phases import Run
 
 #: the calibration battery's tables, by the key of the code that computed them (in --cache)
@@ -51,9 +52,7 @@ def run_record(run: Run, timing: TimingResult, phases: dict, clock: float) -> di
         "samples": SAMPLES_FILE,
         "samples_kept": "all",
         "yardstick": {k: v for k, v in yardstick_case().describe().items() if k != "file"},
-        "calibration": calibration_table(options.cache_dir, options.threads, phases)
-        if options.analyse
-        else [],
+        "calibration": calibration_table(options, phases) if options.analyse else [],
     }
     return record | where_it_ran(run, record["machine"])
 
@@ -81,12 +80,13 @@ def methods_used(cases) -> dict[str, dict]:
     return {name: get_method(name).describe() for name in names}
 
 
-def calibration_table(cache: Path, threads: int, phases: dict) -> list[dict]:
+def calibration_table(options: Options, phases: dict) -> list[dict]:
     """The calibration battery's table (known answers against the suite's own figures), run
     after the timing so that it never shares the machine with a measurement. A function of the
     code alone: read from the cache when this code on these libraries computed it before
-    (``codekey.py``); ``phases["calibration"]`` says which."""
+    (``codekey.py``), unless the run is ``--fresh``; ``phases["calibration"]`` says which."""
     began = time.perf_counter()
-    table, read = cached(cache / CALIBRATION_DIR, code_key(threads), battery_record)
+    folder, key = options.cache_dir / CALIBRATION_DIR, code_key(options.threads)
+    table, read = cached(folder, key, battery_record, fresh=options.fresh)
     phases["calibration"] = {"wall_s": time.perf_counter() - began, "cached": read}
     return table

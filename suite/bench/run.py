@@ -18,6 +18,7 @@ from ..timing.result import TimingResult
 from .book import CaseBook
 from .executors import open_executor
 from .phases import Run, prepare, time_all
+from .prepared_cache import PreparedCache
 from .progress import Progress
 from .record import run_record
 from .spec import RunSpec
@@ -45,7 +46,8 @@ def run_bench(spec: RunSpec) -> RunOutcome:
         with Progress(len(spec.cases), Console(stderr=True, highlight=False)) as progress:
             book = CaseBook(list(spec.cases), spec.runtimes, state.log)
             state.restore(book)
-            run = Run(spec, executor, book, state, progress, time.monotonic())
+            cache = PreparedCache.for_run(spec)
+            run = Run(spec, executor, book, state, progress, time.monotonic(), cache)
             phases: dict[str, Any] = {"prepare": prepare(run).describe()}
             timing = time_all(run, phases)
         record = run_record(run, timing, phases, clock)

@@ -86,6 +86,7 @@ class RunSpec:
             args.processes,
             analyse=args.analyse,
             with_copies=args.with_copies,
+            fresh=args.fresh,
         )
         where = Where(args.workers, args.cluster, args.scheduler_file, args.timer_class)
         return cls(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .book import CaseBook
 from .check import Checked
-from .checkpoint import Checkpoints
+from .checkpoint import Checkpoints, Finished
 from .errorlog import ErrorLog
 from .pipeline import PreparedCase
 from .spec import RunSpec
@@ -37,15 +37,21 @@ class RunState:
         run has none)."""
         for case in book.cases:
             if (finished := self.checkpoints.case(case.id)) is not None:
-                book.take(*finished)
+                book.take(finished)
         self.checkpoints.write_run()
 
-    def receive(self, book: CaseBook, work: PreparedCase, checked: Checked) -> None:
+    def receive(self, book: CaseBook, work: PreparedCase, checked: Checked) -> Finished:
         """A case prepared and checked (here or by a worker): into the book, then checkpointed
         as the book keeps it."""
-        book.receive(work, checked)
-        case_id = work.case.id
-        self.checkpoints.save_case(work, book.results[case_id], book.check_s[case_id])
+        finished = book.receive(work, checked)
+        self.checkpoints.save_case(finished)
+        return finished
+
+    def take(self, book: CaseBook, finished: Finished) -> None:
+        """A case read from the prepared-case cache: into the book, and checkpointed like one
+        prepared here (a resume takes it from there)."""
+        book.take(finished)
+        self.checkpoints.save_case(finished)
 
     def timed(self, index: int, klass: str | None) -> float | None:
         """When an earlier attempt's timing process ``index`` began, where it finished."""

@@ -63,7 +63,15 @@ def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache",
         type=Path,
         default=Path(os.environ.get("UPSAMPLING_BENCH_CACHE", CACHE_DIR)),
-        help=f"exported-model cache (default: $UPSAMPLING_BENCH_CACHE or {CACHE_DIR})",
+        help=f"exported-model cache (default: $UPSAMPLING_BENCH_CACHE or {CACHE_DIR}); it "
+        "also keeps each prepared case (prepared/) and the calibration battery (calibration/), "
+        "read back where the same case, code, libraries, threads and CPU computed them",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="read no prepared case and no calibration battery from --cache: compute each "
+        "again and write it over its entry (exports are still reused)",
     )
     parser.add_argument(
         "--processes",
