@@ -94,18 +94,26 @@ class CaseCode:
         todo = [METHODS[stage.method].__module__ for stage in case.stages]
         for stage in case.stages:
             if stage.method == FACTORY:
-                function = load_factory(stage.params[FACTORY])
-                todo += [stage.params[FACTORY].partition(":")[0], function.__module__]
+                named = stage.params[FACTORY].partition(":")[0]
+                todo += [named, getattr(load_factory(stage.params[FACTORY]), "__module__", named)]
         while todo:
             name = todo.pop()
             if name in found:
                 continue
             found.add(name)
-            if (path := source_file(name)) is not None:
-                todo += sorted(imported(name, path) & self.methods)
-            if not inside(name):  # code we cannot see into may build any method by name
-                todo += sorted(self.suite_methods)
+            todo += sorted(self._imports(name))
         return found
+
+    def _imports(self, name: str) -> set[str]:
+        """The method modules ``name`` imports; every one of the suite's where that cannot be
+        seen: code outside the suite may build any method by name, and a file edited since it
+        was imported may no longer parse."""
+        path = source_file(name)
+        try:
+            found = imported(name, path) & self.methods if path else set()
+        except SyntaxError:
+            return set(self.suite_methods)
+        return found if inside(name) else found | self.suite_methods
 
     def digest(self, case: Case) -> str | None:
         """The case's code digest; None where a module of it has no source to read (then it

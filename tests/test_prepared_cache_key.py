@@ -115,3 +115,13 @@ def test_the_suites_method_modules_reach_one_another_only_by_import():
         used |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
         used |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
         assert not used & by_name, name
+
+
+def test_a_method_module_that_no_longer_parses_counts_every_method_module_as_its_code(package):
+    """Edited since it was imported, its imports cannot be read: its cases then depend on
+    every method module, as code outside the suite does, and the run goes on."""
+    carafe = next(c for c in load_text(CASES, "methods.toml") if c.id == "m[method=carafe]")
+    assert CaseCode().modules(carafe) == {"suite.methods.carafe"}
+    (package / "methods/carafe.py").write_text("def broken(:\n")
+    assert CaseCode().modules(carafe) == CaseCode().suite_methods
+    assert CaseCode().digest(carafe) is not None
