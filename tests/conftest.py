@@ -3,8 +3,8 @@ quick end-to-end run that several tests read, and the registered runtimes a test
 ``runtime`` runs on (``--device``).
 
 Under pytest-xdist (``tox -e py`` runs on two workers) each worker gets its own share of the
-usable cores, and the session's export cache and quick run are shared by every worker: the
-first to need the run makes it while the others wait on its lock."""
+usable cores, and the session's export cache, quick run and compare run are shared by every
+worker: the first to need a run makes it while the others wait on its lock."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from compare_command import compare
 from filelock import FileLock
 
 from suite.cli import main as cli_main
@@ -184,3 +185,25 @@ def quick_run(session_root: Path, export_cache: Path) -> dict:
     out, code = root / "run", int((root / "exit-code").read_text())
     results = json.loads((out / "results.json").read_text())
     return {"code": code, "results": results, "out": out, "cases_file": root / "small.toml"}
+
+
+#: ``compare_run``'s block (tests/factories.py) and geometry
+COMPARED = ("factories:nearest_conv_bias", "--channels", "4", "--size", "24")
+
+
+@pytest.fixture(scope="session")
+def compare_run(session_root: Path, export_cache: Path) -> dict:
+    """One ``python -m suite compare`` of COMPARED for the whole session, in a fresh process as
+    a user runs it (tests/test_compare.py reads what it printed, tests/test_plot_readability.py
+    draws its run): exit code, stdout, stderr and the run folder."""
+
+    def make(root: Path) -> None:
+        args = ("--out", str(root / "run"), "--cache", str(export_cache))
+        done = compare(*COMPARED, *args, cwd=root)
+        (root / "exit-code").write_text(str(done.returncode))
+        (root / "stdout").write_text(done.stdout)
+        (root / "stderr").write_text(done.stderr)
+
+    root = made_once(session_root, "compare-run", make)
+    said = {name: (root / name).read_text() for name in ("stdout", "stderr")}
+    return {"code": int((root / "exit-code").read_text()), **said, "out": root / "run"}
