@@ -44,9 +44,13 @@ def _run(run_suite, path, out, cache, workers: int, *more: str) -> dict:
     return json.loads((out / "results.json").read_text())
 
 
-def test_workers_give_the_serial_runs_figures_to_the_last_bit(write_cases, run_suite, tmp_path):
+def test_workers_give_the_serial_runs_figures_to_the_last_bit(
+    write_cases, run_suite, tmp_path, whole_machine
+):
     """Each path with its own empty export cache, so the workers export for themselves: the
-    same figures and the same cache keys (``onnx.file``, kept by ``deterministic``)."""
+    same figures and the same cache keys (``onnx.file``, kept by ``deterministic``). On every
+    usable core (``whole_machine``, where an xdist worker has a share): the run's threads
+    default to them, and at CASES' size a float32 reduction splits over the threads."""
     path = write_cases(CASES)
     runs = {w: _run(run_suite, path, tmp_path / f"w{w}", tmp_path / f"cache{w}", w) for w in (0, 2)}
     serial, cluster = runs[0], runs[2]

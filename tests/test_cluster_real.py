@@ -210,7 +210,7 @@ method = ["transposed", "resize_conv"]
 
 
 def test_timers_of_two_machine_classes_each_time_every_case_into_their_own_latencies(
-    write_cases, run_suite, tmp_path, capsys
+    write_cases, run_suite, tmp_path, capsys, whole_machine
 ):
     """Two real classes on this host: a timer with both cores, and one pinned to core 0 (one
     usable core is another machine class). The run's own class times first, the other after

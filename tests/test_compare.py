@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
+
+from compare_command import compare
 
 from suite.casefile import load_text
 from suite.compare import REFERENCE_LAYERS, block_ids, case_text
@@ -33,29 +32,6 @@ def test_the_comparison_holds_the_blocks_and_every_reference_layer_at_one_geomet
     }
 
 
-def compare(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env_path = str(Path(__file__).parent)  # where ``factories`` is
-    return subprocess.run(
-        [sys.executable, "-m", "suite", "compare", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        env={
-            **_env(),
-            "PYTHONPATH": env_path + ":" + str(Path(__file__).parents[1]),
-            "COLUMNS": "100",
-            "UPSAMPLING_BENCH_WORKERS": "0",
-        },
-    )
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
-
-
 def test_a_broken_block_is_one_line_and_nothing_is_written(tmp_path):
     result = compare("factories:doubles_channels", "--channels", "4", "--size", "8", cwd=tmp_path)
     assert result.returncode == 2
@@ -67,24 +43,20 @@ def test_a_broken_block_is_one_line_and_nothing_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []  # no results/runs folder
 
 
-def test_a_block_is_compared_and_the_run_ends_with_the_decision(tmp_path, export_cache):
-    out = tmp_path / "run"
-    result = compare(
-        "factories:nearest_conv_bias",
-        *("--channels", "4", "--size", "16", "--out", str(out), "--cache", str(export_cache)),
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_a_block_is_compared_and_the_run_ends_with_the_decision(compare_run):
+    """The session's one compare run (tests/conftest.py), in a fresh process as a user runs it."""
+    out = compare_run["out"]
+    assert compare_run["code"] == 0, compare_run["stderr"][-2000:]
     results = json.loads((out / "results.json").read_text())
     validate(results)
     assert results["cases"][0]["id"] == "nearest_conv_bias"
     assert results["run"]["options"]["quick"] is True
     assert results["run"]["files"] == [str(out / "compare.toml")]
-    printed = result.stdout
+    printed = compare_run["stdout"]
     decision = printed[printed.index("decision (") :]  # the summary ends with it
     assert "wrote " not in decision and "calibration:" not in decision
     for runtime in ("torch-cpu", "ort-cpu"):
-        assert f"4ch 16x16 ×2 on {runtime}:" in decision
+        assert f"4ch 24x24 ×2 on {runtime}:" in decision
     assert "your nearest_conv_bias" in decision
     # only the parity errors and problems stay one line each, however long (for grep)
     start = printed.find("largest parity errors")

@@ -32,7 +32,6 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from plot_runs import FACTORY_CASES, REFERENCE_RUN, factory_run
 
-from suite.cli import main as cli_main
 from suite.report.context import NoData, ReportContext
 from suite.report.plots import PLOTS
 from suite.report.plots.readable import name_left_out
@@ -57,15 +56,15 @@ SHOWS_EVERY_OWN_CASE = (
 
 
 @pytest.fixture(scope="module")
-def run_dirs(tmp_path_factory: pytest.TempPathFactory, export_cache: Path) -> dict[str, Path]:
-    """The default cases' reference run, a run of two own cases, and a real one-block compare."""
-    compared = tmp_path_factory.mktemp("compare") / "run"
-    command = ["compare", f"factories:{COMPARED}", "--channels", "4", "--size", "24"]
-    assert cli_main([*command, "--out", str(compared), "--cache", str(export_cache)]) == 0
+def run_dirs(tmp_path_factory: pytest.TempPathFactory, compare_run: dict) -> dict[str, Path]:
+    """The default cases' reference run, a run of two own cases, and a real one-block compare
+    (the session's, tests/conftest.py)."""
+    assert compare_run["code"] == 0, compare_run["stderr"][-2000:]
+    assert f"your {COMPARED}" in compare_run["stdout"]  # the block this module names
     return {
         "reference": REFERENCE_RUN,
         "factory": factory_run(tmp_path_factory.mktemp("mine")),
-        "compare": compared,
+        "compare": compare_run["out"],
     }
 
 

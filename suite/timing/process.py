@@ -38,6 +38,10 @@ from .session import TimingSession, timed_runtimes
 WEIGHTS_DIR = "weights"
 #: A timing process that runs longer than this is stopped (and the run's timing is cut short).
 PROCESS_TIMEOUT_S = 1800.0
+#: What pytest-xdist writes into its workers' environment. pytest-benchmark reads the first and
+#: disables itself, but a timing process started from an xdist worker (the unit tests run on
+#: every core) inherits it, and its own pytest session is no xdist worker.
+XDIST_WORKER_ENV = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
 
 
 def process_spec(
@@ -97,6 +101,8 @@ def main(argv: list[str]) -> int:
     wanted = set(spec["case_ids"])
     cases = [case for case in load_cases(spec["paths"]) if case.id in wanted]
     options = spec_options(spec)
+    for name in XDIST_WORKER_ENV:
+        os.environ.pop(name, None)
     book = CaseBook(cases, list(options.runtimes), ErrorLog(options.out_dir / "errors.log"))
     with Progress(len(cases), Console(file=io.StringIO())) as progress:
         earlier = spec.get("earlier_ceilings", [])
