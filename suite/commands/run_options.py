@@ -21,24 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", help="case files (*.toml) or folders of them")
     parser.add_argument("--out", type=Path, help="run folder (default: a new one in results/runs)")
     _add_machine_arguments(parser)
+    _add_timing_arguments(parser)
     _add_engine_arguments(parser)
     _add_what_arguments(parser)
 
 
 def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
-    """How the run uses the machine: threads, runtimes, the export cache, the timing."""
-    parser.add_argument(
-        "--timing",
-        choices=sorted(TIMINGS),
-        default=DEFAULT_TIMING,
-        help=f"the timing policy (default {DEFAULT_TIMING}): choose times each case x runtime "
-        "in fresh processes until its figure's 95%% interval is within "
-        f"±{TIMINGS['choose'].target_width * 50:g}%% ({TIMINGS['choose'].min_processes} to "
-        f"{TIMINGS['choose'].processes} processes); gate is the regression gate's protocol "
-        f"({TIMINGS['gate'].processes} processes of {TIMINGS['gate'].sessions} sessions, each "
-        "round bracketed by the yardstick; tox -e gate, suite baseline); quick is one process",
-    )
-    parser.add_argument("--quick", action="store_true", help="--timing quick (tests, CI)")
+    """How the run uses the machine: threads, runtimes, the export cache."""
     parser.add_argument(
         "--threads",
         type=int,
@@ -73,6 +62,22 @@ def _add_machine_arguments(parser: argparse.ArgumentParser) -> None:
         help="read no prepared case and no calibration battery from --cache: compute each "
         "again and write it over its entry (exports are still reused)",
     )
+
+
+def _add_timing_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the run times: its policy, and how many processes at most."""
+    parser.add_argument(
+        "--timing",
+        choices=sorted(TIMINGS),
+        default=DEFAULT_TIMING,
+        help=f"the timing policy (default {DEFAULT_TIMING}): choose times each case x runtime "
+        "in fresh processes until its figure's 95%% interval is within "
+        f"±{TIMINGS['choose'].target_width * 50:g}%% ({TIMINGS['choose'].min_processes} to "
+        f"{TIMINGS['choose'].processes} processes); gate is the regression gate's protocol "
+        f"({TIMINGS['gate'].processes} processes of {TIMINGS['gate'].sessions} sessions, each "
+        "round bracketed by the yardstick; tox -e gate, suite baseline); quick is one process",
+    )
+    parser.add_argument("--quick", action="store_true", help="--timing quick (tests, CI)")
     parser.add_argument(
         "--processes",
         type=int,
