@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from suite.timing.policy import HOST_CLOCK, Timing, time_session
 
-TIMING = Timing(rounds=4, sessions=1, processes=1, min_round_s=1e-3, warmup_rounds=2)
+TIMING = Timing("clock", rounds=4, sessions=1, processes=1, min_round_s=1e-3, warmup_rounds=2)
 
 
 class Benchmark:
