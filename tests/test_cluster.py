@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from multiprocessing import resource_tracker
 
 import psutil
 import pytest
@@ -90,6 +91,9 @@ def test_the_cluster_stops_every_process_and_leaves_the_environment_as_it_was(
     environment; the timing processes started after the cluster must not inherit them."""
     cases = load_cases([write_cases(CASES)])[:2]
     assert len(cases) == 2, "no cases: the checks below would check nothing"
+    # multiprocessing's resource tracker is this interpreter's, started once and kept for its
+    # life by whichever first spawns a process: started here, it is no process the cluster left
+    resource_tracker.ensure_running()
     before_env = dict(os.environ)
     before_children = {p.pid for p in psutil.Process().children(recursive=True)}
     done = []
@@ -104,7 +108,7 @@ def test_the_cluster_stops_every_process_and_leaves_the_environment_as_it_was(
     )
     assert dict(os.environ) == before_env
     left = {p.pid for p in psutil.Process().children(recursive=True)} - before_children
-    assert not left, f"processes left running: {left}"
+    assert not left, f"processes left running: {[psutil.Process(p).cmdline() for p in left]}"
     assert sorted(prepared) == sorted(c.id for c in cases) == sorted(w.case.id for w, _ in done)
     assert set(phase.where) == set(prepared) and phase.wall_s > 0
     # each case came back checked on every runtime, and released: only what its record needs
