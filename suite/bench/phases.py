@@ -114,7 +114,7 @@ def time_processes(run: Run, klass: str | None = None) -> TimingResult:
     folder.mkdir(parents=True, exist_ok=True)
     run.state.write_weights(folder / WEIGHTS_DIR, book)
     planned, on = result.planned, f" on {klass}" if klass else ""
-    run.progress.phase("time", planned, _processes(planned) + on)
+    run.progress.phase("time", planned, _processes(planned, options.timing.adaptive) + on)
     for index in range(planned):
         targets = result.still_timed()
         if targets == {}:  # the choose policy: every case × runtime has its figure
@@ -144,7 +144,7 @@ def _time_one(
     return run.executor.time_process(spec_path, spec, index, klass, run.book)
 
 
-def _processes(planned: int) -> str:
+def _processes(planned: int, adaptive: bool) -> str:
     if planned == 1:
         return "1 timing process"
-    return f"up to {planned} timing processes, one after another"
+    return f"{'up to ' * adaptive}{planned} timing processes, one after another"
