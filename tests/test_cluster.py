@@ -14,7 +14,7 @@ from figures import deterministic
 
 from suite.bench.cluster import prepare_on_local_cluster
 from suite.bench.errorlog import ErrorLog
-from suite.bench.localcluster import environment_kept
+from suite.bench.localcluster import WORKER_ENVIRON, environment_kept, local_cluster
 from suite.bench.pipeline import CPU_CHECK, Settings
 from suite.casefile import load_cases
 
@@ -118,6 +118,21 @@ def test_the_cluster_stops_every_process_and_leaves_the_environment_as_it_was(
         # each runtime's wall seconds, and the checks' CPU seconds (the planner's)
         assert set(checked.seconds) == {f"check.{name}" for name in runtimes} | {CPU_CHECK}
         assert work.model is None and work.reference is None and work.reference_loaded is None
+
+
+def test_a_worker_sleeps_its_idle_openmp_threads_and_keeps_the_runs_thread_counts():
+    """Workers share the cores, each with the run's threads: spinning OpenMP threads stole them
+    from the other worker (a cold default prepare took 240 s on two workers, its serial run
+    241 s; with passive waiting 171 s, at the serial run's CPU seconds). Nothing forces one
+    thread: the figures stay the serial path's to the last bit (the test above)."""
+    from distributed import Client
+
+    with environment_kept(), local_cluster(1) as local, Client(local) as client:
+        (seen,) = client.run(lambda: dict(__import__("os").environ)).values()  # the worker's
+    assert seen.get("OMP_WAIT_POLICY") == "PASSIVE" == WORKER_ENVIRON["OMP_WAIT_POLICY"]
+    assert "OMP_NUM_THREADS" not in seen or seen["OMP_NUM_THREADS"] == os.environ.get(
+        "OMP_NUM_THREADS"
+    )
 
 
 def test_environment_kept_undoes_additions_changes_and_removals():

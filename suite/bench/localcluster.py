@@ -16,6 +16,12 @@ from contextlib import contextmanager
 from typing import Any
 
 
+#: Set in every worker: the workers share the cores, each with the run's threads (as the serial
+#: path computes, to the last bit), so an OpenMP thread that finished its part sleeps at once
+#: instead of spinning on a core another worker's thread needs.
+WORKER_ENVIRON = {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
 @contextmanager
 def local_cluster(workers: int) -> Iterator[Any]:
     """A LocalCluster of ``workers`` one-task processes on 127.0.0.1, spawned with none of the
@@ -26,7 +32,10 @@ def local_cluster(workers: int) -> Iterator[Any]:
     forced = dask.config.get("distributed.nanny.pre-spawn-environ")  # None: not set
     with (
         environment_kept(),
-        dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": None for k in forced}),
+        dask.config.set(
+            {f"distributed.nanny.pre-spawn-environ.{k}": None for k in forced}
+            | {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_ENVIRON.items()}
+        ),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
