@@ -11,6 +11,7 @@ from torch import nn
 
 from . import training
 from .exporters import DYNAMO, OPSET
+from .guides import Guide, guide_for
 from .methods import Stage
 from .photos import HELD_OUT_PHOTOS, photo, to_channels
 from .precision import FP32, get_precision
@@ -34,6 +35,8 @@ CASE_KEYS: dict[str, str] = {
     "calibrated on the fitting photographs)",
     "exporter": "what exports the model: dynamo (default) or torchscript",
     "opset": f"the ONNX opset the exporter targets (default {OPSET})",
+    "probe": "score the layer with the task probe (mIoU and boundary F of a linear probe on "
+    "synthetic scenes, ~1-10 s a case): true or false (default false)",
 }
 DEFAULT_SIZE = 64
 DEFAULT_CHANNELS = 1
@@ -70,6 +73,8 @@ class Case:
     precision: str = FP32
     exporter: str = DYNAMO
     opset: int = OPSET
+    #: the task probe scores it (``analysis/task_probe.py``)
+    probe: bool = False
 
     @property
     def method(self) -> str:
@@ -98,6 +103,14 @@ class Case:
     @property
     def out_channels(self) -> int:
         return self.stage_channels[-1]
+
+    @property
+    def guide(self) -> Guide | None:
+        """The guide its (only) stage takes, or None for a layer of one input."""
+        stage = self.stages[0]
+        if not stage.spec.takes_guide:
+            return None
+        return stage.spec.guide_of(stage.params, self.channels)
 
     @property
     def output_shape(self) -> tuple[int, int, int, int]:
@@ -145,6 +158,19 @@ class Case:
         generator = torch.Generator().manual_seed(self.seed ^ INPUT_STREAM)
         return torch.randn(self.input_shape, generator=generator)
 
+    def make_guide(self) -> torch.Tensor | None:
+        """The parity input's guide: that of a held-out photograph at the output size (the
+        parity features are noise; the guide is a scene, as a guided layer meets one)."""
+        if self.guide is None:
+            return None
+        rgb = photo(PARITY_PHOTO, *self.output_shape[-2:])
+        return torch.from_numpy(guide_for(self.guide, rgb, self.seed))
+
+    def make_inputs(self) -> tuple[torch.Tensor, ...]:
+        """What the model is called with: the parity input, then its guide where it takes one."""
+        guide = self.make_guide()
+        return (self.make_input(),) if guide is None else (self.make_input(), guide)
+
     def describe(self) -> dict[str, Any]:
         """The resolved keys as results.json records them."""
         single = self.stages[0].params if len(self.stages) == 1 else {}
@@ -167,6 +193,8 @@ class Case:
             "opset": self.opset,
             "input_shape": list(self.input_shape),
             "output_shape": list(self.output_shape),
+            "guide": None if self.guide is None else self.guide.describe(),
+            "probe": self.probe,
         }
         if self.tolerance is not None:
             record["tolerance"] = {

@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from .case import CASE_KEYS, DEFAULT_CHANNELS, DEFAULT_SEED, DEFAULT_SIZE, Case
-from .casekeys import deployment, gate, integer, size_of, tolerance
+from .casekeys import boolean, deployment, gate, integer, size_of, tolerance
 from .errors import ParamError, UsageError
-from .methods import Stage, all_method_keys, get_method
+from .methods import Stage, all_method_keys, get_method, list_methods
 from .methods.base import INIT
 from .methods.factory import FACTORY
+from .methods.guided import GUIDE_KEYS
 
 NOT_IN_DEFAULTS = ("id", "method", "stage")
 
@@ -232,6 +233,7 @@ def _resolve(
         tolerance=tolerance(merged.get("tolerance")),
         gate=gate(merged.get("gate")),
         **deployment(merged, stages),
+        probe=boolean("probe", merged.get("probe", False)),
     )
     _check_geometry(case)
     return case
@@ -249,6 +251,11 @@ def _resolve_stage(table: dict[str, Any], prefix: str) -> Stage:
     method = get_method(table["method"])
     given = {k: v for k, v in table.items() if k not in CASE_KEYS}
     for key in given:
+        if key in GUIDE_KEYS and not method.takes_guide:
+            guided = ", ".join(m for m in list_methods() if get_method(m).takes_guide)
+            raise ParamError(
+                f"{prefix}{key}", f"method {method.name!r} takes no guide (guided: {guided})"
+            )
         if key not in method.keys() and not method.open_keys:
             uses = ", ".join(method.keys()) or "no keys"
             raise ParamError(
@@ -289,6 +296,12 @@ def _check_geometry(case: Case) -> None:
     """Walk the stages' conv arithmetic and channel flow; a stage's error names that stage."""
     size, channels = case.size, case.channels
     for index, stage in enumerate(case.stages):
+        if stage.spec.takes_guide and len(case.stages) > 1:
+            raise ParamError(
+                f"stage[{index}].method",
+                f"{stage.method} takes a guide at the case's output size: it must be the "
+                "case's only stage",
+            )
         try:
             stage.spec.probe(stage.params, channels, size)
             size = stage.output_size(size)

@@ -39,6 +39,13 @@ def deployment(merged: dict[str, Any], stages: tuple[Stage, ...]) -> dict[str, A
             f"{precision} has nothing to calibrate: {methods} has no learned weights, and "
             "onnxruntime quantizes no op without them",
         )
+    guided = [s.method for s in stages if get_method(s.method).takes_guide]
+    if get_precision(precision).calibrated and guided:
+        raise ParamError(
+            "precision",
+            f"{precision} calibrates one input; {guided[0]} takes a guide as well: deploy a "
+            "guided layer at fp32 or fp16",
+        )
     return {"precision": precision, "exporter": exporter, "opset": opset}
 
 
@@ -53,6 +60,12 @@ def integer(key: str, value: Any, minimum: int) -> int:
         raise ParamError(key, f"must be an integer, got {value!r}")
     if value < minimum:
         raise ParamError(key, f"must be >= {minimum}, got {value}")
+    return value
+
+
+def boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ParamError(key, f"must be true or false, got {value!r}")
     return value
 
 

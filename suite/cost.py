@@ -31,22 +31,31 @@ def _interpolation_formula(taps: int):
     return flops
 
 
-def count_flops(model: nn.Module, example: torch.Tensor) -> int:
-    """FLOPs of one forward pass: convolutions by torch's own counter (2 per multiply-add),
-    interpolation by the taps above. Reshuffles (PixelShuffle, padding) count as zero."""
+def count_flops(model: nn.Module, *inputs: torch.Tensor) -> int:
+    """FLOPs of one forward pass on ``inputs`` (a guided layer's work on its guide included):
+    convolutions and matrix products by torch's own counter (2 per multiply-add), interpolation
+    by the taps above. Reshuffles (PixelShuffle, padding) and elementwise ops count as zero."""
     # The counter looks formulas up by overload packet (aten.op, not aten.op.vec).
     mapping = {packet: _interpolation_formula(taps) for packet, taps in _TAPS.items()}
     counter = FlopCounterMode(display=False, custom_mapping=mapping)
     with counter, torch.no_grad():
-        model(example)
+        model(*inputs)
     return int(counter.get_total_flops())
 
 
-def count_bytes(model: nn.Module, input_shape: tuple[int, ...], output_shape: tuple[int, ...]):
-    """The fewest bytes a pass must move through memory: read the input and the weights once,
-    write the output once. Intermediate tensors are left out: a fused kernel need not spill them."""
+def count_bytes(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    output_shape: tuple[int, ...],
+    guide_shape: tuple[int, ...] | None = None,
+):
+    """The fewest bytes a pass must move through memory: read the input (and a guided layer's
+    guide) and the weights once, write the output once. Intermediate tensors are left out: a
+    fused kernel need not spill them."""
     weights = sum(p.numel() for p in model.parameters())
     elements = {"input": _numel(input_shape), "output": _numel(output_shape), "weights": weights}
+    if guide_shape is not None:
+        elements["guide"] = _numel(guide_shape)
     return {name: BYTES_PER_ELEMENT * n for name, n in elements.items()}
 
 

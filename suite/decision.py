@@ -43,9 +43,13 @@ class Layer:
     psnr_ci: tuple[float, float] | None = None
     #: whether it has weights (mixes channels); None where the run recorded no cost
     learned: bool | None = None
+    #: the task probe's boundary F, where the case asked for the probe
+    boundary_f: float | None = None
 
     def words(self) -> str:
         psnr = "no PSNR" if self.psnr_db is None else f"PSNR {self.psnr_db:.1f} dB"
+        if self.boundary_f is not None:
+            psnr += f", probe boundary F {self.boundary_f:.3f}"
         weights = " (no weights: it mixes no channels)" if self.learned is False else ""
         return f"{self.id}: {_verdict(self.verdict)}, {self.latency.text()}, {psnr}{weights}"
 
@@ -202,6 +206,7 @@ def _layer(case: CaseRecord, latency: dict[str, Any]) -> Layer:
         case.metrics.get("checkerboard_pct"),
         tuple(ci) if ci else None,
         None if parameters is None else parameters > 0,
+        case.metrics.get("probe_boundary_f"),
     )
 
 

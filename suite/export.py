@@ -91,6 +91,8 @@ def cache_key(case: Case, model: nn.Module) -> str:
         "recipe": RECIPE,
         "versions": library_versions(),
     }
+    if case.guide is not None:  # a one-input case keeps the key it always had
+        recipe["guide"] = case.guide.describe()
     if case.deployed:  # the default export keeps the key it always had
         recipe |= {
             "exporter": case.exporter,
@@ -107,9 +109,14 @@ def cache_key(case: Case, model: nn.Module) -> str:
 
 
 def export_case(
-    case: Case, model: nn.Module, example: torch.Tensor, cache_dir: Path, may_export: bool = True
+    case: Case,
+    model: nn.Module,
+    example: torch.Tensor | tuple[torch.Tensor, ...],
+    cache_dir: Path,
+    may_export: bool = True,
 ) -> Exported:
-    """Export (or reuse the cached export of) ``model``; check it fully and infer its shapes.
+    """Export (or reuse the cached export of) ``model`` called on ``example`` (the input, or the
+    inputs: the features, then a guide); check it fully and infer its shapes.
     ``may_export=False`` (a timing process): only a cached export will do."""
     path = Path(cache_dir) / f"{cache_key(case, model)}.onnx"
     cached = path.exists()
@@ -139,7 +146,9 @@ def export_case(
     )
 
 
-def _export_to(path: Path, model: nn.Module, example: torch.Tensor, case: Case) -> None:
+def _export_to(
+    path: Path, model: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...], case: Case
+) -> None:
     """Export with the exporter's chatter held back (it prints pages; the suite's own output
     stays clean), convert to the case's precision, and write atomically: a reader never sees a
     half-written model."""
@@ -147,7 +156,8 @@ def _export_to(path: Path, model: nn.Module, example: torch.Tensor, case: Case) 
     with atomic_path(path, ".onnx") as partial:
         with captured_output():
             try:
-                proto = exporter.export(model, example, case.opset)
+                inputs = example if isinstance(example, tuple) else (example,)
+                proto = exporter.export(model, inputs, case.opset)
             except Exception as exc:
                 raise ExportError(
                     f"torch.onnx.export ({exporter.name}): {first_line(exc)}"

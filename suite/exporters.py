@@ -21,6 +21,8 @@ from torch import nn
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
+#: A guided layer's second input (``guides.GUIDE_NAME``), after the features.
+INPUT_NAMES = (INPUT_NAME, "guide")
 #: The opset a case is exported at unless it asks for another (torch 2.13's native one: no
 #: version conversion).
 OPSET = 20
@@ -32,7 +34,8 @@ class Exporter:
     summary: str
     #: the opsets it produces itself
     opsets: range
-    export: Callable[[nn.Module, torch.Tensor, int], onnx.ModelProto]
+    #: export(model, its inputs (the features, then a guide where it takes one), opset)
+    export: Callable[[nn.Module, tuple[torch.Tensor, ...], int], onnx.ModelProto]
 
     def opset_range(self) -> str:
         return f"{self.opsets.start}-{self.opsets.stop - 1}"
@@ -64,14 +67,14 @@ def memoise_torchlib_ops() -> bool:
     return True
 
 
-def _dynamo(model: nn.Module, example: torch.Tensor, opset: int) -> onnx.ModelProto:
+def _dynamo(model: nn.Module, inputs: tuple[torch.Tensor, ...], opset: int) -> onnx.ModelProto:
     memoise_torchlib_ops()
     program = torch.onnx.export(
         model,
-        (example,),
+        inputs,
         dynamo=True,
         opset_version=opset,
-        input_names=[INPUT_NAME],
+        input_names=list(INPUT_NAMES[: len(inputs)]),
         output_names=[OUTPUT_NAME],
         external_data=False,
         verbose=False,
@@ -79,15 +82,15 @@ def _dynamo(model: nn.Module, example: torch.Tensor, opset: int) -> onnx.ModelPr
     return program.model_proto
 
 
-def _torchscript(model: nn.Module, example: torch.Tensor, opset: int) -> onnx.ModelProto:
+def _torchscript(model: nn.Module, inputs: tuple[torch.Tensor, ...], opset: int) -> onnx.ModelProto:
     buffer = io.BytesIO()
     torch.onnx.export(
         model,
-        (example,),
+        inputs,
         buffer,
         dynamo=False,
         opset_version=opset,
-        input_names=[INPUT_NAME],
+        input_names=list(INPUT_NAMES[: len(inputs)]),
         output_names=[OUTPUT_NAME],
     )
     return onnx.load_from_string(buffer.getvalue())

@@ -70,7 +70,7 @@ def columns(run: dict[str, Any], cases: list[CaseRecord]) -> list[Column]:
         Column("verdict", _verdicts, 95, "left"),
         *(
             Column(metric.label, _figure(metric), 70 - i)
-            for i, metric in enumerate(m for m in list_metrics() if m.summary)
+            for i, metric in enumerate(m for m in list_metrics() if m.summary and _has(m, cases))
         ),
         Column(f"parity rel err vs {reference}", _parity(reference), 30),
         Column("roofline", _roofline, 10),
@@ -145,6 +145,12 @@ def _verdicts(cases: list[CaseRecord]) -> str:
     if len(set(found)) == 1:
         return VERDICT_WORDS[found[0]]
     return " ".join(f"{found.count(v)} {VERDICT_SHORT[v]}" for v in VERDICTS if v in found)
+
+
+def _has(metric, cases: list[CaseRecord]) -> bool:
+    """Whether any case has the figure: one no case has (the task probe's where no case asks
+    for it) takes no column."""
+    return any(metric.value(c.metrics) is not None for c in cases)
 
 
 def _figure(metric) -> Callable[[list[CaseRecord]], str]:

@@ -152,7 +152,7 @@ def test_staged_case_inherits_case_level_init(write_cases):
         ),
         (
             'method = "warp"',
-            "case 'x': method: unknown method 'warp'; registered: bilinear_additive, bilinear_mix,",
+            "case 'x': method: unknown method 'warp'; registered: anyup, bilinear_additive,",
         ),
         ('method = "transposed"\nkernel = "3"', "case 'x': kernel: must be an integer, got '3'"),
         ('method = "transposed"\nkernel = 2.5', "case 'x': kernel: must be an integer, got 2.5"),

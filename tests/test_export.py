@@ -111,9 +111,9 @@ def test_the_torchlib_listing_is_read_once_and_exports_the_same_model():
     model, example = case.build(), case.make_input()
     assert memoise_torchlib_ops()  # this onnxscript lays out the API torch 2.13 reads
     with captured_output():
-        first = get_exporter("dynamo").export(model, example, 20)
+        first = get_exporter("dynamo").export(model, (example,), 20)
         hits = apis.get_torchlib_ops.cache_info().hits
-        second = get_exporter("dynamo").export(model, example, 20)
+        second = get_exporter("dynamo").export(model, (example,), 20)
     assert apis.get_torchlib_ops.cache_info().hits == hits + 1
     assert apis.get_torchlib_ops() == listed()  # the same functions, in the same order
     assert first.SerializeToString() == second.SerializeToString()

@@ -41,8 +41,16 @@ SIDE = 24
 def witness(name: str, side: int = SIDE) -> Case:
     keys = dict(WITNESSES[name])
     method, channels = keys.pop("method"), keys.pop("channels", 1)
+    probe = keys.pop("probe", False)
     stage = Stage(method, get_method(method).resolve(keys))
-    return Case(id=name, file="witness", stages=(stage,), size=(side, side), channels=channels)
+    return Case(
+        id=name,
+        file="witness",
+        stages=(stage,),
+        size=(side, side),
+        channels=channels,
+        probe=probe,
+    )
 
 
 @dataclass(frozen=True)

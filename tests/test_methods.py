@@ -21,7 +21,10 @@ METHODS = list_methods()
 METHOD_INITS = [(m, init) for m in METHODS for init in get_method(m).inits or (None,)]
 
 
-def small_case(method: str, channels: int = 3, size: int = 7, seed: int = 0, **params) -> Case:
+def small_case(
+    method: str, channels: int | None = None, size: int = 7, seed: int = 0, **params
+) -> Case:
+    """A small case of ``method``: 3 channels, or as many as its example needs (SAPA's 32)."""
     spec = get_method(method)
     stage = Stage(method, spec.resolve({**spec.example, **params}))
     return Case(
@@ -29,21 +32,34 @@ def small_case(method: str, channels: int = 3, size: int = 7, seed: int = 0, **p
         file="test",
         stages=(stage,),
         size=(size, size),
-        channels=channels,
+        channels=channels or spec.example_channels,
         seed=seed,
     )
 
 
-@pytest.mark.parametrize(("method", "init"), METHOD_INITS)
-@pytest.mark.parametrize("scale", [2, 3])
+def scales_of(method: str) -> list[int]:
+    """Two scales the method takes: 2 and 3, or 2 and 4 for the guided (powers of two)."""
+    return [2, 4] if get_method(method).takes_guide else [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("method", "init", "scale"),
+    [(m, init, scale) for m, init in METHOD_INITS for scale in scales_of(m)],
+)
 def test_output_shape_matches_declared_geometry(method, init, scale):
     params = {"scale": scale} | ({"init": init} if init else {})
     if init == "bilinear":
         params["kernel"] = 2 * scale  # the FCN kernel for this scale
     case = small_case(method, **params)
-    out = case.build()(case.make_input())
+    out = case.build()(*case.make_inputs())
     assert tuple(out.shape) == case.output_shape
     assert case.output_shape[-2:] == (7 * scale, 7 * scale)
+    if case.guide is not None:  # the guide is at the output size, on its own channels
+        assert case.make_guide().shape == (1, case.guide.channels, 7 * scale, 7 * scale)
+
+
+#: Parameters a method's reference initialises by a formula, not a draw.
+FORMULA = {"anyup": ("rope_frequencies",)}
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -51,8 +67,14 @@ def test_same_seed_same_weights_other_seed_other_weights(method):
     first, second, other = (small_case(method, seed=s).build() for s in (5, 5, 6))
     pairs = list(zip(first.parameters(), second.parameters(), other.parameters(), strict=True))
     assert all(torch.equal(a, b) for a, b, _ in pairs)
-    # Every drawn tensor changes with the seed; a reference init's zero biases do not.
-    drawn = [(a, c) for a, _, c in pairs if a.abs().sum() > 0]
+    # Every drawn tensor changes with the seed; a reference init's constants do not (zero
+    # biases, unit norm weights), nor what it computes by a formula (AnyUp's RoPE ladder).
+    formula = {id(p) for n, p in first.named_parameters() if n in FORMULA.get(method, ())}
+    drawn = [
+        (a, c)
+        for a, _, c in pairs
+        if a.abs().sum() > 0 and not bool((a == a.flatten()[0]).all()) and id(a) not in formula
+    ]
     if any(p.numel() for p in first.parameters()):
         assert drawn, f"{method}: no drawn tensor to compare across seeds"
     assert all(not torch.equal(a, c) for a, c in drawn)
@@ -67,10 +89,12 @@ def exported(export_cache) -> Callable[[str], tuple[Prepared, np.ndarray]]:
     def export(method: str) -> tuple[Prepared, np.ndarray]:
         if method not in done:
             case = small_case(method)
-            model, example = case.build(), case.make_input()
-            onnx = export_case(case, model, example, export_cache)
+            model, (example, *guide) = case.build(), case.make_inputs()
+            onnx = export_case(case, model, (example, *guide), export_cache)
             assert onnx.output_shape == list(case.output_shape)
-            prepared = Prepared(model, example, onnx.path, case.output_shape, threads=1)
+            prepared = Prepared(
+                model, example, onnx.path, case.output_shape, 1, guide=guide[0] if guide else None
+            )
             done[method] = prepared, get_runtime(REFERENCE).load(prepared).output()
         return done[method]
 
@@ -127,11 +151,25 @@ def test_a_learned_layer_has_a_bias_exactly_where_its_method_declares_one(method
         assert not any(biases), f"{method} declares no bias, a layer has one"
 
 
+#: Methods past the palette's ten colours: the report gives each a palette colour free in its run.
+UNCOLOURED = {"fade", "sapa", "jbu", "anyup"}
+
+
 def test_every_method_declares_a_distinct_colour_and_an_order():
-    colours = {name: get_method(name).colour for name in METHODS}
+    colours = {name: get_method(name).colour for name in METHODS if name not in UNCOLOURED}
     assert all(isinstance(c, str) and len(c) == 7 and c.startswith("#") for c in colours.values())
     assert len(set(colours.values())) == len(colours), colours
+    assert all(get_method(name).colour is None for name in UNCOLOURED)
     assert all(isinstance(get_method(name).order, int) for name in METHODS)
+
+
+def test_the_guided_run_gets_a_distinct_palette_colour_for_every_method():
+    from suite.casefile import load_cases
+    from suite.report.style import PALETTE, distinct_colours
+
+    used = {s.method for case in load_cases(["cases/guided.toml"]) for s in case.stages}
+    given = distinct_colours({name: get_method(name).colour for name in sorted(used)})
+    assert set(given.values()) <= set(PALETTE) and len(set(given.values())) == len(used)
 
 
 def test_every_module_of_the_methods_package_is_registered():

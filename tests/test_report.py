@@ -25,8 +25,9 @@ from suite.report.verdict import (
 )
 from suite.samplefile import SAMPLES_FILE, load_samples
 
-# The lecture's cases (every lecture figure) plus a small like-for-like comparison set and an
-# Odena grid, at sizes that keep the run short.
+# The lecture's cases (every lecture figure) plus a small like-for-like comparison set (scored
+# by the task probe, a guided layer among them) and an Odena grid, at sizes that keep the run
+# short.
 REPORT_CASES = """
 [[case]]
 id = "grid-transposed"
@@ -50,6 +51,17 @@ method = ["transposed", "resize_conv", "interpolate", "bilinear_mix"]
 channels = 8
 size = 32
 scale = 2
+probe = true
+
+# a guided layer beside them: two inputs through export, runtimes, timing, figures and report
+[[case]]
+id = "cmp-fade"
+method = "fade"
+guide = "encoder"
+channels = 8
+size = 32
+scale = 2
+probe = true
 """
 
 

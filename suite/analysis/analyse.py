@@ -11,6 +11,7 @@ import numpy as np
 from torch import nn
 
 from ..case import Case
+from ..guides import flat_scene_guide, scene_guide
 from ..photos import ARTIFACT_PHOTOS, ProbeError, area_downsample, probe, to_channels
 from ..stats import BOOTSTRAP_REPLICATES, mean_interval, percentile_interval, resample_counts
 from .errors import MetricError, MetricSkipped, record
@@ -28,7 +29,8 @@ SPECTRAL_PROBES = ARTIFACT_PHOTOS
 #: output, beyond the stage's own window (``Method.reach``): cut before every image figure.
 EDGE_MARGIN = 2
 
-Infer = Callable[[np.ndarray], np.ndarray]
+#: infer(x) for a layer of one input; infer(x, guide) for a guided one, the guide of x's scene
+Infer = Callable[..., np.ndarray]
 
 
 def periods(case: Case) -> list[int]:
@@ -60,14 +62,24 @@ def _reach(case: Case) -> int:
 def probe_inputs(case: Case, probes: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
     """(input batch for ``probes``, their high-resolution originals), each input the
     area-downsampled original, mapped to the case's channels."""
+    inputs, originals, _ = probe_scenes(case, probes)
+    return inputs, originals
+
+
+def probe_scenes(
+    case: Case, probes: Sequence[str]
+) -> tuple[np.ndarray, list[np.ndarray], list[tuple[np.ndarray, ...]]]:
+    """``probe_inputs`` and, per probe, what a call passes after its input (``guides.
+    scene_guide``: a guided layer sees the probe's own scene as its guide)."""
     height, width = case.size
-    originals, inputs = [], []
+    originals, inputs, guides = [], [], []
     for name in probes:
         rgb = probe(name, height * case.scale, width * case.scale)
         high = to_channels(rgb, case.channels, case.seed)
         originals.append(high)
         inputs.append(area_downsample(high, case.scale)[None].astype(np.float32))
-    return np.concatenate(inputs), originals
+        guides.append(scene_guide(case, rgb))
+    return np.concatenate(inputs), originals, guides
 
 
 def _rounded(values: dict[int, float]) -> dict[str, float]:
@@ -122,11 +134,12 @@ def image_metrics(
 
 def _flat_ripple(run: _Measure) -> float:
     ones = np.ones(run.case.input_shape, dtype=np.float32)
-    run.outputs["flat"] = run.infer(ones)
+    guide = flat_scene_guide(run.case)  # a guided layer's flat field has a flat scene
+    run.outputs["flat"] = run.infer(ones, *guide)
     if not run.more_seeds:
         return flat_ripple(run.outputs["flat"][0], run.cut, run.periods)
     # pooled over the seeds (variances and mean squares summed), its interval over them
-    outs = (run.outputs["flat"], *(other(ones) for other in run.more_seeds))
+    outs = (run.outputs["flat"], *(other(ones, *guide) for other in run.more_seeds))
     parts = np.array([ripple_parts(out[0], run.cut, run.periods) for out in outs])
     if run.intervals:
         rng = np.random.default_rng(run.case.seed)
@@ -138,12 +151,13 @@ def _flat_ripple(run: _Measure) -> float:
 def _probe_stack(run: _Measure, probes: Sequence[str]):
     """(originals, the probe outputs of every seed stacked, None), or (None, None, why not)."""
     try:
-        inputs, originals = probe_inputs(run.case, probes)
+        inputs, originals, guides = probe_scenes(run.case, probes)
         count = len(probes)
-        run.outputs["probes"] = np.stack([run.infer(inputs[i : i + 1])[0] for i in range(count)])
+        outputs = [run.infer(inputs[i : i + 1], *guides[i])[0] for i in range(count)]
+        run.outputs["probes"] = np.stack(outputs)
         units = [run.outputs["probes"]]
         for other in run.more_seeds:
-            units.append(np.stack([other(inputs[i : i + 1])[0] for i in range(count)]))
+            units.append(np.stack([other(inputs[i : i + 1], *guides[i])[0] for i in range(count)]))
         return originals, np.concatenate(units), None
     except (MetricError, ProbeError) as exc:
         return None, None, str(exc)
@@ -206,12 +220,13 @@ def _other_seeds(case: Case) -> list[tuple[Case, nn.Module]]:
 
 
 def torch_infer(model: nn.Module) -> Infer:
-    """A torch model as an ``Infer``: float32 arrays in and out, no gradients."""
+    """A torch model as an ``Infer``: float32 arrays in and out (the input, then a guided
+    layer's guide), no gradients."""
     import torch
 
-    def infer(x: np.ndarray) -> np.ndarray:
+    def infer(*inputs: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            return model(torch.from_numpy(np.asarray(x, np.float32))).numpy()
+            return model(*(torch.from_numpy(np.asarray(v, np.float32)) for v in inputs)).numpy()
 
     return infer
 
@@ -274,7 +289,9 @@ def _hypercolumn(case: Case, model: nn.Module) -> dict:
         case.scale,
         case.seed,
         periods(case),
-        # a channel-changing upsampler cannot take its own output: level 1 only
-        repeatable=case.out_channels == case.channels,
+        # a channel-changing upsampler cannot take its own output, nor a guided one (its guide
+        # is at the output size): level 1 only
+        repeatable=case.out_channels == case.channels and case.guide is None,
         border=border(case),
+        guide_of=lambda rgb: scene_guide(case, rgb),
     )

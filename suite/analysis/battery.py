@@ -198,7 +198,9 @@ def exact_rows() -> list[Row]:
 
 
 def battery() -> list[Row]:
-    return [*pattern_rows(), *clean_rows(), *exact_rows()]
+    from .probe_battery import probe_battery  # it builds its rows from this module's Row
+
+    return [*pattern_rows(), *clean_rows(), *exact_rows(), *probe_battery()]
 
 
 @cache

@@ -19,6 +19,8 @@ Wang et al.'s settings: an 11x11 Gaussian window of σ = 1.5, population covaria
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -52,10 +54,18 @@ def _filters(channels: int, levels: list[int], seed: int) -> list[torch.Tensor]:
 
 
 def _hypercolumns(
-    model: nn.Module, image: np.ndarray, scale: int, levels, filters, pictures: dict | None = None
+    model: nn.Module,
+    image: np.ndarray,
+    scale: int,
+    levels,
+    filters,
+    pictures: dict | None = None,
+    guide: tuple[np.ndarray, ...] = (),
 ) -> np.ndarray:
     """The (features, H, W) hypercolumns; ``pictures`` (when given) receives channel 0 of
-    each level before and after upsampling."""
+    each level before and after upsampling. ``guide``: what each call passes after the
+    features (a guided layer's guide of the image's scene: level 1 only)."""
+    after = tuple(torch.from_numpy(np.asarray(g, np.float32)) for g in guide)
     height, width = image.shape[-2:]
     stacked = []
     with torch.no_grad():
@@ -65,7 +75,7 @@ def _hypercolumns(
             if pictures is not None:
                 pictures[f"level{level}"] = features[0, 0].numpy().copy()
             for _ in range(level):
-                features = model(features)
+                features = model(features, *after)
             if tuple(features.shape[-2:]) != (height, width):
                 raise MetricSkipped(
                     f"the upsampler maps level {level} to {tuple(features.shape[-2:])}, "
@@ -113,6 +123,7 @@ def hypercolumn_metrics(
     periods: list[int],
     repeatable: bool = True,
     border: int = 0,
+    guide_of: Callable[[np.ndarray], tuple[np.ndarray, ...]] = lambda rgb: (),
 ) -> dict:
     """MSE, PSNR (dB, higher is better) and SSIM (higher is better) of the held-out
     reconstructions, averaged over the held-out probes (``per_probe`` keeps each one's, for the
@@ -129,7 +140,8 @@ def hypercolumn_metrics(
         rgb = probe(name, height, width)
         target = np.einsum("r,rhw->hw", LUMA, rgb)
         image = to_channels(rgb, channels, seed)
-        return _hypercolumns(model, image, scale, levels, filters, keep), target
+        guide = guide_of(rgb)
+        return _hypercolumns(model, image, scale, levels, filters, keep, guide), target
 
     train = [sample(name) for name in TRAIN_PROBES]
     x = np.hstack([columns[inner].reshape(len(columns), -1) for columns, _ in train]).T

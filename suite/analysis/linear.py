@@ -21,7 +21,7 @@ from torch import nn
 
 from ..case import Case
 from .affine import LinearPart, constant_rms
-from .errors import MetricError
+from .errors import MetricError, MetricSkipped
 from .filter_figures import exact_figures
 
 #: Relative superposition error below which a model counts as linear (float64 arithmetic; a
@@ -259,6 +259,11 @@ def linear_analysis(case: Case, model: nn.Module, reach: int | None = None) -> d
     """``metrics.linear``: whether the case is linear (and why not), and its exact figures
     (the equivalent layer's FLOPs at the case's own input size); an affine case's are its
     linear part's, with ``affine`` and ``constant_rms`` (the RMS of f(0))."""
+    if case.guide is not None:
+        raise MetricSkipped(
+            f"{case.method} takes a guide: its kernels come from the guide, so it has no one "
+            "filter of its input alone"
+        )
     found = effective_filter(model, case, reach)
     if found.get("affine"):  # the constant's size at the case's own input size
         found["constant_rms"] = constant_rms(model, case.input_shape)

@@ -47,6 +47,8 @@ WITNESSES: dict[str, dict[str, Any]] = {
         "factory": "suite.calibration:laplacian_phase",
         "scale": 2,
     },
+    # the task probe's figures read only where a case asks for them (``probe``, a case key)
+    "probed-bilinear": {"method": "interpolate", "mode": "bilinear", "channels": 4, "probe": True},
 }
 #: How the verdict table sums a figure up over a row's cases.
 WORST, MEDIAN = "worst", "median"

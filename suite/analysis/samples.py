@@ -13,6 +13,7 @@ from skimage.transform import resize
 from torch import nn
 
 from ..case import Case
+from ..guides import scene_guide
 from ..layers import Interpolate
 from ..photos import area_downsample, photo, to_channels
 
@@ -57,20 +58,27 @@ def gallery_original(height: int, width: int) -> np.ndarray:
     return resize(full, (3, height, width), order=3, anti_aliasing=True, mode="reflect").clip(0, 1)
 
 
-def _own_input(case: Case) -> np.ndarray:
+def _own_input(case: Case) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """The case's own input size: the ramp for tiny inputs, else the gallery photograph's
-    luminance (the lecture's greyscale pictures), mapped to the case's channels."""
+    luminance (the lecture's greyscale pictures), mapped to the case's channels; with a guided
+    layer's guide of that scene at the output size."""
     height, width = case.size
+    out_height, out_width = case.output_shape[-2:]
     if max(height, width) <= RAMP_MAX_SIDE:
         plane = ramp(height, width)
-        return np.repeat(plane[None], case.channels, axis=0)
+        # its scene: the ramp held over each pixel's block, in [0, 1]
+        scene = np.repeat(np.kron(plane / plane.max(), np.ones((case.scale,) * 2))[None], 3, 0)
+        return np.repeat(plane[None], case.channels, axis=0), scene_guide(case, scene)
     rgb = gallery_original(height, width)
-    return to_channels(rgb, case.channels, case.seed)
+    return to_channels(rgb, case.channels, case.seed), scene_guide(
+        case, gallery_original(out_height, out_width)
+    )
 
 
-def _run(model: nn.Module, image: np.ndarray) -> torch.Tensor:
+def _run(model: nn.Module, image: np.ndarray, guide: tuple[np.ndarray, ...] = ()) -> torch.Tensor:
     with torch.no_grad():
-        return model(torch.from_numpy(image).float()[None])[0]
+        after = (torch.from_numpy(np.asarray(g, np.float32)) for g in guide)
+        return model(torch.from_numpy(image).float()[None], *after)[0]
 
 
 def _interpolation_features(model: nn.Module, image: np.ndarray) -> Arrays:
@@ -101,22 +109,19 @@ def case_samples(case: Case, model: nn.Module, flat_output: np.ndarray | None) -
     if flat_output is not None:
         samples["flat"] = _keep(_crop(flat_output[0, 0], 64))
 
-    own = _own_input(case)
+    own, own_guide = _own_input(case)
     samples["input"] = _keep(own[0])
-    samples["output"] = _keep(_run(model, own)[0])
+    samples["output"] = _keep(_run(model, own, own_guide)[0])
     if case.channels == 1:  # the lecture's greyscale 1 → 64 → 1 illustration; wider is unused
         samples.update(_interpolation_features(model, own))
 
     # The gallery: the same photograph crop for every case, its area-downsampled copy in.
-    high = to_channels(
-        gallery_original(GALLERY_INPUT * case.scale, GALLERY_INPUT * case.scale),
-        case.channels,
-        case.seed,
-    )
+    rgb = gallery_original(GALLERY_INPUT * case.scale, GALLERY_INPUT * case.scale)
+    high = to_channels(rgb, case.channels, case.seed)
     low = area_downsample(high, case.scale)
     samples["gallery_input"] = _keep(low[0])
     samples["gallery_original"] = _keep(high[0])
-    samples["gallery_output"] = _keep(_run(model, low)[0])
+    samples["gallery_output"] = _keep(_run(model, low, scene_guide(case, rgb))[0])
     return samples
 
 

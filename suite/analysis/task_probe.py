@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..photos import to_channels
+from ..guides import GUIDE_KINDS, Guide, guide_for
 from .errors import MetricError
 from .probe_scores import TOLERANCE_PX, ProbeScores, boundary_counts, confusion, fit_probe
 from .probe_scores import predict as predict_labels
@@ -84,25 +84,6 @@ class ProbeEncoder(nn.Module):
         return torch.relu(self.second(self.pool(features)))
 
 
-def _image_guide(image: torch.Tensor, channels: int, seed: int) -> torch.Tensor:
-    """The scene itself, mapped onto the guide's channels as the suite maps its probe photos."""
-    mapped = to_channels(image[0].double().numpy(), channels, seed)
-    return torch.from_numpy(mapped).float()[None]
-
-
-def _encoder_guide(image: torch.Tensor, channels: int, seed: int) -> torch.Tensor:
-    """The probe's own encoder at scale 1: its features at the output size."""
-    with torch.no_grad():
-        return ProbeEncoder(channels, 1, ENCODER_SEED)(image)
-
-
-#: What a guide is, by the name a case gives it: each makes it from the scene's image (1, 3, H, W).
-GUIDES: dict[str, Callable[[torch.Tensor, int, int], torch.Tensor]] = {
-    "image": _image_guide,
-    "encoder": _encoder_guide,
-}
-
-
 @dataclass(frozen=True)
 class Encoded:
     """One scene: its image (1, 3, H, W), its features (1, C, H/s, W/s) and its labels (H, W)."""
@@ -151,14 +132,15 @@ def upsampled(
     seed: int,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(upsampled features, labels) per scene, one scene at a time."""
-    if guide is not None and guide not in GUIDES:
-        raise MetricError(f"unknown guide {guide!r}; known: {', '.join(GUIDES)}")
+    if guide is not None and guide not in GUIDE_KINDS:
+        raise MetricError(f"unknown guide {guide!r}; known: {', '.join(GUIDE_KINDS)}")
     for item in scenes:
         with torch.no_grad():
             if guide is None:
                 output = upsample(item.features)
             else:
-                output = upsample(item.features, GUIDES[guide](item.image, guide_channels, seed))
+                made = guide_for(Guide(guide, guide_channels), item.image[0].numpy(), seed)
+                output = upsample(item.features, torch.from_numpy(made))
         yield _as_map(output, item.labels.shape), item.labels
 
 
@@ -174,7 +156,8 @@ def task_probe(
     settings: ProbeSettings = SETTINGS,
 ) -> ProbeScores:
     """The probe's mIoU and boundary F (with intervals) for ``upsample`` at a case's geometry:
-    ``size`` is the input's (the scenes are size x scale), ``guide`` one of ``GUIDES`` or None,
+    ``size`` is the input's (the scenes are size x scale), ``guide`` a ``guides.GUIDE_KINDS``
+    or None,
     ``guide_channels`` the guide's channels (default: 3 for the image, C for the encoder)."""
     size = (size, size) if isinstance(size, int) else tuple(size)
     count = settings.train_scenes + settings.held_out_scenes

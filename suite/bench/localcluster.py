@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-
 #: Set in every worker: the workers share the cores, each with the run's threads (as the serial
 #: path computes, to the last bit), so an OpenMP thread that finished its part sleeps at once
 #: instead of spinning on a core another worker's thread needs.

@@ -89,17 +89,26 @@ def build(work: PreparedCase, settings: Settings) -> None:
     work.model = case.build(read_weights(settings.weights_dir, case.id) if case.trained else None)
     if case.trained:
         work.fitted = fitted_weights(work.model)
-    example = work.case.make_input()
+    example, *guide = work.case.make_inputs()
     work.prepared = Prepared(
-        work.model, example, None, work.case.output_shape, settings.threads, settings.cache_dir
+        work.model,
+        example,
+        None,
+        work.case.output_shape,
+        settings.threads,
+        settings.cache_dir,
+        guide[0] if guide else None,
     )
 
 
 def cost(work: PreparedCase, settings: Settings) -> None:
     case, model = work.case, work.model
-    moved = count_bytes(model, case.input_shape, case.output_shape)
+    guide = work.prepared.guide
+    moved = count_bytes(
+        model, case.input_shape, case.output_shape, None if guide is None else tuple(guide.shape)
+    )
     work.record["cost"] = {
-        "flops": count_flops(model, work.prepared.example),
+        "flops": count_flops(model, *work.prepared.inputs),
         "parameters": sum(p.numel() for p in model.parameters()),
         "bytes": {**moved, "total": sum(moved.values())},
     }
@@ -108,7 +117,7 @@ def cost(work: PreparedCase, settings: Settings) -> None:
 def export(work: PreparedCase, settings: Settings) -> None:
     case = work.case
     exported = export_case(
-        case, work.model, work.prepared.example, settings.cache_dir, not settings.timing
+        case, work.model, work.prepared.inputs, settings.cache_dir, not settings.timing
     )
     work.record["onnx"] = exported.describe()
     if exported.output_shape != list(case.output_shape):

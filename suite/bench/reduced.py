@@ -104,16 +104,19 @@ def check_reduced(work: PreparedCase, name: str, budget: int, bound: Bound) -> R
 
 def _prepare(work: PreparedCase, small: Case) -> tuple[Prepared, Path]:
     """The case's own module, exported again at the reduced case's input size."""
-    example = small.make_input()
+    inputs = small.make_inputs()  # the features, then a guided layer's guide at the small size
     cache = work.prepared.onnx_path.parent
-    exported = export_case(small, work.model, example, cache)
+    exported = export_case(small, work.model, inputs, cache)
     if exported.output_shape != list(small.output_shape):
         raise ValueError(
             f"ONNX shape inference gives {exported.output_shape}, "
             f"the geometry {list(small.output_shape)}"
         )
     threads = work.prepared.threads
-    prepared = Prepared(work.model, example, exported.path, small.output_shape, threads, cache)
+    guide = inputs[1] if len(inputs) > 1 else None
+    prepared = Prepared(
+        work.model, inputs[0], exported.path, small.output_shape, threads, cache, guide
+    )
     return prepared, exported.path
 
 

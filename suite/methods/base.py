@@ -80,6 +80,9 @@ class Method:
     #: colour-blind-safe palette's (``report.style.PALETTE``); the report gives a method with
     #: another colour, or one taken, a free palette colour
     colour: ClassVar[str | None] = None
+    #: it takes a second input, a guide at the output size (``methods/guided.py``): its case
+    #: names the guide, and it is the case's only stage
+    takes_guide: ClassVar[bool] = False
     #: its learned layers carry a bias (as its paper's reference code has them)
     has_bias: ClassVar[bool] = False
     #: the keys that tell its variants apart in a label (``interpolate bilinear · random``);
@@ -87,6 +90,12 @@ class Method:
     variant_keys: ClassVar[tuple[str, ...] | None] = None
     #: keys beyond the defaults that a small example (3 channels) needs to be built
     example: ClassVar[dict[str, Any]] = {}
+    #: why each output pixel depends on the whole input (statistics over the map), so that
+    #: the input's edge reaches every pixel a little and ``reach`` bounds only its windows'
+    #: zero padding; empty for a local layer
+    whole_image: ClassVar[str] = ""
+    #: the channels a small example needs where 3 will not do (SAPA's GroupNorm of 32)
+    example_channels: ClassVar[int] = 3
     #: its side in the lecture's summary claim, which the report checks in numbers
     #: (``report.verdict``): ``"questioned"`` (the layer the claim says to replace),
     #: ``"proposed"`` (its replacement) or ``None``

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..exporters import INPUT_NAMES
 from ..parity import Bound
 
 if TYPE_CHECKING:
@@ -34,6 +35,29 @@ class Prepared:
     threads: int
     #: the run's cache folder: a runtime keeps what it builds per model there (TensorRT engines)
     cache_dir: Path | None = None
+    #: a guided layer's second input (``guides.py``), the guide of the parity input's scene
+    guide: torch.Tensor | None = None
+
+    @property
+    def inputs(self) -> tuple[torch.Tensor, ...]:
+        """What the model is called with: the parity input, then the guide where there is one."""
+        return (self.example,) if self.guide is None else (self.example, self.guide)
+
+    def feeds(self, x: np.ndarray, guide: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """An ONNX session's feeds for input ``x`` (float32 on the host): with the case's own
+        guide, unless ``guide`` gives the guide of ``x``'s scene."""
+        feeds = {INPUT_NAMES[0]: np.asarray(x, dtype=np.float32)}
+        if self.guide is not None:
+            feeds[INPUT_NAMES[1]] = np.asarray(
+                self.guide.numpy() if guide is None else guide, dtype=np.float32
+            )
+        return feeds
+
+    def torch_inputs(
+        self, x: np.ndarray, guide: np.ndarray | None = None
+    ) -> tuple[torch.Tensor, ...]:
+        """``feeds`` as the torch model's arguments, in order."""
+        return tuple(torch.from_numpy(v) for v in self.feeds(x, guide).values())
 
 
 class Clock(Protocol):
@@ -59,16 +83,17 @@ class Loaded:
     ``step`` is what gets timed: one inference on the parity input, synchronised, with no host
     copies it can avoid (onnxruntime: inputs and outputs bound once, IO binding). ``infer`` runs
     any input of the case's shape (float32, on the host) and returns the output on the host, for
-    parity and the artifact metrics. Where ``step`` avoids copies, ``with_copies`` is the same
-    inference as an application calls it (host input in, a new host output back: the figure
-    ``latency_with_copies``) and ``bound_output`` reads what ``step`` wrote, which must equal
-    ``infer``'s answer bit for bit. ``clock`` times rounds on the device (CUDA events).
-    ``settle`` (untimed, between rounds) waits until the runtime's own threads stop spinning,
-    so that they do not slow the yardstick's rounds or what is timed next.
+    parity and the artifact metrics; a guided layer's ``infer(x, guide)`` takes the guide of
+    ``x``'s scene (by default the parity input's). Where ``step`` avoids copies,
+    ``with_copies`` is the same inference as an application calls it (host input in, a new host
+    output back: the figure ``latency_with_copies``) and ``bound_output`` reads what ``step``
+    wrote, which must equal ``infer``'s answer bit for bit. ``clock`` times rounds on the device
+    (CUDA events). ``settle`` (untimed, between rounds) waits until the runtime's own threads
+    stop spinning, so that they do not slow the yardstick's rounds or what is timed next.
     """
 
     step: Callable[[], object]
-    infer: Callable[[np.ndarray], np.ndarray]
+    infer: Callable[..., np.ndarray]
     example: np.ndarray
     with_copies: Callable[[], object] | None = None
     bound_output: Callable[[], np.ndarray] | None = None

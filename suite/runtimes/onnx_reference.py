@@ -11,7 +11,6 @@ import numpy as np
 import onnx
 from onnx.reference import ReferenceEvaluator
 
-from ..export import INPUT_NAME
 from . import register
 from .base import Loaded, Prepared, Runtime, RuntimeSkipped
 
@@ -39,7 +38,7 @@ class OnnxReference(Runtime):
         evaluator = ReferenceEvaluator(onnx.load(prepared.onnx_path))
         example = prepared.example.numpy()
 
-        def infer(x: np.ndarray) -> np.ndarray:
-            return np.asarray(evaluator.run(None, {INPUT_NAME: np.asarray(x, np.float32)})[0])
+        def infer(x: np.ndarray, guide: np.ndarray | None = None) -> np.ndarray:
+            return np.asarray(evaluator.run(None, prepared.feeds(x, guide))[0])
 
         return Loaded(step=lambda: infer(example), infer=infer, example=example)

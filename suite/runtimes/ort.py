@@ -21,7 +21,7 @@ import torch
 
 from .. import executed
 from ..distributions import ort_package
-from ..export import INPUT_NAME, OUTPUT_NAME
+from ..export import OUTPUT_NAME
 from ..parity import FLOAT16
 from ..quiet import captured_output
 from . import register
@@ -157,7 +157,7 @@ class OrtRuntime(Runtime):
         rewrites (inserted casts, fused QLinear ops, nodes handed to the CPU)."""
         with tempfile.TemporaryDirectory() as folder:
             session = self.session(prepared, profile_to=Path(folder))
-            session.run(None, {INPUT_NAME: prepared.example.numpy()})
+            session.run(None, prepared.feeds(prepared.example.numpy()))
             events = json.loads(Path(session.end_profiling()).read_text())
         ops = executed.from_profile(events)
         return executed.summarise(ops, precision.computes_in, precision.conversions, self.provider)
@@ -168,14 +168,16 @@ class OrtRuntime(Runtime):
         clock = cuda_event_clock() if device != "cpu" else None
         session = self.session(prepared, clock.stream.cuda_stream if clock else None)
         example = prepared.example.numpy()
-        bound_input = ort.OrtValue.ortvalue_from_numpy(example, device, 0)
+        feeds = prepared.feeds(example)
         output = ort.OrtValue.ortvalue_from_shape_and_type(
             list(prepared.output_shape), np.float32, device, 0
         )
         binding = session.io_binding()
-        binding.bind_ortvalue_input(INPUT_NAME, bound_input)
+        # bound once each (the features and, for a guided layer, its guide): kept alive here
+        bound = {name: ort.OrtValue.ortvalue_from_numpy(v, device, 0) for name, v in feeds.items()}
+        for name, value in bound.items():
+            binding.bind_ortvalue_input(name, value)
         binding.bind_ortvalue_output(OUTPUT_NAME, output)
-        feeds = {INPUT_NAME: example}
 
         def step():
             session.run_with_iobinding(binding)
@@ -185,8 +187,8 @@ class OrtRuntime(Runtime):
         def with_copies():
             return session.run(None, feeds)
 
-        def infer(x: np.ndarray) -> np.ndarray:
-            return session.run(None, {INPUT_NAME: np.asarray(x, dtype=np.float32)})[0]
+        def infer(x: np.ndarray, guide: np.ndarray | None = None) -> np.ndarray:
+            return session.run(None, prepared.feeds(x, guide))[0]
 
         def bound_output() -> np.ndarray:
             step()

@@ -35,17 +35,17 @@ class TorchCPU(Runtime):
 
     def load(self, prepared: Prepared) -> Loaded:
         torch.set_num_threads(prepared.threads)
-        model, example = prepared.model, prepared.example
+        model, inputs = prepared.model, prepared.inputs
 
         def step() -> torch.Tensor:
             with torch.inference_mode():
-                return model(example)
+                return model(*inputs)
 
-        def infer(x: np.ndarray) -> np.ndarray:
+        def infer(x: np.ndarray, guide: np.ndarray | None = None) -> np.ndarray:
             with torch.inference_mode():
-                return model(torch.from_numpy(np.asarray(x, dtype=np.float32))).numpy()
+                return model(*prepared.torch_inputs(x, guide)).numpy()
 
-        return Loaded(step=step, infer=infer, example=example.numpy())
+        return Loaded(step=step, infer=infer, example=prepared.example.numpy())
 
 
 @register
@@ -71,20 +71,20 @@ class TorchCUDA(Runtime):
         if reason:
             raise RuntimeSkipped(reason)
         model = copy.deepcopy(prepared.model).to("cuda")
-        example = prepared.example.to("cuda")
+        inputs = tuple(t.to("cuda") for t in prepared.inputs)
         clock = CudaEventClock()
 
         def step() -> torch.Tensor:
             with torch.inference_mode():
-                return model(example)
+                return model(*inputs)
 
         def with_copies() -> np.ndarray:
             with torch.inference_mode():
-                return model(prepared.example.to("cuda")).cpu().numpy()
+                return model(*(t.to("cuda") for t in prepared.inputs)).cpu().numpy()
 
-        def infer(x: np.ndarray) -> np.ndarray:
+        def infer(x: np.ndarray, guide: np.ndarray | None = None) -> np.ndarray:
             with torch.inference_mode():
-                out = model(torch.from_numpy(np.asarray(x, dtype=np.float32)).to("cuda"))
+                out = model(*(t.to("cuda") for t in prepared.torch_inputs(x, guide)))
             return out.cpu().numpy()
 
         def bound_output() -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Fidelity against cost: hypercolumn PSNR against latency, with the Pareto front labelled."""
+"""Fidelity against cost: hypercolumn PSNR, and the task probe's boundary F, against latency,
+with each runtime's Pareto front labelled."""
 
 from __future__ import annotations
 
@@ -12,15 +13,19 @@ from .common import hollow_runtime_handles, series_handles, series_order
 from .readable import label_points, legend_outside, log_axis, name_left_out
 from .registry import plot
 
+PSNR, BOUNDARY_F = "hypercolumn_psnr_db", "probe_boundary_f"
+#: each plotted figure's axis label
+AXIS = {PSNR: "hypercolumn PSNR (dB)", BOUNDARY_F: "probe boundary F (0-1)"}
 
-def pareto_front(points: pd.DataFrame) -> pd.DataFrame:
-    """The points no other point beats on both latency (lower) and PSNR (higher)."""
-    ordered = points.sort_values(["median_s", "hypercolumn_psnr_db"], ascending=[True, False])
+
+def pareto_front(points: pd.DataFrame, figure: str = PSNR) -> pd.DataFrame:
+    """The points no other point beats on both latency (lower) and ``figure`` (higher)."""
+    ordered = points.sort_values(["median_s", figure], ascending=[True, False])
     front, best = [], -np.inf
     for index, row in ordered.iterrows():
-        if row["hypercolumn_psnr_db"] > best:
+        if row[figure] > best:
             front.append(index)
-            best = row["hypercolumn_psnr_db"]
+            best = row[figure]
     return ordered.loc[front]
 
 
@@ -33,31 +38,48 @@ def pareto_front(points: pd.DataFrame) -> pd.DataFrame:
     place=50,
 )
 def psnr_vs_latency(ctx: ReportContext) -> plt.Figure:
-    columns = ["index", "family", "series", "series_label", "scale", "hypercolumn_psnr_db"]
-    columns.append("verdict")
+    return figure_vs_latency(ctx, PSNR, "a hypercolumn PSNR")
+
+
+@plot(
+    "boundary-f-vs-latency",
+    "Task-probe boundary F against latency",
+    "{comparison}; one point per case and runtime, for the cases scored by the task probe "
+    "(`probe = true`): how well a linear probe on the upsampled features puts class edges where "
+    "the scenes' exact masks have them. Guided layers were given the scene as their guide. Each "
+    "line is one runtime's Pareto front of artifact-free layers.",
+    place=51,
+)
+def boundary_f_vs_latency(ctx: ReportContext) -> plt.Figure:
+    return figure_vs_latency(ctx, BOUNDARY_F, "a probe boundary F")
+
+
+def figure_vs_latency(ctx: ReportContext, name: str, having: str) -> plt.Figure:
+    """One panel per scale: ``name`` against median latency, each runtime's front drawn."""
+    columns = ["index", "family", "series", "series_label", "scale", name, "verdict"]
     timed = ctx.runtimes.dropna(subset=["median_s"]).merge(ctx.comparison[columns], on="index")
-    points = timed.dropna(subset=["hypercolumn_psnr_db"])
+    points = timed.dropna(subset=[name])
     if points.empty:
-        raise NoData("no timed case has a hypercolumn PSNR")
+        raise NoData(f"no timed case has {having}")
     scales = sorted(points["scale"].unique())
     figure, axes = plt.subplots(1, len(scales), figsize=(6 * len(scales) + 1.5, 5.4), squeeze=False)
     for ax, scale in zip(axes[0], scales, strict=True):
-        _panel(ctx, ax, points[points["scale"] == scale])
+        _panel(ctx, ax, points[points["scale"] == scale], name)
         ax.set_title(f"scale {scale}")
     handles = series_handles(ctx, series_order(ctx, points))
     runtimes = list(dict.fromkeys(points["runtime"]))
     fronts = [_front_handle(r, k) for k, r in enumerate(runtimes)]
     legend_outside(axes[0][-1], handles + hollow_runtime_handles(ctx, runtimes) + fronts)
     unscored = timed[~timed["index"].isin(points["index"])]
-    name_left_out(figure, "no hypercolumn PSNR", unscored["id"])
+    name_left_out(figure, f"no {AXIS[name].split(' (')[0]}", unscored["id"])
     return figure
 
 
-def _panel(ctx: ReportContext, ax: plt.Axes, subset: pd.DataFrame) -> None:
+def _panel(ctx: ReportContext, ax: plt.Axes, subset: pd.DataFrame, name: str) -> None:
     for runtime, rows in subset.groupby("runtime", sort=False):
         ax.scatter(
             rows["median_s"] * 1e3,
-            rows["hypercolumn_psnr_db"],
+            rows[name],
             color=[ctx.colours[s] for s in rows["series"]],
             marker=ctx.runtime_look[runtime].marker,
             s=46,
@@ -67,17 +89,15 @@ def _panel(ctx: ReportContext, ax: plt.Axes, subset: pd.DataFrame) -> None:
         )
     fronts = []
     for k, (_, rows) in enumerate(subset.groupby("runtime", sort=False)):
-        front = pareto_front(rows[rows["verdict"] == "artifact_free"])
-        ax.plot(front["median_s"] * 1e3, front["hypercolumn_psnr_db"], zorder=2, **_line(k))
+        front = pareto_front(rows[rows["verdict"] == "artifact_free"], name)
+        ax.plot(front["median_s"] * 1e3, front[name], zorder=2, **_line(k))
         fronts.append(front)
     log_axis(ax, "x")
     ax.set_xlabel("median latency (ms, log scale)")
-    ax.set_ylabel("hypercolumn PSNR (dB)")
+    ax.set_ylabel(AXIS[name])
     # each layer on a front labelled once, at its first point (the marker says the runtime)
     front = pd.concat(fronts).drop_duplicates("series_label") if fronts else subset.iloc[:0]
-    label_points(
-        ax, list(front["series_label"]), front["median_s"] * 1e3, front["hypercolumn_psnr_db"]
-    )
+    label_points(ax, list(front["series_label"]), front["median_s"] * 1e3, front[name])
 
 
 #: each runtime's front: grey, told apart by the line's dashes (colour is the method's)
