@@ -177,13 +177,13 @@ def test_a_plot_that_breaks_is_reported_and_the_others_still_drawn(
 ):
     import dataclasses
 
-    import suite.report.render as render
+    import suite.report.drawing as drawing
 
     def broken(ctx):
         raise RuntimeError("a bug in this plot")
 
     plots = [dataclasses.replace(p, draw=broken) if p.name == "latency" else p for p in PLOTS]
-    monkeypatch.setattr(render, "PLOTS", plots)
+    monkeypatch.setattr(drawing, "PLOTS", plots)
     out = tmp_path / "report"
     assert cli_main(["report", str(report_run), "--out", str(out)]) == 1
     assert (

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from .cells import (
     verdict_cells,
 )
 from .classes import CLASS_COLUMNS, class_cells, own_class
-from .context import NoData, ReportContext
+from .context import ReportContext
 from .decision import decision_values
 from .deployment import (
     PRECISION_COLUMNS,
@@ -39,10 +38,10 @@ from .deployment import (
     parity_runtime,
     precision_cells,
 )
+from .drawing import PLOTS_DIR, Figure, draw_all
 from .markdown import DEPLOYMENT_NOTE, summary_markdown
-from .plots import PLOTS, Plot
 from .runtime_setup import COPIES_COLUMNS, OPTION_COLUMNS, copies_cells, option_cells
-from .style import apply_theme, save_png
+from .style import apply_theme
 from .verdict import (
     CLAIM,
     PAIRING,
@@ -51,26 +50,6 @@ from .verdict import (
 )
 
 SECTIONS = (("comparison", "Comparison plots"), ("lecture", "The lecture, reproduced"))
-PLOTS_DIR = "plots"
-
-
-@dataclass
-class Figure:
-    name: str
-    title: str
-    caption: str
-    section: str
-    file: str | None = None
-    data_uri: str | None = None
-    missing: str | None = None
-    #: the samples it was drawn from
-    sample_keys: frozenset[str] = frozenset()
-
-    @property
-    def shown(self) -> bool:
-        """On the page: drawn, or failed (a bug is reported in its place); a plot this run has
-        no data for is left out."""
-        return self.data_uri is not None or (self.missing or "").startswith("failed")
 
 
 @dataclass
@@ -88,35 +67,6 @@ class Report:
     def sample_keys(self) -> set[str]:
         """Every sample some plot drew."""
         return set().union(*(figure.sample_keys for figure in self.figures))
-
-
-def _draw(plot: Plot, ctx: ReportContext, folder: Path, number: int) -> Figure:
-    caption = plot.caption.format(comparison=_comparison_name(ctx))
-    figure = Figure(plot.name, plot.title, caption, plot.section)
-    ctx.used.clear()
-    try:
-        drawn = plot.render(ctx)
-    except NoData as exc:
-        figure.missing = str(exc)
-        return figure
-    except Exception as exc:  # a bug in one plot must not lose the others; it is reported
-        figure.missing = (
-            f"failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        )
-        return figure
-    figure.sample_keys = frozenset(ctx.used)
-    name = f"{number:02d}-{plot.name}.png"
-    data = save_png(drawn, folder / PLOTS_DIR / name)
-    figure.file = f"{PLOTS_DIR}/{name}"
-    figure.data_uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-    return figure
-
-
-def _comparison_name(ctx: ReportContext) -> str:
-    try:
-        return f"Comparison set: {ctx.comparison_name}"
-    except NoData:
-        return "No comparison set"
 
 
 def _machine(run: dict[str, Any]) -> str:
@@ -247,11 +197,7 @@ def write_report(run_dir: Path, out_dir: Path | None = None, on_plot=None) -> Re
     (scratch / PLOTS_DIR).mkdir(parents=True)
     try:
         apply_theme()
-        figures = []
-        for number, plot in enumerate(PLOTS, start=1):
-            if on_plot:
-                on_plot(plot.title)
-            figures.append(_draw(plot, ctx, scratch, number))
+        figures = draw_all(ctx, scratch, on_plot)
         values = page_values(ctx, figures)
         html = _environment().get_template("index.html.j2").render(**values)
         (scratch / "index.html").write_text(html, encoding="utf-8")
