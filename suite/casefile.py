@@ -19,13 +19,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import casekeys
 from .case import CASE_KEYS, DEFAULT_CHANNELS, DEFAULT_SEED, DEFAULT_SIZE, Case
 from .casekeys import boolean, deployment, gate, integer, size_of, tolerance
 from .errors import ParamError, UsageError
-from .methods import Stage, all_method_keys, get_method, list_methods
+from .methods import Stage, all_method_keys, get_method
 from .methods.base import INIT
 from .methods.factory import FACTORY
-from .methods.guided import GUIDE_KEYS
 
 NOT_IN_DEFAULTS = ("id", "method", "stage")
 
@@ -251,16 +251,7 @@ def _resolve_stage(table: dict[str, Any], prefix: str) -> Stage:
     method = get_method(table["method"])
     given = {k: v for k, v in table.items() if k not in CASE_KEYS}
     for key in given:
-        if key in GUIDE_KEYS and not method.takes_guide:
-            guided = ", ".join(m for m in list_methods() if get_method(m).takes_guide)
-            raise ParamError(
-                f"{prefix}{key}", f"method {method.name!r} takes no guide (guided: {guided})"
-            )
-        if key not in method.keys() and not method.open_keys:
-            uses = ", ".join(method.keys()) or "no keys"
-            raise ParamError(
-                f"{prefix}{key}", f"does not apply to method {method.name!r} (it uses: {uses})"
-            )
+        casekeys.applies(method, key, prefix)
     try:
         return Stage(method.name, method.resolve(given))
     except ParamError as exc:
@@ -296,12 +287,7 @@ def _check_geometry(case: Case) -> None:
     """Walk the stages' conv arithmetic and channel flow; a stage's error names that stage."""
     size, channels = case.size, case.channels
     for index, stage in enumerate(case.stages):
-        if stage.spec.takes_guide and len(case.stages) > 1:
-            raise ParamError(
-                f"stage[{index}].method",
-                f"{stage.method} takes a guide at the case's output size: it must be the "
-                "case's only stage",
-            )
+        casekeys.guided_alone(stage, index, len(case.stages))
         try:
             stage.spec.probe(stage.params, channels, size)
             size = stage.output_size(size)

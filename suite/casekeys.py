@@ -10,8 +10,9 @@ from typing import Any
 from .case import Tolerance
 from .errors import ParamError
 from .exporters import DYNAMO, OPSET, get_exporter, list_exporters
-from .methods import Stage, get_method
+from .methods import Method, Stage, get_method, list_methods
 from .methods.factory import FACTORY
+from .methods.guided import GUIDE_KEYS
 from .precision import FP32, get_precision, list_precisions
 
 TOLERANCE_KEYS = ("atol", "rtol", "reason")
@@ -61,6 +62,31 @@ def integer(key: str, value: Any, minimum: int) -> int:
     if value < minimum:
         raise ParamError(key, f"must be >= {minimum}, got {value}")
     return value
+
+
+def applies(method: type[Method], key: str, prefix: str) -> None:
+    """A stage's key that its method takes, else refused: a guide's key on a method that takes
+    none names the guided ones; any other, the keys the method takes."""
+    if key in GUIDE_KEYS and not method.takes_guide:
+        guided = ", ".join(m for m in list_methods() if get_method(m).takes_guide)
+        raise ParamError(
+            f"{prefix}{key}", f"method {method.name!r} takes no guide (guided: {guided})"
+        )
+    if key not in method.keys() and not method.open_keys:
+        uses = ", ".join(method.keys()) or "no keys"
+        raise ParamError(
+            f"{prefix}{key}", f"does not apply to method {method.name!r} (it uses: {uses})"
+        )
+
+
+def guided_alone(stage: Stage, index: int, stages: int) -> None:
+    """A guided layer takes its guide at the case's output size: it is the case's only stage."""
+    if stage.spec.takes_guide and stages > 1:
+        raise ParamError(
+            f"stage[{index}].method",
+            f"{stage.method} takes a guide at the case's output size: it must be the case's "
+            "only stage",
+        )
 
 
 def boolean(key: str, value: Any) -> bool:

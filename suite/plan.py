@@ -82,8 +82,9 @@ def measured_costs(results: dict[str, Any], workers: int | None = None) -> dict[
 def on_one_core(results: dict[str, Any], workers: int) -> bool:
     """Whether to plan each task at its CPU seconds: the run prepared serially, each task on
     every core with the run's threads, and the plan has workers, each single-threaded and
-    sharing those cores with the others. Measured: two workers on two cores took 1.5 to 1.8
-    times a serial task's wall seconds, about its CPU seconds (docs/measurements.md)."""
+    sharing those cores with the others. Measured: with its idle threads sleeping
+    (``bench/localcluster.py``), a worker's task takes about its CPU seconds; the default cases'
+    two-worker run came within 3 % of the plan from its serial run (docs/measurements.md)."""
     return workers >= 1 and results["run"]["phases"]["prepare"]["workers"] == 0
 
 

@@ -142,3 +142,20 @@ def test_environment_kept_undoes_additions_changes_and_removals():
         os.environ["UPSAMPLING_BENCH_TEST_NEW"] = "added"
     assert os.environ.pop("UPSAMPLING_BENCH_TEST_KEPT") == "before"
     assert "UPSAMPLING_BENCH_TEST_NEW" not in os.environ
+
+
+def test_a_task_dask_gave_up_on_fails_its_case_and_the_run_goes_on(write_cases, tmp_path):
+    """``as_completed(..., raise_errors=False)`` hands an errored task's result as Dask's
+    (type, exception, traceback): its workers died (a layer that needs more memory than a
+    worker has) or it raised. The case fails at prepare with the exception's first line."""
+    from distributed.scheduler import KilledWorker
+
+    from suite.bench.cluster import PreparePhase, _received
+
+    case = load_cases([write_cases(CASES)])[0]
+    worker = type("WorkerState", (), {"address": "tcp://127.0.0.1:1"})()
+    died = KilledWorker("prepare-8", worker, 3)
+    log = ErrorLog(tmp_path / "errors.log")
+    work, checked = _received(case, (KilledWorker, died, None), PreparePhase(1, 1), log)
+    assert work.error.startswith("prepare: Attempted to run task 'prepare-8' on 4 different")
+    assert not checked.results and case.id in (tmp_path / "errors.log").read_text()

@@ -128,9 +128,9 @@ def hypercolumn_metrics(
     """MSE, PSNR (dB, higher is better) and SSIM (higher is better) of the held-out
     reconstructions, averaged over the held-out probes (``per_probe`` keeps each one's, for the
     interval), and the share of the residual's energy on the checkerboard bins (lower is
-    better). ``size`` is the full (output) resolution; ``border`` pixels are cut on each side.
-    ``pictures`` holds the first held-out probe's target, its reconstruction and channel 0 of
-    every level before and after upsampling, for the report's illustration."""
+    better). ``size`` is the full (output) resolution; ``border`` pixels are cut on each side;
+    ``guide_of`` gives a guided layer's guide from a probe's RGB. ``pictures`` holds the first
+    held-out probe's target, its reconstruction and each level's channel 0, for the report."""
     height, width = size
     levels = _levels_or_skip(size, scale, repeatable, border)
     filters = _filters(channels, levels, seed)
@@ -139,8 +139,7 @@ def hypercolumn_metrics(
     def sample(name: str, keep: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         rgb = probe(name, height, width)
         target = np.einsum("r,rhw->hw", LUMA, rgb)
-        image = to_channels(rgb, channels, seed)
-        guide = guide_of(rgb)
+        image, guide = to_channels(rgb, channels, seed), guide_of(rgb)
         return _hypercolumns(model, image, scale, levels, filters, keep, guide), target
 
     train = [sample(name) for name in TRAIN_PROBES]

@@ -199,6 +199,8 @@ def _received(
     """A task's answer; a task that raised (its result could not come back, its worker was
     lost past Dask's retries) fails its case at ``prepare`` (no runtime ran it), and the run
     goes on."""
+    if isinstance(outcome, tuple) and len(outcome) == 3:  # Dask's (type, exception, traceback)
+        outcome = outcome[1]
     if isinstance(outcome, BaseException):
         log.case(case, "prepare", outcome)
         work = PreparedCase(case)

@@ -163,21 +163,12 @@ class OrtRuntime(Runtime):
         return executed.summarise(ops, precision.computes_in, precision.conversions, self.provider)
 
     def load(self, prepared: Prepared) -> Loaded:
-        ort = _onnxruntime()
         device = self.ort_device
         clock = cuda_event_clock() if device != "cpu" else None
         session = self.session(prepared, clock.stream.cuda_stream if clock else None)
         example = prepared.example.numpy()
         feeds = prepared.feeds(example)
-        output = ort.OrtValue.ortvalue_from_shape_and_type(
-            list(prepared.output_shape), np.float32, device, 0
-        )
-        binding = session.io_binding()
-        # bound once each (the features and, for a guided layer, its guide): kept alive here
-        bound = {name: ort.OrtValue.ortvalue_from_numpy(v, device, 0) for name, v in feeds.items()}
-        for name, value in bound.items():
-            binding.bind_ortvalue_input(name, value)
-        binding.bind_ortvalue_output(OUTPUT_NAME, output)
+        binding, output = _bound(session, feeds, prepared.output_shape, device)
 
         def step():
             session.run_with_iobinding(binding)
@@ -204,6 +195,18 @@ class OrtRuntime(Runtime):
             clock=clock,
             settle=until_threads_idle if self.spinning else None,
         )
+
+
+def _bound(session, feeds: dict[str, np.ndarray], shape: tuple[int, ...], device: str):
+    """An IO binding of the session: each input (the features and, for a guided layer, its
+    guide) copied to ``device`` once, and an output buffer allocated there once."""
+    ort = _onnxruntime()
+    output = ort.OrtValue.ortvalue_from_shape_and_type(list(shape), np.float32, device, 0)
+    binding = session.io_binding()
+    for name, value in feeds.items():
+        binding.bind_ortvalue_input(name, ort.OrtValue.ortvalue_from_numpy(value, device, 0))
+    binding.bind_ortvalue_output(OUTPUT_NAME, output)
+    return binding, output
 
 
 @register
