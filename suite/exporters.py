@@ -21,7 +21,7 @@ from torch import nn
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
-#: A guided layer's second input (``guides.GUIDE_NAME``), after the features.
+#: The inputs' names: the features, then a guided layer's guide (``guides.py``).
 INPUT_NAMES = (INPUT_NAME, "guide")
 #: The opset a case is exported at unless it asks for another (torch 2.13's native one: no
 #: version conversion).

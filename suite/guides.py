@@ -17,11 +17,8 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from .exporters import INPUT_NAMES
 from .photos import to_channels
 
-#: The guide's input name in every export (the features keep ``exporters.INPUT_NAME``).
-GUIDE_NAME = INPUT_NAMES[1]
 IMAGE, ENCODER = "image", "encoder"
 GUIDE_KINDS = (IMAGE, ENCODER)
 #: The grey of the flat scene behind a constant input (the flat-field ripple's guide).

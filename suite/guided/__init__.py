@@ -1,7 +1,7 @@
 """Guided upsamplers: two inputs, the low-resolution features x (N, C, h, w) and a
 high-resolution guide g (encoder features or the image, N, C_g, s·h, s·w), one output
-(N, C, s·h, s·w). Standalone modules; not yet in the method registry (suite/methods), whose
-cases have one input."""
+(N, C, s·h, s·w). ``suite/methods/guided.py`` registers each as a method that a case names
+with its guide (``suite/guides.py``)."""
 
 from __future__ import annotations
 

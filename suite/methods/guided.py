@@ -15,7 +15,7 @@ from torch import nn
 
 from ..errors import ParamError
 from ..guided import GUIDED, Guided
-from ..guides import ENCODER, GUIDE_KINDS, IMAGE, Guide
+from ..guides import ENCODER, GUIDE_KINDS, Guide
 from .base import Method, Param, Size, times_scale
 from .registry import register
 
@@ -127,4 +127,4 @@ def _register(guided: Guided) -> type[GuidedMethod]:
 for _guided in GUIDED.values():
     _register(_guided)
 
-__all__ = ["GUIDE_KEYS", "IMAGE", "GuidedMethod"]
+__all__ = ["GUIDE_KEYS", "GuidedMethod"]
