@@ -4,6 +4,7 @@ xdist worker, when the tests run on every core) does not decide whether it times
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -15,7 +16,8 @@ pytestmark = pytest.mark.slow
 def test_a_timing_process_started_by_an_xdist_worker_still_times(quick_run, tmp_path, monkeypatch):
     """pytest-benchmark disables itself where it finds PYTEST_XDIST_WORKER in the environment,
     and a timing process inherits its parent's: the quick run's first timing process again, on
-    one case and one runtime, in a process marked as xdist's worker ``gw7``."""
+    one case and one runtime, in a process marked as xdist's worker ``gw7``, which it still is
+    after."""
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw7")
     spec = json.loads((quick_run["out"] / "timing" / "process1.spec.json").read_text())
     case_id = spec["case_ids"][0]
@@ -29,5 +31,6 @@ def test_a_timing_process_started_by_an_xdist_worker_still_times(quick_run, tmp_
     }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     assert worker.main([str(tmp_path / "spec.json")]) == 0
+    assert os.environ["PYTEST_XDIST_WORKER"] == "gw7"
     latency = json.loads((tmp_path / "result.json").read_text())["latencies"][case_id]["ort-cpu"]
     assert latency["rounds"] == 5 and min(latency["yardstick_s"]) > 0

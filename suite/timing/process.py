@@ -27,6 +27,7 @@ from rich.console import Console
 from ..atomic import write_json_atomic
 from ..bench.book import CaseBook
 from ..bench.errorlog import ErrorLog
+from ..bench.localcluster import environment_kept
 from ..bench.options import Options
 from ..bench.progress import Progress
 from ..casefile import load_cases
@@ -40,7 +41,7 @@ WEIGHTS_DIR = "weights"
 PROCESS_TIMEOUT_S = 1800.0
 #: What pytest-xdist writes into its workers' environment. pytest-benchmark reads the first and
 #: disables itself, but a timing process started from an xdist worker (the unit tests run on
-#: every core) inherits it, and its own pytest session is no xdist worker.
+#: every core) inherits it, and its own pytest session is no xdist worker (``bench_session``).
 XDIST_WORKER_ENV = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
 
 
@@ -101,13 +102,11 @@ def main(argv: list[str]) -> int:
     wanted = set(spec["case_ids"])
     cases = [case for case in load_cases(spec["paths"]) if case.id in wanted]
     options = spec_options(spec)
-    for name in XDIST_WORKER_ENV:
-        os.environ.pop(name, None)
     book = CaseBook(cases, list(options.runtimes), ErrorLog(options.out_dir / "errors.log"))
     with Progress(len(cases), Console(file=io.StringIO())) as progress:
         earlier = spec.get("earlier_ceilings", [])
         session = TimingSession(book, options, progress, earlier, spec.get("targets"))
-        code = pytest.main(pytest_args(spec["benchmark_json"]), plugins=[BenchPlugin(session)])
+        code = bench_session(spec["benchmark_json"], BenchPlugin(session))
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or book.crashes:
         print(f"the timing session ended with {code!r}: {book.crashes}", file=sys.stderr)
         return 1
@@ -127,6 +126,16 @@ def main(argv: list[str]) -> int:
     }
     write_json_atomic(Path(spec["result"]), result)
     return 0
+
+
+def bench_session(benchmark_json: str | None, plugin: BenchPlugin) -> int | pytest.ExitCode:
+    """The bench's own pytest session, with xdist's worker variables out of the environment
+    while it runs, and the environment as it was after (``main`` also runs in a test's own
+    process)."""
+    with environment_kept():
+        for name in XDIST_WORKER_ENV:
+            os.environ.pop(name, None)
+        return pytest.main(pytest_args(benchmark_json), plugins=[plugin])
 
 
 def spec_options(spec: dict[str, Any]) -> Options:
