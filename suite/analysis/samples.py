@@ -61,18 +61,20 @@ def gallery_original(height: int, width: int) -> np.ndarray:
 def _own_input(case: Case) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """The case's own input size: the ramp for tiny inputs, else the gallery photograph's
     luminance (the lecture's greyscale pictures), mapped to the case's channels; with a guided
-    layer's guide of that scene at the output size."""
+    layer's guide of that scene at the output size (its scene made only for a guided layer)."""
     height, width = case.size
-    out_height, out_width = case.output_shape[-2:]
     if max(height, width) <= RAMP_MAX_SIDE:
         plane = ramp(height, width)
-        # its scene: the ramp held over each pixel's block, in [0, 1]
+        image = np.repeat(plane[None], case.channels, axis=0)
+    else:
+        image = to_channels(gallery_original(height, width), case.channels, case.seed)
+    if case.guide is None:
+        return image, ()
+    if max(height, width) <= RAMP_MAX_SIDE:  # the ramp held over each pixel's block, in [0, 1]
         scene = np.repeat(np.kron(plane / plane.max(), np.ones((case.scale,) * 2))[None], 3, 0)
-        return np.repeat(plane[None], case.channels, axis=0), scene_guide(case, scene)
-    rgb = gallery_original(height, width)
-    return to_channels(rgb, case.channels, case.seed), scene_guide(
-        case, gallery_original(out_height, out_width)
-    )
+    else:
+        scene = gallery_original(*case.output_shape[-2:])
+    return image, scene_guide(case, scene)
 
 
 def _run(model: nn.Module, image: np.ndarray, guide: tuple[np.ndarray, ...] = ()) -> torch.Tensor:

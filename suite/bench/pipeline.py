@@ -89,15 +89,14 @@ def build(work: PreparedCase, settings: Settings) -> None:
     work.model = case.build(read_weights(settings.weights_dir, case.id) if case.trained else None)
     if case.trained:
         work.fitted = fitted_weights(work.model)
-    example, *guide = work.case.make_inputs()
     work.prepared = Prepared(
         work.model,
-        example,
+        case.make_input(),
         None,
-        work.case.output_shape,
+        case.output_shape,
         settings.threads,
         settings.cache_dir,
-        guide[0] if guide else None,
+        case.make_guide(),
     )
 
 

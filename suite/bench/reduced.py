@@ -104,19 +104,19 @@ def check_reduced(work: PreparedCase, name: str, budget: int, bound: Bound) -> R
 
 def _prepare(work: PreparedCase, small: Case) -> tuple[Prepared, Path]:
     """The case's own module, exported again at the reduced case's input size."""
-    inputs = small.make_inputs()  # the features, then a guided layer's guide at the small size
     cache = work.prepared.onnx_path.parent
-    exported = export_case(small, work.model, inputs, cache)
+    threads = work.prepared.threads
+    # the features, then a guided layer's guide at the small size
+    prepared = Prepared(
+        work.model, small.make_input(), None, small.output_shape, threads, cache, small.make_guide()
+    )
+    exported = export_case(small, work.model, prepared.inputs, cache)
     if exported.output_shape != list(small.output_shape):
         raise ValueError(
             f"ONNX shape inference gives {exported.output_shape}, "
             f"the geometry {list(small.output_shape)}"
         )
-    threads = work.prepared.threads
-    guide = inputs[1] if len(inputs) > 1 else None
-    prepared = Prepared(
-        work.model, inputs[0], exported.path, small.output_shape, threads, cache, guide
-    )
+    prepared.onnx_path = exported.path
     return prepared, exported.path
 
 
