@@ -145,7 +145,7 @@ class Case:
             model.training_record = fitted["training_record"]
         elif self.trained:
             model.training_record = training.fit_super_resolution(
-                model, self.channels, self.scale, self.seed
+                model, self.channels, self.scale, self.seed, self.guide
             )
         return model.eval()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
+import torch
 
 from suite.analysis.analyse import reference_metrics, torch_infer
 from suite.bench.errorlog import ErrorLog
@@ -138,3 +139,48 @@ def test_the_task_probe_scores_a_case_that_asks_with_intervals(method):
     for name in ("probe_miou", "probe_boundary_f"):
         low, high = metrics[f"{name}_ci"]
         assert 0 < low <= metrics[name] <= high <= 1, (name, metrics[name], low, high)
+
+
+class GuidePassedThrough(torch.nn.Module):
+    """Returns its guide times a learned gain: where the guide is the target's own patch (an RGB
+    image guide of RGB features), the fit starts and stays at zero loss."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gain = torch.nn.Parameter(torch.ones(()))
+
+    def forward(self, low: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+        assert guide.shape[-2:] == (low.shape[-2] * 2, low.shape[-1] * 2)
+        return self.gain * guide
+
+
+def test_a_guided_fit_gets_each_patchs_guide_cut_where_the_patch_is_cut(monkeypatch):
+    from suite import training
+    from suite.guides import IMAGE, Guide
+
+    monkeypatch.setattr(training, "STEPS", 3)
+    record = training.fit_super_resolution(GuidePassedThrough(), 3, 2, 7, Guide(IMAGE, 3))
+    assert record["loss_initial"] == pytest.approx(0.0, abs=1e-12)
+    assert record["loss_final"] == pytest.approx(0.0, abs=1e-12)
+    assert record["guide"] == {"kind": IMAGE, "channels": 3}
+
+
+def test_a_trained_guided_case_is_fitted_with_its_guide_and_fits_the_same_twice(monkeypatch):
+    from suite import training
+
+    monkeypatch.setattr(training, "STEPS", 12)
+    torch.set_num_threads(1)
+    keys = {"guide": "image", "channels": 4, "size": 8}
+    (case,) = case_of('method = "jbu"', init="trained", **keys)
+    (untrained,) = case_of('method = "jbu"', init="random", **keys)
+    first, second = case.build(), case.build()
+    assert first.training_record["guide"] == {"kind": "image", "channels": 3}
+    assert first.training_record["steps"] == 12
+    pairs = zip(
+        first.parameters(), second.parameters(), untrained.build().parameters(), strict=True
+    )
+    moved = False
+    for a, b, start in pairs:
+        assert torch.equal(a, b)
+        moved |= not torch.equal(a, start)
+    assert moved, "the fit left the authors' initialisation where it was"

@@ -3,8 +3,9 @@ registered methods: each case file names one with its guide, ``guide = "encoder"
 ``"image"`` (``suite/guides.py``), and ``guide_channels`` where the default does not suit.
 
 A guided method's module takes two inputs, the features and the guide at the output size; it is
-a case's only stage (its guide is at the case's output size). Random weights only: no fitting
-of a guided method is defined yet (``init = "trained"`` is refused as for any unknown choice)."""
+a case's only stage (its guide is at the case's output size). ``init = "random"`` is the
+authors' own initialisation; ``"trained"`` fits it from there as every trained case is fitted
+(``suite/training.py``), each patch with its guide."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ class GuidedMethod(Method):
         GUIDE,
         GUIDE_CHANNELS,
     )
-    inits = ("random",)
+    inits = ("random", "trained")
     variant_keys = (GUIDE.name,)
 
     @classmethod

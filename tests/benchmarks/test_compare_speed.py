@@ -1,8 +1,9 @@
 """The front door's speed target: ``python -m suite compare`` of one block at 64 channels, 64²
 input, ×2 answers in 60 s on 2 cores (build, export, parity on every runtime, the figures, quick
-timing, the calibration battery and the report). A benchmark, not a timed test: under
-``tox -e py`` it runs once, untimed, at a small geometry as a smoke test; ``tox -e perf`` times
-the real geometry."""
+timing, the calibration battery and the report). A benchmark, not a timed test: ``tox -e perf``
+times it. Untimed (``tox -e py``) it skips: its smoke run at a small geometry cost the tests 43
+CPU seconds to show what the session's compare run (tests/test_compare.py) shows, a compare of
+one block that answers with a decision."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 #: seconds for the whole command on a 2-core machine (the issue's target)
 TARGET_S = 60.0
@@ -32,10 +35,9 @@ def compare(out: Path, cache: Path, geometry: list[str]) -> None:
 
 
 def test_compare_of_one_block_answers_within_a_minute(benchmark, tmp_path):
-    timed = not benchmark.disabled
-    geometry = (
-        ["--channels", "64", "--size", "64"] if timed else ["--channels", "4", "--size", "16"]
-    )
+    if benchmark.disabled:
+        pytest.skip("a speed target: timed under tox -e perf; the session's compare run smokes it")
+    geometry = ["--channels", "64", "--size", "64"]
     # a fresh cache for each round: every round exports and calibrates from nothing, as a new
     # user's first compare does
     rounds = iter(range(100))
@@ -44,7 +46,6 @@ def test_compare_of_one_block_answers_within_a_minute(benchmark, tmp_path):
         n = next(rounds)
         compare(tmp_path / f"run{n}", tmp_path / f"cache{n}", geometry)
 
-    benchmark.pedantic(once, rounds=3 if timed else 1, iterations=1)
-    if timed:
-        median = benchmark.stats.stats.median
-        assert median < TARGET_S, f"compare took {median:.0f} s (target {TARGET_S:.0f} s)"
+    benchmark.pedantic(once, rounds=3, iterations=1)
+    median = benchmark.stats.stats.median
+    assert median < TARGET_S, f"compare took {median:.0f} s (target {TARGET_S:.0f} s)"
