@@ -31,12 +31,41 @@ def _interpolation_formula(taps: int):
     return flops
 
 
+#: Elementwise arithmetic, 1 FLOP per output element: the local weighted sums of CARAFE, FADE,
+#: SAPA and FeatUp's JBU are multiplies and adds of shifted slices (``guided/local.py``), the work
+#: their authors' CUDA kernels do and count; torch's counter sees none of it.
+_ELEMENTWISE = (aten.mul, aten.add, aten.sub, aten.div)
+
+
+def _floating(tensor: Any) -> bool:
+    """Arithmetic on feature maps (float, 3 dimensions or more), not on the coordinate vectors an
+    op computes for itself (nearest interpolation's source rows and columns, for one)."""
+    return isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and tensor.dim() >= 3
+
+
+def _elementwise_flops(*args: Any, out_val: Any = None, **kwargs: Any) -> int:
+    return out_val.numel() if _floating(out_val) else 0
+
+
+def _sum_flops(source: Any, *args: Any, out_val: Any = None, **kwargs: Any) -> int:
+    """A reduction adds every element it reads into the one it writes: in - out additions."""
+    return source.numel() - out_val.numel() if _floating(out_val) else 0
+
+
+# the counter hands these the tensors themselves, not their shapes
+_elementwise_flops._get_raw = True  # type: ignore[attr-defined]
+_sum_flops._get_raw = True  # type: ignore[attr-defined]
+
+
 def count_flops(model: nn.Module, *inputs: torch.Tensor) -> int:
     """FLOPs of one forward pass on ``inputs`` (a guided layer's work on its guide included):
     convolutions and matrix products by torch's own counter (2 per multiply-add), interpolation
-    by the taps above. Reshuffles (PixelShuffle, padding) and elementwise ops count as zero."""
+    by the taps above, elementwise arithmetic and sums 1 per element. Reshuffles (PixelShuffle,
+    padding, slices), activations and softmax count as zero."""
     # The counter looks formulas up by overload packet (aten.op, not aten.op.vec).
     mapping = {packet: _interpolation_formula(taps) for packet, taps in _TAPS.items()}
+    mapping.update({packet: _elementwise_flops for packet in _ELEMENTWISE})
+    mapping[aten.sum] = _sum_flops
     counter = FlopCounterMode(display=False, custom_mapping=mapping)
     with counter, torch.no_grad():
         model(*inputs)
