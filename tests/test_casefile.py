@@ -311,12 +311,13 @@ def test_default_case_files_load():
 
 
 def test_the_gate_and_timing_case_files_load():
-    """The gate's cases (six layers, one int8 and one fp16 variant), and the latency study's
-    (small, large, the injected slowdown)."""
+    """The gate's cases (six layers, one int8 and one fp16 variant, two guided layers: one guide
+    of each kind), and the latency study's (small, large, the injected slowdown)."""
     gate = load_cases(["cases/gate"])
     timing = load_cases(["cases/timing"])
-    assert len(gate) == 8 and len(timing) == 11
-    assert sorted(c.precision for c in gate) == ["fp16"] + ["fp32"] * 6 + ["int8"]
+    assert len(gate) == 10 and len(timing) == 11
+    assert sorted(c.precision for c in gate) == ["fp16"] + ["fp32"] * 8 + ["int8"]
+    assert sorted(c.guide.kind for c in gate if c.guide) == ["encoder", "image"]
     assert {c.id for c in gate}.isdisjoint(c.id for c in timing)
     (slowdown,) = [c for c in timing if c.id == "slowdown"]
     assert slowdown.gate["slowdown"] == 1.0
