@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import t as student_t
 
 BOOTSTRAP_REPLICATES = 1000
 CONFIDENCE = 0.95
@@ -76,6 +75,14 @@ def pooled_log_spread(groups: list[list[float]]) -> float | None:
     return float(np.sqrt(np.mean([np.var(np.log(g), ddof=1) for g in groups])))
 
 
+def _student_t():
+    """Student's t, imported where a prediction is made: scipy.stats takes half a second to
+    import, and every timing process imports this module without ever making one."""
+    from scipy.stats import t
+
+    return t
+
+
 @dataclass(frozen=True)
 class Prediction:
     """A new value as one more draw from the runs before it, on a log scale: under no change,
@@ -89,19 +96,19 @@ class Prediction:
 
     def margin(self, probability: float) -> float:
         """The log shift that the t quantile at ``probability`` reaches."""
-        return float(student_t.ppf(probability, self.df)) * self.spread
+        return float(_student_t().ppf(probability, self.df)) * self.spread
 
     @property
     def p_above(self) -> float:
         """One-sided p of a shift this far up; a zero spread puts any rise beyond it."""
         if self.spread > 0:
-            return float(student_t.sf(self.shift / self.spread, self.df))
+            return float(_student_t().sf(self.shift / self.spread, self.df))
         return 0.0 if self.shift > 0 else 1.0
 
     @property
     def p_below(self) -> float:
         if self.spread > 0:
-            return float(student_t.cdf(self.shift / self.spread, self.df))
+            return float(_student_t().cdf(self.shift / self.spread, self.df))
         return 0.0 if self.shift < 0 else 1.0
 
 

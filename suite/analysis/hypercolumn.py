@@ -24,7 +24,6 @@ from collections.abc import Callable
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
-from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 from torch import nn
 
 from ..photos import FIT_PHOTOS, HELD_OUT_PHOTOS, LUMA, area_downsample, probe, to_channels
@@ -158,6 +157,10 @@ def hypercolumn_metrics(
 
 def _score(readout, sample, size, inner, periods) -> tuple[dict[str, list], dict]:
     """Each held-out probe's figures under ``readout``; the first one's pictures."""
+    # here, not at the top: skimage.metrics brings scipy.stats, half a second of every timing
+    # process's start, which imports this module and scores nothing
+    from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
+
     height, width = size
     pictures: dict[str, np.ndarray] = {}
     figures: dict[str, list] = {"mse": [], "psnr_db": [], "ssim": [], "checkerboard_energy": []}
