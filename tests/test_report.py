@@ -16,7 +16,7 @@ from markupsafe import escape
 from suite.cli import main as cli_main
 from suite.report.plots import PLOTS, pareto_front
 from suite.report.publish import FRONT_PAGE_PLOTS, publish
-from suite.report.render import write_report
+from suite.report.render import Report, write_report
 from suite.report.verdict import (
     ClaimComparison,
     artifact_free,
@@ -84,6 +84,16 @@ def report_run(tmp_path_factory: pytest.TempPathFactory, export_cache: Path, run
     return out
 
 
+@pytest.fixture(scope="module")
+def regenerated(report_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """The report drawn again from a copy of the run's files alone (results.json and the
+    samples), once for the tests that read a redrawn report: each draw takes 13 s."""
+    copy = tmp_path_factory.mktemp("copy")
+    for name in ("results.json", SAMPLES_FILE):
+        shutil.copyfile(report_run / name, copy / name)
+    return write_report(copy)
+
+
 @pytest.mark.slow
 def test_every_plot_is_drawn_with_a_title_and_caption(report_run: Path):
     report = report_run / "report"
@@ -141,15 +151,11 @@ def test_summary_holds_the_verdict_and_the_claim_in_numbers(report_run: Path):
 
 
 @pytest.mark.slow
-def test_report_regenerates_from_the_run_files_alone(report_run: Path, tmp_path: Path):
-    copy = tmp_path / "copy"
-    copy.mkdir()
-    for name in ("results.json", SAMPLES_FILE):
-        shutil.copyfile(report_run / name, copy / name)
-    assert cli_main(["report", str(copy)]) == 0
+def test_report_regenerates_from_the_run_files_alone(report_run: Path, regenerated: Report):
+    """(``suite report`` itself is run in test_case_ids_and_file_names_are_escaped.)"""
     original = (report_run / "report" / "summary.md").read_text()
-    assert (copy / "report" / "summary.md").read_text() == original
-    assert sorted(p.name for p in (copy / "report" / "plots").iterdir()) == sorted(
+    assert (regenerated.out_dir / "summary.md").read_text() == original
+    assert sorted(p.name for p in (regenerated.out_dir / "plots").iterdir()) == sorted(
         p.name for p in (report_run / "report" / "plots").iterdir()
     )
 
@@ -224,10 +230,9 @@ def test_a_broken_samples_file_leaves_the_old_report_whole(
 
 @pytest.mark.slow
 def test_publish_writes_the_front_page_and_a_run_it_regenerates_from(
-    report_run: Path, tmp_path: Path
+    report_run: Path, regenerated: Report, tmp_path: Path
 ):
-    report = write_report(report_run, tmp_path / "report")
-    page = publish(report_run, report, root=tmp_path / "results")
+    page = publish(report_run, regenerated, root=tmp_path / "results")
     text = page.read_text()
     assert "| method | scale | cases | verdict |" in text
     machine = json.loads((report_run / "results.json").read_text())["run"]["machine"]
@@ -412,15 +417,16 @@ def test_the_report_summary_and_gate_import_neither_torch_nor_onnxruntime():
 
 
 @pytest.mark.slow
-def test_a_run_keeps_only_the_samples_its_report_drew(report_run: Path, quick_run, tmp_path):
+def test_a_run_keeps_only_the_samples_its_report_drew(
+    report_run: Path, regenerated: Report, quick_run
+):
     results = json.loads((report_run / "results.json").read_text())
     assert results["run"]["samples_kept"] == "report"
     named = {key for case in results["cases"] for key in case["samples"].values()}
     assert named == set(load_samples(report_run))
     assert any(not case["samples"] for case in results["cases"] if case["status"] == "ok")
     # drawn again from what was kept, the plots draw the same samples and none goes missing
-    again = write_report(report_run, tmp_path / "again")
-    assert again.sample_keys == named and not again.failed
+    assert regenerated.sample_keys == named and not regenerated.failed
     # a run that draws no report keeps every case's: a report drawn later needs them
     assert quick_run["results"]["run"]["samples_kept"] == "all"
     ok = [case for case in quick_run["results"]["cases"] if case["status"] == "ok"]
