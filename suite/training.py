@@ -48,17 +48,9 @@ def _fit(model: nn.Module, channels: int, scale: int, seed: int, guide: Guide | 
     losses = []
     model.train()
     for _ in range(STEPS):
-        batch, guide_batch = [], []
-        for _ in range(BATCH):
-            index = rng.integers(len(sources))
-            top, left = rng.integers(0, size - high + 1, size=2)
-            window = np.s_[:, top : top + high, left : left + high]
-            batch.append(sources[index][window])
-            if guides:
-                guide_batch.append(guides[index][window])
-        target = torch.from_numpy(np.stack(batch)).float()
+        batch, extra = _patches(rng, sources, guides, size, high)
+        target = torch.from_numpy(batch).float()
         low = torch.from_numpy(np.stack([area_downsample(b, scale) for b in batch])).float()
-        extra = (torch.from_numpy(np.stack(guide_batch)).float(),) if guides else ()
         output = model(low, *extra)
         h, w = min(output.shape[-2], high), min(output.shape[-1], high)
         loss = nn.functional.mse_loss(output[..., :h, :w], target[..., :h, :w])
@@ -78,3 +70,19 @@ def _fit(model: nn.Module, channels: int, scale: int, seed: int, guide: Guide | 
         "loss_initial": losses[0],
         "loss_final": float(np.mean(losses[-10:])),
     }
+
+
+def _patches(
+    rng: np.random.Generator, sources: list, guides: list, size: int, high: int
+) -> tuple[np.ndarray, tuple[torch.Tensor, ...]]:
+    """BATCH high-resolution patches, and their guide's patches where there is one."""
+    batch, guide_batch = [], []
+    for _ in range(BATCH):
+        index = rng.integers(len(sources))
+        top, left = rng.integers(0, size - high + 1, size=2)
+        window = np.s_[:, top : top + high, left : left + high]
+        batch.append(sources[index][window])
+        if guides:
+            guide_batch.append(guides[index][window])
+    extra = (torch.from_numpy(np.stack(guide_batch)).float(),) if guides else ()
+    return np.stack(batch), extra
