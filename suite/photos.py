@@ -13,8 +13,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
-import skimage.data
-from skimage.transform import resize
+import skimage.data  # a lazy loader: the pictures' modules load when one is first read
 
 from .analysis.errors import ProbeError
 
@@ -51,7 +50,16 @@ def _resized_photo(name: str, height: int, width: int) -> np.ndarray:
     crop = image[:, top : top + crop_h, left : left + crop_w]
     if crop.shape[1:] == (height, width):
         return crop
-    return resize(crop, (3, height, width), order=3, anti_aliasing=True, mode="reflect").clip(0, 1)
+    return resized(crop, height, width)
+
+
+def resized(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``rgb`` (3, H, W) resized to (3, height, width): bicubic, anti-aliased, clipped to [0, 1]."""
+    # skimage.transform brings scipy.ndimage (0.25 s): loaded by the first resize, not by every
+    # process that imports this module (a timing process of unguided cases resizes nothing)
+    from skimage.transform import resize
+
+    return resize(rgb, (3, height, width), order=3, anti_aliasing=True, mode="reflect").clip(0, 1)
 
 
 def list_probes() -> list[str]:

@@ -20,6 +20,8 @@ SCHEMA_VERSION = 5
 RESULTS_FILE = "results.json"
 #: pytest-benchmark's JSON of each timing process, in the run folder
 TIMING_DIR = "timing"
+#: the committed front page of the findings (``report --publish``): PUBLISH_DIR/README.md
+PUBLISH_DIR = Path("results")
 
 
 @cache

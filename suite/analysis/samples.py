@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from skimage.transform import resize
 from torch import nn
 
 from ..case import Case
 from ..guides import scene_guide
 from ..layers import Interpolate
-from ..photos import area_downsample, photo, to_channels
+from ..photos import area_downsample, photo, resized, to_channels
 
 #: The gallery's photograph and crop: the astronaut's face, the same pixels for every case.
 GALLERY_PHOTO = "astronaut"
@@ -55,7 +54,7 @@ def gallery_original(height: int, width: int) -> np.ndarray:
     """The gallery crop as RGB in [0, 1] at ``height`` x ``width``."""
     top, bottom, left, right = GALLERY_BOX
     full = photo(GALLERY_PHOTO, 512, 512)[:, top:bottom, left:right]
-    return resize(full, (3, height, width), order=3, anti_aliasing=True, mode="reflect").clip(0, 1)
+    return resized(full, height, width)
 
 
 def _own_input(case: Case) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:

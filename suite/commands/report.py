@@ -11,8 +11,8 @@ import argparse
 from pathlib import Path
 
 from ..errors import UsageError
-from ..report.publish import PUBLISH_DIR
 from ..report.run import report_run
+from ..results import PUBLISH_DIR
 
 NAME = "report"
 HELP = "write a run's report (HTML, Markdown, PNG plots) from its results"

@@ -11,13 +11,12 @@ from typing import Any
 import numpy as np
 
 from ..atomic import write_json_atomic
-from ..results import RESULTS_FILE
+from ..results import PUBLISH_DIR, RESULTS_FILE
 from ..samplefile import load_samples, write_samples
 from .cells import fmt
 from .markdown import summary_markdown
 from .render import Report
 
-PUBLISH_DIR = Path("results")
 #: The verdicts of the reference run a newer one replaced, kept to say what moved.
 PREVIOUS_FILE = "previous-verdicts.json"
 #: The rule of suites before the three-valued verdict: ripple ≤ 0.01 and checkerboard ≤ 3 dB.

@@ -4,15 +4,22 @@ and one line per plot that failed."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from .publish import publish
-from .render import Report, write_report
+if TYPE_CHECKING:
+    from .render import Report
 
 
 def report_run(run_dir: Path, out: Path | None = None, published: bool = False) -> Report:
     """Write the report (and the published page); print where, and each plot that failed."""
+    # The report's libraries (pandas, matplotlib, seaborn: 1 s of a process's start) load only
+    # where one is drawn: `python -m suite` imports every command, and `run --no-report`, its
+    # Dask workers and the gate draw none.
+    from .publish import publish
+    from .render import write_report  # the drawing itself, for the same reason
+
     console = Console(stderr=True, highlight=False)
     with console.status("report") as status:
         report = write_report(run_dir, out, on_plot=lambda title: status.update(f"report: {title}"))
