@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..case import Case
-from ..timing.process import run_child
+from ..timing.policy import IN_RUN_PROCESS
+from ..timing.process import run_child, run_here
 from .book import CaseBook
 from .check import Checked
 from .cluster import PreparePhase
@@ -65,7 +66,10 @@ class Executor:
         self, spec_path: Path, spec: dict[str, Any], index: int, klass: str | None, book: CaseBook
     ) -> str | None:
         """Timing process ``index`` (of the run's timer class, or ``klass``); what went
-        wrong, or None. Here: a child of this process."""
+        wrong, or None. Here: a child of this process, or this process itself under a policy
+        that asks for no fresh one (``policy.IN_RUN_PROCESS``)."""
+        if spec["policy"] in IN_RUN_PROCESS:
+            return run_here(spec_path, book.log)
         return run_child(spec_path, book.log)
 
     def machines(self, here: dict[str, Any]) -> list[dict[str, Any]]:

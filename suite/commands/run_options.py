@@ -75,7 +75,8 @@ def _add_timing_arguments(parser: argparse.ArgumentParser) -> None:
         f"±{TIMINGS['choose'].target_width * 50:g}%% ({TIMINGS['choose'].min_processes} to "
         f"{TIMINGS['choose'].processes} processes); gate is the regression gate's protocol "
         f"({TIMINGS['gate'].processes} processes of {TIMINGS['gate'].sessions} sessions, each "
-        "round bracketed by the yardstick; tox -e gate, suite baseline); quick is one process",
+        "round bracketed by the yardstick; tox -e gate, suite baseline); quick is one session, in "
+        "the run's own process",
     )
     parser.add_argument("--quick", action="store_true", help="--timing quick (tests, CI)")
     parser.add_argument(

@@ -86,6 +86,11 @@ TIMINGS = {
     ),
     "quick": Timing("quick", rounds=5, sessions=1, processes=1, min_round_s=1e-3, warmup_rounds=1),
 }
+#: Policies whose timing processes are run inside the run's own process, one after another.
+#: quick's latencies are a smoke figure that nothing gates (``suite gate`` calls them advisory);
+#: a fresh interpreter, importing torch, onnx and onnxruntime again, was 3 of a quick timing
+#: process's 5 s and bought it nothing, in some forty quick runs of the tests and CI.
+IN_RUN_PROCESS = frozenset({"quick"})
 #: what ``suite run`` times with unless told (``--timing``); ``tox -e gate`` asks for the gate's
 DEFAULT_TIMING = "choose"
 

@@ -8,11 +8,14 @@ exports, checks and analyses every case, then starts ``Timing.processes`` childr
 from the cache), checks parity again, times every case on every timed runtime in
 ``Timing.sessions`` fresh sessions, measures the machine's ceilings (``ceilings.py``) and writes
 what it measured to the file the spec names. A child that fails or overruns cuts the run's timing
-short: the run says so, exits 1, and neither ``baseline`` nor ``gate`` accepts it.
+short: the run says so, exits 1, and neither ``baseline`` nor ``gate`` accepts it. Under
+``--timing quick`` the same work is done in the run's own process (``run_here``,
+``policy.IN_RUN_PROCESS``), and a timing that breaks there cuts the timing short the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -31,6 +34,7 @@ from ..bench.localcluster import environment_kept
 from ..bench.options import Options
 from ..bench.progress import Progress
 from ..casefile import load_cases
+from ..errors import first_line
 from .plugin import BenchPlugin, pytest_args
 from .policy import LATENCY, WITH_COPIES
 from .session import TimingSession, timed_runtimes
@@ -93,6 +97,24 @@ def run_child(spec_path: Path, log: ErrorLog) -> str | None:
     log.append(f"== timing process {spec_path.name}: exit {done.returncode}\n{done.stderr}\n")
     last = (done.stderr.strip().splitlines() or ["no output"])[-1]
     return f"exited with {done.returncode} ({last}; errors.log has the rest)"
+
+
+def run_here(spec_path: Path, log: ErrorLog) -> str | None:
+    """The timing process's work, done in this process (``policy.IN_RUN_PROCESS``); what went
+    wrong, said as ``run_child`` says it, or None."""
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            code = main([str(spec_path)])
+    except Exception as exc:  # a timing that breaks cuts the timing short; the run goes on
+        code = 1
+        said.write(f"{type(exc).__name__}: {first_line(exc)}\n")
+    if code == 0:
+        return None
+    told = said.getvalue()
+    log.append(f"== timing in the run's process ({spec_path.name}): exit {code}\n{told}\n")
+    last = (told.strip().splitlines() or ["no output"])[-1]
+    return f"failed ({last}; errors.log has the rest)"
 
 
 def main(argv: list[str]) -> int:
