@@ -89,7 +89,7 @@ TIMINGS = {
 #: Policies whose timing processes are run inside the run's own process, one after another.
 #: quick's latencies are a smoke figure that nothing gates (``suite gate`` calls them advisory);
 #: a fresh interpreter, importing torch, onnx and onnxruntime again, made a four-case quick
-#: run's timing take 7.4 s instead of 1.5 s and bought it nothing (the tests make some forty).
+#: run's timing take 7.4 s instead of 1.5 s and bought it nothing (the tests make dozens).
 IN_RUN_PROCESS = frozenset({"quick"})
 #: what ``suite run`` times with unless told (``--timing``); ``tox -e gate`` asks for the gate's
 DEFAULT_TIMING = "choose"
