@@ -94,8 +94,7 @@ def run_child(spec_path: Path, log: ErrorLog) -> str | None:
         return f"overran {PROCESS_TIMEOUT_S:g} s and was stopped"
     if done.returncode == 0:
         return None
-    log.append(f"== timing process {spec_path.name}: exit {done.returncode}\n{done.stderr}\n")
-    last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    last = _logged(log, f"timing process {spec_path.name}", done.returncode, done.stderr)
     return f"exited with {done.returncode} ({last}; errors.log has the rest)"
 
 
@@ -111,10 +110,14 @@ def run_here(spec_path: Path, log: ErrorLog) -> str | None:
         said.write(f"{type(exc).__name__}: {first_line(exc)}\n")
     if code == 0:
         return None
-    told = said.getvalue()
-    log.append(f"== timing in the run's process ({spec_path.name}): exit {code}\n{told}\n")
-    last = (told.strip().splitlines() or ["no output"])[-1]
+    last = _logged(log, f"timing in the run's process ({spec_path.name})", code, said.getvalue())
     return f"failed ({last}; errors.log has the rest)"
+
+
+def _logged(log: ErrorLog, what: str, code: int, stderr: str) -> str:
+    """A failed timing's stderr into errors.log; its last line, for the one-line message."""
+    log.append(f"== {what}: exit {code}\n{stderr}\n")
+    return (stderr.strip().splitlines() or ["no output"])[-1]
 
 
 def main(argv: list[str]) -> int:
