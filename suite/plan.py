@@ -5,7 +5,10 @@ The model is what the suite runs today on ``machines`` machines: one shard each
 
 - *prepare*: each of the shard's cases prepared (``durations_s`` of its prepare stages, build →
   samples) and checked on every runtime (its ``check.<runtime>`` durations) as one task on the
-  shard's ``workers`` single-task slots, list-scheduled longest first (LPT);
+  shard's ``workers`` single-task slots, list-scheduled longest first (LPT). From a serial run
+  that measured ``workers`` workers sharing its cores (``run --measure-sharing``,
+  ``bench/sharing.py``), a task lasts its CPU seconds times their measured slowdown, after the
+  workers' measured start;
 - *time*: the shard's cases timed one after another: each case's ``time`` (the seconds every
   timing process together spent on it);
 - *fixed*: what the recorded run spent outside its cases (starting the cluster, warming up its
@@ -76,37 +79,49 @@ def measured_costs(results: dict[str, Any], workers: int | None = None) -> dict[
     single-threaded ``workers`` from a serial run, a task takes its CPU seconds (see
     ``on_one_core``); else its wall seconds as recorded."""
     one_core = workers is not None and on_one_core(results, workers)
-    return {case.id: _cost(case, one_core) for case in cases_of(results)}
+    shared = sharing(results, workers) if one_core and workers is not None else None
+    scale = shared["slowdown"] if shared else 1.0
+    return {case.id: _cost(case, one_core, scale) for case in cases_of(results)}
+
+
+def sharing(results: dict[str, Any], workers: int) -> dict[str, Any] | None:
+    """The recorded serial run's measure of ``workers`` workers sharing its cores
+    (``phases.sharing``), where it made one for that many workers."""
+    found = results["run"]["phases"].get("sharing")
+    if found and found["workers"] == workers and found.get("slowdown"):
+        return found
+    return None
 
 
 def on_one_core(results: dict[str, Any], workers: int) -> bool:
     """Whether to plan each task at its CPU seconds: the run prepared serially, each task on
-    every core with the run's threads, and the plan has workers, each single-threaded and
-    sharing those cores with the others. Measured: with its idle threads sleeping
-    (``bench/localcluster.py``), a worker's task takes about its CPU seconds; the default cases'
-    two-worker run came within 3 % of the plan from its serial run (docs/measurements.md)."""
+    every core with the run's threads, and the plan has workers that share those cores, each
+    with the run's threads. With its idle threads sleeping (``bench/localcluster.py``), a
+    worker's task takes about its CPU seconds, times what sharing the cores costs: measured
+    beside the serial run where it was asked to (``sharing``), else taken as nothing."""
     return workers >= 1 and results["run"]["phases"]["prepare"]["workers"] == 0
 
 
-def _cost(case: CaseRecord, one_core: bool = False) -> CaseCost:
+def _cost(case: CaseRecord, one_core: bool = False, scale: float = 1.0) -> CaseCost:
     durations = case.durations_s
     prepare = sum(durations.get(stage, 0.0) for stage in PREPARE_STAGES)
     check = sum(v for k, v in durations.items() if k.startswith("check."))
     if one_core and CPU_PREPARE in durations:  # recorded by this suite since it kept them
         prepare, check = durations[CPU_PREPARE], durations.get(CPU_CHECK, check)
-    return CaseCost(prepare, check, durations.get("time", 0.0))
+    return CaseCost(prepare * scale, check * scale, durations.get("time", 0.0))
 
 
 def fixed_seconds(results: dict[str, Any]) -> float:
     """What the run spent outside its cases' work: its wall time less its prepare tasks as
-    scheduled on its workers and every case's timing. A case read from the prepared-case cache
-    (``phases.prepare.from_cache``) was no task of this run: its durations are those of the
-    run that prepared it, which are still what preparing it costs."""
+    scheduled on its workers, every case's timing and its sharing probe. A case read from the
+    prepared-case cache (``phases.prepare.from_cache``) was no task of this run: its durations
+    are those of the run that prepared it, which are still what preparing it costs."""
     run, costs = results["run"], measured_costs(results)
     cached = set(run["phases"]["prepare"].get("from_cache", []))
     tasks = [cost for case_id, cost in costs.items() if case_id not in cached]
     slots = max(1, run["phases"]["prepare"]["workers"])
     explained = prepare_seconds(tasks, slots) + sum(c.time_s for c in costs.values())
+    explained += run["phases"].get("sharing", {}).get("wall_s", 0.0)
     return max(0.0, run["wall_s"] - explained)
 
 
@@ -149,16 +164,24 @@ def slots_caveat(results: dict[str, Any], workers: int) -> str | None:
     threads = run.get("options", {}).get("threads")
     kept_cpu = all(CPU_PREPARE in case.durations_s for case in cases_of(results))
     if on_one_core(results, workers) and kept_cpu:
+        serially = f"that run prepared serially, each task with the run's {threads} threads"
+        if shared := sharing(results, workers):
+            return (
+                f"{serially}, then measured {workers} workers sharing its cores: this plan "
+                f"takes each task on a worker at its CPU seconds x {shared['slowdown']:.2f}, "
+                f"after {shared['start_s']:.0f} s to start the workers (phases.sharing)"
+            )
         return (
-            f"that run prepared serially, each task with the run's {threads} threads; this plan "
-            f"takes each task on one of {workers} single-threaded workers at its CPU seconds"
+            f"{serially}; this plan takes each task on one of {workers} workers at its CPU "
+            f"seconds, as if sharing the cores cost nothing: record the serial run with "
+            f"--measure-sharing {workers} to measure what it costs there"
         )
     how = (
         f"serially, each task with the run's {threads} threads"
         if recorded == 0
         else f"on {recorded} workers"
     )
-    # a worker is single-threaded: it has fewer threads than a serial task, and fewer cores
+    # a worker has fewer cores than a serial task
     speed = "slower" if recorded == 0 or workers > recorded else "faster"
     return (
         f"that run prepared {how}; this plan takes each of {workers} workers to be as fast, "
@@ -171,7 +194,9 @@ def plan(cases: Sequence[Any], results: dict[str, Any], machines: int, workers: 
     """The predicted makespan of ``cases`` on ``machines`` machines of ``workers`` prepare
     slots each, a shard on each, from the recorded run ``results``: the slowest shard's."""
     costs, estimated = estimate(cases, results, workers)
+    shared = sharing(results, workers) if on_one_core(results, workers) else None
+    start = shared["start_s"] if shared else 0.0  # a serial run's warm-up is in its fixed cost
     shards = [costs[index::machines] for index in range(machines)]
-    phases = [(prepare_seconds(s, workers), sum(c.time_s for c in s)) for s in shards]
+    phases = [(start + prepare_seconds(s, workers), sum(c.time_s for c in s)) for s in shards]
     prepare, timing = max(phases, key=sum)
     return Plan(len(costs), machines, workers, prepare, timing, fixed_seconds(results), estimated)

@@ -21,6 +21,7 @@ from .phases import Run, prepare, time_all
 from .prepared_cache import PreparedCache
 from .progress import Progress
 from .record import run_record
+from .sharing import measure_sharing
 from .spec import RunSpec
 from .state import RunState
 
@@ -49,6 +50,8 @@ def run_bench(spec: RunSpec) -> RunOutcome:
             cache = PreparedCache.for_run(spec)
             run = Run(spec, executor, book, state, progress, time.monotonic(), cache)
             phases: dict[str, Any] = {"prepare": prepare(run).describe()}
+            if spec.where.sharing:
+                phases["sharing"] = measure_sharing(run, spec.where.sharing)
             timing = time_all(run, phases)
         record = run_record(run, timing, phases, clock)
     cases = book.case_records(machine_class(record["machine"]), timing.run_ceilings)

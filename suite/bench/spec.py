@@ -40,6 +40,8 @@ class Where:
     cluster: str | None = None
     scheduler_file: str | None = None
     timer_class: str | None = None
+    #: after a serial prepare, measure this many workers sharing the cores (``sharing.py``)
+    sharing: int | None = None
 
     @property
     def engine(self) -> str:
@@ -88,7 +90,9 @@ class RunSpec:
             with_copies=args.with_copies,
             fresh=args.fresh,
         )
-        where = Where(args.workers, args.cluster, args.scheduler_file, args.timer_class)
+        where = Where(
+            args.workers, args.cluster, args.scheduler_file, args.timer_class, args.measure_sharing
+        )
         return cls(
             tuple(str(path) for path in args.paths),
             tuple(args.shard.select(cases) if args.shard else cases),
@@ -143,6 +147,18 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--cluster and --scheduler-file: give one")
     if args.timer_class and not (args.cluster or args.scheduler_file):
         raise UsageError("--timer-class: only with --cluster or --scheduler-file")
+    _check_sharing(args)
+
+
+def _check_sharing(args: argparse.Namespace) -> None:
+    if args.measure_sharing is None:
+        return
+    if args.workers or args.cluster or args.scheduler_file:
+        raise UsageError(
+            "--measure-sharing: only with --workers 0 (it measures beside a serial run)"
+        )
+    if args.measure_sharing < 1:
+        raise UsageError(f"--measure-sharing: must be >= 1, got {args.measure_sharing}")
 
 
 def _out_dir(args: argparse.Namespace, run_id: str) -> Path:

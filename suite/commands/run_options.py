@@ -102,6 +102,14 @@ def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: $UPSAMPLING_BENCH_WORKERS or the usable cores)",
     )
     parser.add_argument(
+        "--measure-sharing",
+        type=int,
+        metavar="N",
+        help="with --workers 0: after preparing, prepare a sample of the cases again on N "
+        "workers at once, and record how much slower each is while they share the cores and "
+        "how long they take to start (phases.sharing), for `python -m suite plan --workers N`",
+    )
+    parser.add_argument(
         "--cluster",
         metavar="ADDRESS",
         help="prepare on this Dask scheduler's prepare workers and time on its timer worker "
