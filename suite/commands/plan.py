@@ -46,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _minutes(seconds: float) -> str:
+    if seconds < 90:  # a small sweep's phases: "0.0 min" would say nothing
+        return f"{seconds:.0f} s"
     return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
@@ -54,11 +56,13 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError("--machines and --workers: each must be >= 1")
     cases = load_cases(args.paths)
     results = load_run(args.run)
-    table = Table(
-        title=f"{len(cases)} cases, {args.workers} prepare workers per machine, "
-        f"from {args.run} ({results['run']['machine']['cpu']})",
-        title_justify="left",
+    console = Console(highlight=False)
+    # a line of its own: a table's title wraps at the table's width, a path and a CPU name with it
+    console.print(
+        f"{len(cases)} cases, {args.workers} prepare workers per machine, "
+        f"from {args.run} ({results['run']['machine']['cpu']})"
     )
+    table = Table()
     for column in ("machines", "prepare + check", "time", "fixed", "makespan"):
         table.add_column(column, justify="right")
     for machines in args.machines:
@@ -67,7 +71,6 @@ def main(args: argparse.Namespace) -> int:
             str(machines),
             *map(_minutes, (found.prepare_s, found.time_s, found.fixed_s, found.makespan_s)),
         )
-    console = Console(highlight=False)
     console.print(table)
     if caveat := slots_caveat(results, args.workers):
         console.print(caveat)
