@@ -119,9 +119,9 @@ def test_a_serial_run_records_what_two_workers_sharing_its_cores_cost(
     # the first task to end ended while the other worker was busy
     assert 1 <= sharing["busy_tasks"] <= 3
     assert sharing["slowdown"] == pytest.approx(sharing["busy_wall_s"] / sharing["serial_cpu_s"])
-    # a task's wall seconds on a worker against its CPU seconds in the serial run: the same
-    # order of size, whatever the machine does (measured here: 1.0 to 1.2)
-    assert 0.3 < sharing["slowdown"] < 5.0
+    # how large it is belongs to the machine at that moment (1.0 to 1.25 alone on 2 cores,
+    # 5.7 beside another test process): no bound on it here, where a timed test does not belong
+    assert sharing["slowdown"] > 0
     assert 0 < sharing["start_s"] < sharing["wall_s"] < results["run"]["wall_s"]
     capsys.readouterr()
     assert cli_main(["plan", str(path), "--workers", "2", "--from", str(out)]) == 0
