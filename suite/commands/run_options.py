@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add_machine_arguments(parser)
     _add_timing_arguments(parser)
     _add_engine_arguments(parser)
+    _add_planning_arguments(parser)
     _add_what_arguments(parser)
 
 
@@ -102,14 +103,6 @@ def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: $UPSAMPLING_BENCH_WORKERS or the usable cores)",
     )
     parser.add_argument(
-        "--measure-sharing",
-        type=int,
-        metavar="N",
-        help="with --workers 0: after preparing, prepare a sample of the cases again on N "
-        "workers at once, and record how much slower each is while they share the cores and "
-        "how long they take to start (phases.sharing), for `python -m suite plan --workers N`",
-    )
-    parser.add_argument(
         "--cluster",
         metavar="ADDRESS",
         help="prepare on this Dask scheduler's prepare workers and time on its timer worker "
@@ -136,6 +129,18 @@ def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         help="finish the unfinished run in --out: what its checkpoints hold (cases finished, "
         "timing processes finished) is not done again; the run must be asked for with the "
         "same cases and options",
+    )
+
+
+def _add_planning_arguments(parser: argparse.ArgumentParser) -> None:
+    """What a serial run measures for the planner besides its cases (``bench/sharing.py``)."""
+    parser.add_argument(
+        "--measure-sharing",
+        type=int,
+        metavar="N",
+        help="with --workers 0: after preparing, prepare a sample of the cases again on N "
+        "workers at once, and record how much slower each is while they share the cores and "
+        "how long they take to start (phases.sharing), for `python -m suite plan --workers N`",
     )
 
 
