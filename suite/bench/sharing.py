@@ -2,16 +2,23 @@
 (``run --workers 0 --measure-sharing N``): what the planner needs and a serial run cannot show.
 
 A serial run's task has every core, with the run's threads. N workers' tasks share the cores,
-each with the run's threads, and what that sharing costs moves with the machine: on one quiet
-2-core machine the same stages took from 0.92 to 1.15 times their serial CPU seconds, from one
-hour to the next (docs/measurements.md). So, right after the serial run prepared its cases,
-a sample of them is prepared again on N LocalCluster workers at once, into a throw-away cache:
+each with the run's threads, so a task waits for a core while the others' threads run, and how
+long moves with the machine. So, right after the serial run, a sample of its cases is prepared
+again on N LocalCluster workers at once, into a throw-away cache:
 
 - ``start_s``: starting the cluster and warming up each worker (``cluster.warm_up``), which a
   run on N workers pays before its cases;
-- ``slowdown``: the sample's tasks' wall seconds while every worker was busy, over the same
-  cases' CPU seconds in the serial run. ``plan.py`` takes a task on a worker to last its serial
-  CPU seconds times this.
+- ``slowdown``: the sample's tasks' wall seconds while every worker was busy, over those tasks'
+  own CPU seconds. ``plan.py`` takes a task on a worker to last its serial CPU seconds times
+  this.
+
+Not over the serial run's CPU seconds: what a case costs there depends on what its process
+had already done (an export another case made, a probe battery memoised), so a fresh worker
+does more: measured, one case took 0.28 CPU seconds in the serial run and 2.9 on a worker, and
+that ratio over the sample read 0.09 to 0.27 above what the two-worker runs showed. For the
+same reason the probe cannot tell whether sharing also costs CPU seconds (caches, a sibling
+hyperthread's other tenant); the plan takes it as nothing, and the serial run's
+``serial_cpu_s`` of the sample is kept beside the probe's ``busy_cpu_s`` for whoever compares.
 """
 
 from __future__ import annotations
@@ -33,13 +40,13 @@ SAMPLE_CASES = 14
 
 
 def serial_cpu_s(run: Run) -> dict[str, float]:
-    """Each case this run prepared itself (not read from the cache) without an error: the CPU
-    seconds of its stages and checks."""
+    """Each case the run prepared without an error (or read from the cache): the CPU seconds
+    of its stages and checks, as recorded."""
     book = run.book
     return {
         case_id: work.durations_s[CPU_PREPARE] + book.check_s[case_id].get(CPU_CHECK, 0.0)
         for case_id, work in book.work.items()
-        if work.error is None and case_id not in book.cached and CPU_PREPARE in work.durations_s
+        if work.error is None and CPU_PREPARE in work.durations_s
     }
 
 
@@ -60,7 +67,7 @@ def measure_sharing(run: Run, workers: int) -> dict[str, Any]:
     found: dict[str, Any] = {"workers": workers}
     ids = sample(cpu_s)
     if not ids:
-        found["skipped"] = "no case was prepared in this run (all from the cache: run --fresh)"
+        found["skipped"] = "no case was prepared without an error"
     else:
         run.progress.phase(
             "sharing", len(ids), f"{len(ids)} cases again on {workers} workers at once"
@@ -92,15 +99,21 @@ def _probe(run: Run, cases: list, workers: int, cpu_s: dict[str, float]) -> dict
                 run.progress.advance()
     busy = all_busy(outcomes, workers)
     wall = sum(outcome.ended - outcome.began for _, outcome in busy)
-    serial = sum(cpu_s[case_id] for case_id, _ in busy)
+    cpu = sum(_cpu_s(outcome) for _, outcome in busy)
     return {
         "cases": [case.id for case in cases],
         "start_s": start_s,
         "busy_tasks": len(busy),
         "busy_wall_s": wall,
-        "serial_cpu_s": serial,
-        "slowdown": wall / serial if serial > 0 else None,
+        "busy_cpu_s": cpu,
+        "serial_cpu_s": sum(cpu_s[case_id] for case_id, _ in busy),
+        "slowdown": wall / cpu if cpu > 0 else None,
     }
+
+
+def _cpu_s(outcome: PrepareOutcome) -> float:
+    """A task's CPU seconds on its worker: its stages' and its checks'."""
+    return outcome.work.durations_s[CPU_PREPARE] + outcome.checked.seconds.get(CPU_CHECK, 0.0)
 
 
 def _warm_up_worker(settings: Settings) -> None:
