@@ -76,8 +76,9 @@ def prepare_seconds(costs: Sequence[CaseCost], slots: int) -> float:
 
 def measured_costs(results: dict[str, Any], workers: int | None = None) -> dict[str, CaseCost]:
     """Each case of a recorded run: its prepare stages, its checks, its timing. Planned on
-    single-threaded ``workers`` from a serial run, a task takes its CPU seconds (see
-    ``on_one_core``); else its wall seconds as recorded."""
+    ``workers`` from a serial run, a task takes its CPU seconds (see ``on_one_core``), times
+    the slowdown that run measured for that many workers (``sharing``); else its wall seconds
+    as recorded."""
     one_core = workers is not None and on_one_core(results, workers)
     shared = sharing(results, workers) if one_core and workers is not None else None
     scale = shared["slowdown"] if shared else 1.0
