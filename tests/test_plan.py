@@ -140,9 +140,10 @@ def test_a_sweeps_prediction_from_a_smaller_run_is_near_its_measured_time(
     assert 1 / 1.75 <= predicted.makespan_s / measured <= 1.75, (predicted, measured)
 
 
-def test_a_serial_run_plans_single_threaded_workers_at_their_cpu_seconds():
-    """A serial task had every core for its threads; a worker's task has one thread and shares
-    the cores: it is planned at the CPU seconds the serial run kept, not its wall seconds."""
+def test_a_serial_run_plans_workers_at_their_cpu_seconds():
+    """A serial task had every core for its threads; a worker's task shares the cores with the
+    other workers': it is planned at the CPU seconds the serial run kept, not its wall seconds
+    (``tests/test_sharing.py``: times the slowdown a probe measured)."""
     run = made_up_run(10.0, 6.0, ["a", "b", "c", "d"])
     run["run"]["phases"]["prepare"]["workers"] = 0
     for case in run["cases"]:
