@@ -103,7 +103,7 @@ def test_the_plan_says_when_it_assumes_other_slots_than_the_run_had():
     run["run"]["options"] = {"threads": 2}
     serial = slots_caveat(run, 2)
     assert "serially, each task with the run's 2 threads" in serial and "slower" in serial
-    assert "slower" in slots_caveat(run, 1)  # one worker is single-threaded: still slower
+    assert "slower" in slots_caveat(run, 1)  # a serial task had every core: still slower
 
 
 SWEEP = """
