@@ -44,7 +44,7 @@ def serial_cpu_s(run: Run) -> dict[str, float]:
     of its stages and checks, as recorded."""
     book = run.book
     return {
-        case_id: work.durations_s[CPU_PREPARE] + book.check_s[case_id].get(CPU_CHECK, 0.0)
+        case_id: case_cpu_s(work.durations_s, book.check_s[case_id])
         for case_id, work in book.work.items()
         if work.error is None and CPU_PREPARE in work.durations_s
     }
@@ -99,7 +99,7 @@ def _probe(run: Run, cases: list, workers: int, cpu_s: dict[str, float]) -> dict
                 run.progress.advance()
     busy = all_busy(outcomes, workers)
     wall = sum(outcome.ended - outcome.began for _, outcome in busy)
-    cpu = sum(_cpu_s(outcome) for _, outcome in busy)
+    cpu = sum(case_cpu_s(o.work.durations_s, o.checked.seconds) for _, o in busy)
     return {
         "cases": [case.id for case in cases],
         "start_s": start_s,
@@ -111,9 +111,9 @@ def _probe(run: Run, cases: list, workers: int, cpu_s: dict[str, float]) -> dict
     }
 
 
-def _cpu_s(outcome: PrepareOutcome) -> float:
-    """A task's CPU seconds on its worker: its stages' and its checks'."""
-    return outcome.work.durations_s[CPU_PREPARE] + outcome.checked.seconds.get(CPU_CHECK, 0.0)
+def case_cpu_s(prepared: dict[str, float], checked: dict[str, float]) -> float:
+    """A case's CPU seconds where it was prepared: its stages' and its checks'."""
+    return prepared[CPU_PREPARE] + checked.get(CPU_CHECK, 0.0)
 
 
 def _warm_up_worker(settings: Settings) -> None:
