@@ -19,6 +19,11 @@ its prepare workers share one queue, and one timer times every case.)
 
 A case the recorded run did not have is estimated by the median of its method's cases there
 (else of every case). Nothing here is measured: it is arithmetic on a run's figures, and says so.
+
+One run cannot show how much the machine's own speed moves between runs: on this project's 2-core
+machines, the same cases' stages took 274 to 390 CPU seconds within two hours
+(docs/measurements.md). Planned from several recorded runs (``spread``), the plan is the median
+run's, with the range of them all.
 """
 
 from __future__ import annotations
@@ -59,6 +64,25 @@ class Plan:
     @property
     def makespan_s(self) -> float:
         return self.prepare_s + self.time_s + self.fixed_s
+
+
+@dataclass(frozen=True)
+class Spread:
+    """One sweep planned from each of several recorded runs: the plan of the run whose makespan
+    is the median (the lower of the two middle ones for an even count), and the range of all."""
+
+    median: Plan
+    #: which of the plans (in the order given) that is
+    median_index: int
+    low_s: float
+    high_s: float
+    runs: int
+
+
+def spread(plans: Sequence[Plan]) -> Spread:
+    makespans = [p.makespan_s for p in plans]
+    index = makespans.index(statistics.median_low(makespans))
+    return Spread(plans[index], index, min(makespans), max(makespans), len(plans))
 
 
 def lpt_makespan(durations: Sequence[float], slots: int) -> float:

@@ -8,7 +8,16 @@ import json
 import pytest
 
 from suite.casefile import load_cases
-from suite.plan import CaseCost, estimate, lpt_makespan, measured_costs, plan, slots_caveat
+from suite.plan import (
+    CaseCost,
+    Plan,
+    estimate,
+    lpt_makespan,
+    measured_costs,
+    plan,
+    slots_caveat,
+    spread,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -19,6 +28,21 @@ def test_longest_first_list_scheduling_on_known_answers():
     # LPT's own known gap: 3,3,2,2,2 on two slots gives 7 (the optimum, 3+3 | 2+2+2, is 6)
     assert lpt_makespan([3, 3, 2, 2, 2], 2) == 7
     assert lpt_makespan([], 3) == 0.0
+
+
+def test_several_runs_plan_as_the_middle_one_within_the_range_of_all():
+    def planned(fixed_s: float) -> Plan:
+        return Plan(
+            cases=4, machines=1, workers=2, prepare_s=10.0, time_s=2.0, fixed_s=fixed_s, estimated=0
+        )
+
+    odd = spread([planned(3.0), planned(1.0), planned(2.0)])
+    assert (odd.median_index, odd.median.makespan_s, odd.low_s, odd.high_s) == (2, 14.0, 13.0, 15.0)
+    # an even count: the lower of the two middle ones, a plan some run really gave
+    even = spread([planned(4.0), planned(1.0), planned(3.0), planned(2.0)])
+    assert (even.median_index, even.runs) == (3, 4)
+    assert spread([planned(5.0)]) == spread([planned(5.0)])
+    assert spread([planned(5.0)]).low_s == spread([planned(5.0)]).high_s == 17.0
 
 
 def made_up_run(prepare_s: float, check_s: float, ids: list[str]) -> dict:

@@ -129,3 +129,32 @@ def test_a_serial_run_records_what_two_workers_sharing_its_cores_cost(
     assert cli_main(["plan", str(path), "--workers", "2", "--from", str(out)]) == 0
     said = " ".join(capsys.readouterr().out.split())
     assert f"x {sharing['slowdown']:.2f}" in said
+    assert "one recorded run" in said
+    # held against a two-worker run: this run's record, as if it had prepared on two workers
+    # and taken a quarter longer than the plan, which is then 20 % under it
+    planned = plan([Named(i) for i in ids], results, machines=1, workers=2).makespan_s
+    two = _as_two_worker_run(results, 1.25 * planned, tmp_path / "two")
+    options = ["plan", str(path), "--workers", "2", "--from", str(out), "--from", str(out)]
+    assert cli_main([*options, "--against", str(two)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "from 2 recorded runs" in said and "range over 2 runs" in said
+    assert "the plan is 20.0 % under it, its range from 20.0 % under to 20.0 % under" in said
+    # held against a run of other workers or of cached cases: refused, one line
+    for against, message in [(out, "it prepared on 0 workers"), (two, "from the prepared-case")]:
+        if against == two:
+            _as_two_worker_run(results, 1.0, two, from_cache=ids[:1])
+        assert cli_main([*options, "--against", str(against)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0]
+
+
+def _as_two_worker_run(results: dict, wall_s: float, folder, from_cache=()):
+    record = json.loads(json.dumps(results))
+    record["run"]["wall_s"] = wall_s
+    record["run"]["phases"]["prepare"]["workers"] = 2
+    if from_cache:
+        record["run"]["phases"]["prepare"]["from_cache"] = list(from_cache)
+    validate(record)
+    folder.mkdir(exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(record))
+    return folder

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from ..casefile import load_cases
 from ..errors import UsageError
-from ..plan import plan, slots_caveat
+from ..plan import Spread, plan, slots_caveat, spread
+from ..records import cases_of
 from ..results import load_run
 
 NAME = "plan"
@@ -38,10 +39,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--from",
-        dest="run",
+        dest="runs",
         type=Path,
-        default=REFERENCE_RUN,
-        help=f"the run whose durations are the model's (default: {REFERENCE_RUN})",
+        action="append",
+        metavar="RUN",
+        help=f"a run whose durations are the model's (default: {REFERENCE_RUN}); give several "
+        "runs of the same cases to see the range the machine's own speed moves the plan over",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="RUN",
+        help="a cold run of these cases on one machine of --workers workers: print its measured "
+        "wall time and the plan's error against it",
     )
 
 
@@ -55,28 +65,94 @@ def main(args: argparse.Namespace) -> int:
     if any(n < 1 for n in args.machines) or args.workers < 1:
         raise UsageError("--machines and --workers: each must be >= 1")
     cases = load_cases(args.paths)
-    results = load_run(args.run)
+    paths = args.runs or [REFERENCE_RUN]
+    runs = [load_run(path) for path in paths]
+    measured = _against(args, cases) if args.against else None
     console = Console(highlight=False)
+    cpus = ", ".join(sorted({r["run"]["machine"]["cpu"] for r in runs}))
+    source = f"from {paths[0]}" if len(runs) == 1 else f"from {len(runs)} recorded runs"
     # a line of its own: a table's title wraps at the table's width, a path and a CPU name with it
     console.print(
-        f"{len(cases)} cases, {args.workers} prepare workers per machine, "
-        f"from {args.run} ({results['run']['machine']['cpu']})"
+        f"{len(cases)} cases, {args.workers} prepare workers per machine, {source} ({cpus})"
     )
-    table = Table()
-    for column in ("machines", "prepare + check", "time", "fixed", "makespan"):
-        table.add_column(column, justify="right")
-    for machines in args.machines:
-        found = plan(cases, results, machines, args.workers)
-        table.add_row(
-            str(machines),
-            *map(_minutes, (found.prepare_s, found.time_s, found.fixed_s, found.makespan_s)),
-        )
-    console.print(table)
-    if caveat := slots_caveat(results, args.workers):
-        console.print(caveat)
+    spreads = {n: spread([plan(cases, r, n, args.workers) for r in runs]) for n in args.machines}
+    console.print(_table(spreads))
+    found = spreads[args.machines[-1]]
+    if caveat := slots_caveat(runs[found.median_index], args.workers):
+        console.print(caveat if len(runs) == 1 else f"{paths[found.median_index]}: {caveat}")
+    found = found.median
     if found.estimated:
         console.print(
             f"{found.estimated} of {found.cases} cases are not in that run: each is estimated by "
             "the median of its method's cases there"
         )
+    console.print(_spread_note(len(runs)))
+    if measured:
+        console.print(_error_line(args.against, measured, spreads[1]))
     return 0
+
+
+def _table(spreads: dict[int, Spread]) -> Table:
+    table = Table()
+    columns = ["machines", "prepare + check", "time", "fixed", "makespan"]
+    runs = next(iter(spreads.values())).runs
+    for column in columns + ([f"range over {runs} runs"] if runs > 1 else []):
+        table.add_column(column, justify="right")
+    for machines, found in spreads.items():
+        median = found.median
+        cells = [_minutes(s) for s in (median.prepare_s, median.time_s, median.fixed_s)]
+        cells.append(_minutes(median.makespan_s))
+        if runs > 1:
+            cells.append(f"{_minutes(found.low_s)} to {_minutes(found.high_s)}")
+        table.add_row(str(machines), *cells)
+    return table
+
+
+def _spread_note(runs: int) -> str:
+    if runs == 1:
+        return (
+            "one recorded run: how far the machine's own speed moves between runs is not in "
+            "this plan (give --from several runs of these cases to see it)"
+        )
+    return (
+        f"each row is the plan of the run in the middle; its range is the {runs} runs' plans, "
+        "apart only by the machine's speed when each was recorded"
+    )
+
+
+def _against(args: argparse.Namespace, cases: list) -> float:
+    """The wall seconds of a measured run to hold the plan against: one machine, the plan's
+    workers and cases, every case prepared (none from the cache)."""
+    if 1 not in args.machines:
+        raise UsageError("--against: it is one machine's run, so --machines must include 1")
+    results = load_run(args.against)
+    prepared = results["run"]["phases"]["prepare"]
+    if prepared["workers"] != args.workers:
+        raise UsageError(
+            f"--against {args.against}: it prepared on {prepared['workers']} workers, "
+            f"the plan is for {args.workers}"
+        )
+    if prepared.get("from_cache"):
+        raise UsageError(
+            f"--against {args.against}: {len(prepared['from_cache'])} of its cases came from "
+            "the prepared-case cache; the plan is for a cold run (run it with --fresh)"
+        )
+    ran = {record.id for record in cases_of(results)}
+    if ran != {case.id for case in cases}:
+        raise UsageError(
+            f"--against {args.against}: it ran {len(ran)} cases, "
+            f"{len(ran & {c.id for c in cases})} of the {len(cases)} planned"
+        )
+    return results["run"]["wall_s"]
+
+
+def _error_line(path: Path, measured_s: float, found: Spread) -> str:
+    def error(seconds: float) -> str:
+        off = (seconds - measured_s) / measured_s
+        return f"{abs(off) * 100:.1f} % {'over' if off > 0 else 'under'}"
+
+    line = f"{path} took {_minutes(measured_s)} (run.wall_s): the plan is "
+    line += f"{error(found.median.makespan_s)} it"
+    if found.runs > 1:
+        line += f", its range from {error(found.low_s)} to {error(found.high_s)}"
+    return line
