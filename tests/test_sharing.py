@@ -130,6 +130,11 @@ def test_a_serial_run_records_what_two_workers_sharing_its_cores_cost(
     said = " ".join(capsys.readouterr().out.split())
     assert f"x {sharing['slowdown']:.2f}" in said
     assert "one recorded run" in said
+    _check_the_plan_held_against_a_run(path, out, results, tmp_path, capsys)
+
+
+def _check_the_plan_held_against_a_run(path, out, results: dict, tmp_path, capsys) -> None:
+    ids = [case["id"] for case in results["cases"]]
     # held against a two-worker run: this run's record, as if it had prepared on two workers
     # and taken a quarter longer than the plan, which is then 20 % under it
     planned = plan([Named(i) for i in ids], results, machines=1, workers=2).makespan_s

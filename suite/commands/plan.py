@@ -115,8 +115,8 @@ def _spread_note(runs: int) -> str:
             "this plan (give --from several runs of these cases to see it)"
         )
     return (
-        f"each row is the plan of the run in the middle; its range is the {runs} runs' plans, "
-        "apart only by the machine's speed when each was recorded"
+        f"each row is the plan from the run in the middle; the range is all {runs} runs' plans: "
+        "the same cases and model, each run on the machine as fast as it was then"
     )
 
 
