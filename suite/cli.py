@@ -47,11 +47,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def _plain(docstring: str | None) -> str | None:
+    """A command module's docstring as ``--help`` shows it: without its reST literal quotes."""
+    return docstring.replace("``", "") if docstring else docstring
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m suite", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, module in COMMANDS.items():
-        sub = commands.add_parser(name, help=module.HELP, description=module.__doc__)
+        sub = commands.add_parser(name, help=module.HELP, description=_plain(module.__doc__))
         module.add_arguments(sub)
     return parser
 

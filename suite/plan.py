@@ -68,8 +68,9 @@ class Plan:
 
 @dataclass(frozen=True)
 class Spread:
-    """One sweep planned from each of several recorded runs: the plan of the run whose makespan
-    is the median (the lower of the two middle ones for an even count), and the range of all."""
+    """One sweep planned from each of several recorded runs: the plan of one of them (by default
+    the one whose makespan is the median, the lower of the two middle ones for an even count),
+    and the range of all."""
 
     median: Plan
     #: which of the plans (in the order given) that is
@@ -79,9 +80,11 @@ class Spread:
     runs: int
 
 
-def spread(plans: Sequence[Plan]) -> Spread:
+def spread(plans: Sequence[Plan], index: int | None = None) -> Spread:
+    """The plans' range, and the plan of the run at ``index``: by default the middle one."""
     makespans = [p.makespan_s for p in plans]
-    index = makespans.index(statistics.median_low(makespans))
+    if index is None:
+        index = makespans.index(statistics.median_low(makespans))
     return Spread(plans[index], index, min(makespans), max(makespans), len(plans))
 
 
@@ -189,7 +192,7 @@ def slots_caveat(results: dict[str, Any], workers: int) -> str | None:
     threads = run.get("options", {}).get("threads")
     kept_cpu = all(CPU_PREPARE in case.durations_s for case in cases_of(results))
     if on_one_core(results, workers) and kept_cpu:
-        serially = f"that run prepared serially, each task with the run's {threads} threads"
+        serially = f"that run prepared serially (a case at a time, on {threads} compute threads)"
         if shared := sharing(results, workers):
             return (
                 f"{serially}, then measured {workers} workers sharing its cores: this plan "
@@ -197,19 +200,19 @@ def slots_caveat(results: dict[str, Any], workers: int) -> str | None:
                 f"after {shared['start_s']:.0f} s to start the workers (phases.sharing)"
             )
         return (
-            f"{serially}; this plan takes each task on one of {workers} workers at its CPU "
-            f"seconds, as if sharing the cores cost nothing: record the serial run with "
+            f"{serially}; this plan takes each task on a worker ({workers} per machine) at its "
+            f"CPU seconds, as if sharing the cores cost nothing: record the serial run with "
             f"--measure-sharing {workers} to measure what it costs there"
         )
     how = (
-        f"serially, each task with the run's {threads} threads"
+        f"serially (a case at a time, on {threads} compute threads)"
         if recorded == 0
         else f"on {recorded} workers"
     )
     # a worker has fewer cores than a serial task
     speed = "slower" if recorded == 0 or workers > recorded else "faster"
     return (
-        f"that run prepared {how}; this plan takes each of {workers} workers to be as fast, "
+        f"that run prepared {how}; this plan takes each of the {workers} workers to be as fast, "
         f"but on the cores that recorded it they would run {speed}: record a run with "
         f"--workers {workers} for a closer plan"
     )

@@ -63,6 +63,9 @@ def load_results(path: Path) -> dict[str, Any]:
 def load_run(run_dir: Path) -> dict[str, Any]:
     """A run folder's results, or a one-line ``UsageError`` naming the file and what is wrong."""
     path = Path(run_dir) / RESULTS_FILE
+    if not Path(run_dir).is_dir():
+        what = "a file, not a run's folder" if Path(run_dir).exists() else "no such folder"
+        raise UsageError(f"{run_dir}: {what} (a run's folder holds its {RESULTS_FILE})")
     if not path.exists():
         raise UsageError(f"{run_dir}: no {RESULTS_FILE} in this folder")
     try:

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from suite.casefile import load_cases
+from suite.cli import main as cli_main
 from suite.plan import (
     CaseCost,
     Plan,
@@ -43,6 +44,17 @@ def test_several_runs_plan_as_the_middle_one_within_the_range_of_all():
     assert (even.median_index, even.runs) == (3, 4)
     assert spread([planned(5.0)]) == spread([planned(5.0)])
     assert spread([planned(5.0)]).low_s == spread([planned(5.0)]).high_s == 17.0
+
+
+@pytest.mark.parametrize(
+    ("run", "message"), [("missing", "no such folder"), ("file", "a file, not a run's folder")]
+)
+def test_planning_from_what_is_no_run_is_one_line(write_cases, tmp_path, capsys, run, message):
+    path = write_cases('[[case]]\nid = "t"\nmethod = "transposed"\n')
+    source = path if run == "file" else tmp_path / "missing"
+    assert cli_main(["plan", str(path), "--from", str(source)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(source) in err[0] and message in err[0]
 
 
 def made_up_run(prepare_s: float, check_s: float, ids: list[str]) -> dict:
@@ -126,7 +138,7 @@ def test_the_plan_says_when_it_assumes_other_slots_than_the_run_had():
     run["run"]["phases"]["prepare"]["workers"] = 0
     run["run"]["options"] = {"threads": 2}
     serial = slots_caveat(run, 2)
-    assert "serially, each task with the run's 2 threads" in serial and "slower" in serial
+    assert "serially (a case at a time, on 2 compute threads)" in serial and "slower" in serial
     assert "slower" in slots_caveat(run, 1)  # a serial task had every core: still slower
 
 

@@ -139,18 +139,28 @@ def _check_the_plan_held_against_a_run(path, out, results: dict, tmp_path, capsy
     # and taken a quarter longer than the plan, which is then 20 % under it
     planned = plan([Named(i) for i in ids], results, machines=1, workers=2).makespan_s
     two = _as_two_worker_run(results, 1.25 * planned, tmp_path / "two")
-    options = ["plan", str(path), "--workers", "2", "--from", str(out), "--from", str(out)]
-    assert cli_main([*options, "--against", str(two)]) == 0
+    again = tmp_path / "again"  # a second serial run, the same as the first
+    again.mkdir()
+    (again / "results.json").write_text(json.dumps(results))
+    one = ["plan", str(path), "--workers", "2", "--from", str(out)]
+    assert cli_main([*one, "--from", str(again), "--against", str(two)]) == 0
     said = " ".join(capsys.readouterr().out.split())
-    assert "from 2 recorded runs" in said and "range over 2 runs" in said
-    assert "the plan is 20.0 % under it, its range from 20.0 % under to 20.0 % under" in said
-    # held against a run of other workers or of cached cases: refused, one line
-    for against, message in [(out, "it prepared on 0 workers"), (two, "from the prepared-case")]:
-        if against == two:
-            _as_two_worker_run(results, 1.0, two, from_cache=ids[:1])
-        assert cli_main([*options, "--against", str(against)]) == 2
+    assert "from 2 runs" in said and "planned from the middle one" in said
+    assert "range over 2 runs" in said and "the plan is 20.0 % under it;" in said
+    assert "the plans from the 2 runs, 20.0 % under to 20.0 % under" in said
+    # held against a serial run, or one of cached cases; a run given twice, held against
+    # itself, or runs of both kinds: refused, one line each
+    _as_two_worker_run(results, 1.0, tmp_path / "cached", from_cache=ids[:1])
+    for wrong, message in [
+        ([*one[:-1], str(again), "--against", str(out)], "it prepared serially"),
+        ([*one, "--against", str(tmp_path / "cached")], "from the prepared-case cache"),
+        ([*one, "--from", str(two)], "prepared on 0 and 2 workers"),
+        ([*one, "--from", str(two), "--against", str(two)], "it is also --against"),
+        ([*one, "--from", str(out / ".." / out.name)], "given twice"),  # the same, resolved
+    ]:
+        assert cli_main(wrong) == 2
         err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and message in err[0]
+        assert len(err) == 1 and message in err[0], (message, err)
 
 
 def _as_two_worker_run(results: dict, wall_s: float, folder, from_cache=()):

@@ -69,3 +69,14 @@ def test_a_bad_option_is_refused_before_anything_is_written(write_cases, tmp_pat
     with pytest.raises(UsageError, match="without --force"):
         spec_of(write_cases(CASES), out, "--resume", "--force")
     assert not out.exists()
+
+
+def test_every_commands_help_reads_as_plain_text():
+    """A command's description is its module's docstring, whose reST literal quotes (``x``)
+    would show as they are in ``--help``."""
+    commands = next(
+        action for action in build_parser()._actions if action.dest == "command"
+    ).choices
+    assert len(commands) > 10
+    for name, parser in commands.items():
+        assert "``" not in parser.format_help(), name

@@ -1,5 +1,6 @@
 """Predict how long a sweep takes on N machines, from the stage durations a real run recorded
-(``suite/plan.py`` says the model). Nothing runs: it is arithmetic on that run's figures."""
+(the model is explained in suite/plan.py and docs/cluster.md). Nothing runs: it is arithmetic
+on that run's figures."""
 
 from __future__ import annotations
 
@@ -43,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         action="append",
         metavar="RUN",
-        help=f"a run whose durations are the model's (default: {REFERENCE_RUN}); give several "
-        "runs of the same cases to see the range the machine's own speed moves the plan over",
+        help=f"a run whose durations are the model's (default: {REFERENCE_RUN}); give it once "
+        "per run, for several runs of the same cases, to see how far the machine's own speed "
+        "moves the plan",
     )
     parser.add_argument(
         "--against",
@@ -62,34 +64,62 @@ def _minutes(seconds: float) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    if any(n < 1 for n in args.machines) or args.workers < 1:
-        raise UsageError("--machines and --workers: each must be >= 1")
+    for option, values in (("--machines", args.machines), ("--workers", [args.workers])):
+        if any(n < 1 for n in values):
+            raise UsageError(f"{option}: each must be >= 1, got {min(values)}")
     cases = load_cases(args.paths)
     paths = args.runs or [REFERENCE_RUN]
-    runs = [load_run(path) for path in paths]
+    runs = _recorded_runs(paths, args.against)
     measured = _against(args, cases) if args.against else None
+    plans = {n: [plan(cases, r, n, args.workers) for r in runs] for n in args.machines}
+    middle = spread(plans[args.machines[0]]).median_index  # one run for every row
+    spreads = {n: spread(found, middle) for n, found in plans.items()}
     console = Console(highlight=False)
-    cpus = ", ".join(sorted({r["run"]["machine"]["cpu"] for r in runs}))
-    source = f"from {paths[0]}" if len(runs) == 1 else f"from {len(runs)} recorded runs"
-    # a line of its own: a table's title wraps at the table's width, a path and a CPU name with it
-    console.print(
-        f"{len(cases)} cases, {args.workers} prepare workers per machine, {source} ({cpus})"
-    )
-    spreads = {n: spread([plan(cases, r, n, args.workers) for r in runs]) for n in args.machines}
+    console.print(_title(len(cases), args.workers, paths, runs, middle))
     console.print(_table(spreads))
-    found = spreads[args.machines[-1]]
-    if caveat := slots_caveat(runs[found.median_index], args.workers):
-        console.print(caveat if len(runs) == 1 else f"{paths[found.median_index]}: {caveat}")
-    found = found.median
-    if found.estimated:
+    if caveat := slots_caveat(runs[middle], args.workers):
+        console.print(caveat)
+    if estimated := spreads[args.machines[0]].median.estimated:
         console.print(
-            f"{found.estimated} of {found.cases} cases are not in that run: each is estimated by "
-            "the median of its method's cases there"
+            f"{estimated} of {len(cases)} cases are not in the recorded run: each is estimated "
+            "by the median of its method's cases there"
         )
     console.print(_spread_note(len(runs)))
     if measured:
         console.print(_error_line(args.against, measured, spreads[1]))
     return 0
+
+
+def _recorded_runs(paths: list[Path], against: Path | None) -> list[dict]:
+    """The runs to plan from: each once, none the run the plan is held against, and all
+    prepared on as many workers (a serial run and a run on workers are planned differently)."""
+    resolved = [path.resolve() for path in paths]
+    for index, path in enumerate(resolved):
+        if path in resolved[:index]:
+            raise UsageError(f"--from {paths[index]}: given twice")
+        if against and path == against.resolve():
+            raise UsageError(
+                f"--from {paths[index]}: it is also --against, and a plan held against the "
+                "run it came from proves nothing"
+            )
+    runs = [load_run(path) for path in paths]
+    workers = sorted({r["run"]["phases"]["prepare"]["workers"] for r in runs})
+    if len(workers) > 1:
+        raise UsageError(
+            f"--from: the runs prepared on {' and '.join(map(str, workers))} workers; plan from "
+            "runs of one kind (a serial run and a run on workers are planned differently)"
+        )
+    return runs
+
+
+def _title(cases: int, workers: int, paths: list[Path], runs: list[dict], middle: int) -> str:
+    # a line of its own: a table's title wraps at the table's width, a path and a CPU name with it
+    cpus = ", ".join(sorted({r["run"]["machine"]["cpu"] for r in runs}))
+    each = f"{workers} prepare worker{'s' if workers > 1 else ''} per machine"
+    if len(runs) == 1:
+        return f"{cases} cases, {each}, from {paths[0]} ({cpus})"
+    source = f"{len(runs)} runs ({cpus}), planned from the middle one, {paths[middle]}"
+    return f"{cases} cases, {each}, from {source}"
 
 
 def _table(spreads: dict[int, Spread]) -> Table:
@@ -111,12 +141,12 @@ def _table(spreads: dict[int, Spread]) -> Table:
 def _spread_note(runs: int) -> str:
     if runs == 1:
         return (
-            "one recorded run: how far the machine's own speed moves between runs is not in "
-            "this plan (give --from several runs of these cases to see it)"
+            "one recorded run: how far the machine's own speed moves the plan between runs is "
+            "not in it (give --from once per run, for several runs of these cases, to see it)"
         )
     return (
-        f"each row is the plan from the run in the middle; the range is all {runs} runs' plans: "
-        "the same cases and model, each run on the machine as fast as it was then"
+        "each row is planned from the middle run (by its makespan on the first row); the range "
+        f"is the plans from the {runs} runs, each recorded on the machine as fast as it was then"
     )
 
 
@@ -128,20 +158,20 @@ def _against(args: argparse.Namespace, cases: list) -> float:
     results = load_run(args.against)
     prepared = results["run"]["phases"]["prepare"]
     if prepared["workers"] != args.workers:
+        how = f"on {prepared['workers']} workers" if prepared["workers"] else "serially"
         raise UsageError(
-            f"--against {args.against}: it prepared on {prepared['workers']} workers, "
-            f"the plan is for {args.workers}"
+            f"--against {args.against}: it prepared {how}, the plan is for {args.workers} workers"
         )
     if prepared.get("from_cache"):
         raise UsageError(
             f"--against {args.against}: {len(prepared['from_cache'])} of its cases came from "
             "the prepared-case cache; the plan is for a cold run (run it with --fresh)"
         )
-    ran = {record.id for record in cases_of(results)}
-    if ran != {case.id for case in cases}:
+    ran, planned = {record.id for record in cases_of(results)}, {case.id for case in cases}
+    if ran != planned:
         raise UsageError(
-            f"--against {args.against}: it ran {len(ran)} cases, "
-            f"{len(ran & {c.id for c in cases})} of the {len(cases)} planned"
+            f"--against {args.against}: it ran {len(ran - planned)} cases not planned and "
+            f"lacks {len(planned - ran)} of the {len(planned)} planned"
         )
     return results["run"]["wall_s"]
 
@@ -154,5 +184,6 @@ def _error_line(path: Path, measured_s: float, found: Spread) -> str:
     line = f"{path} took {_minutes(measured_s)} (run.wall_s): the plan is "
     line += f"{error(found.median.makespan_s)} it"
     if found.runs > 1:
-        line += f", its range from {error(found.low_s)} to {error(found.high_s)}"
+        low, high = error(found.low_s), error(found.high_s)
+        line += f"; the plans from the {found.runs} runs, {low} to {high}"
     return line
