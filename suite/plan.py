@@ -20,10 +20,10 @@ its prepare workers share one queue, and one timer times every case.)
 A case the recorded run did not have is estimated by the median of its method's cases there
 (else of every case). Nothing here is measured: it is arithmetic on a run's figures, and says so.
 
-One run cannot show how much the machine's own speed moves between runs: on this project's 2-core
-machines, the same cases' stages took 274 to 390 CPU seconds within two hours
-(docs/measurements.md). Planned from several recorded runs (``spread``), the plan is the median
-run's, with the range of them all.
+One run cannot show how much the machine's own speed moves between runs, and on this project's
+2-core machines that moved a plan more than sharing the cores did (docs/measurements.md).
+Planned from several recorded runs (``spread``), the plan is the middle run's, with the range of
+them all.
 """
 
 from __future__ import annotations
@@ -72,9 +72,9 @@ class Spread:
     the one whose makespan is the median, the lower of the two middle ones for an even count),
     and the range of all."""
 
-    median: Plan
+    plan: Plan
     #: which of the plans (in the order given) that is
-    median_index: int
+    index: int
     low_s: float
     high_s: float
     runs: int

@@ -38,10 +38,10 @@ def test_several_runs_plan_as_the_middle_one_within_the_range_of_all():
         )
 
     odd = spread([planned(3.0), planned(1.0), planned(2.0)])
-    assert (odd.median_index, odd.median.makespan_s, odd.low_s, odd.high_s) == (2, 14.0, 13.0, 15.0)
+    assert (odd.index, odd.plan.makespan_s, odd.low_s, odd.high_s) == (2, 14.0, 13.0, 15.0)
     # an even count: the lower of the two middle ones, a plan some run really gave
     even = spread([planned(4.0), planned(1.0), planned(3.0), planned(2.0)])
-    assert (even.median_index, even.runs) == (3, 4)
+    assert (even.index, even.runs) == (3, 4)
     assert spread([planned(5.0)]) == spread([planned(5.0)])
     assert spread([planned(5.0)]).low_s == spread([planned(5.0)]).high_s == 17.0
 

@@ -72,14 +72,14 @@ def main(args: argparse.Namespace) -> int:
     runs = _recorded_runs(paths, args.against)
     measured = _against(args, cases) if args.against else None
     plans = {n: [plan(cases, r, n, args.workers) for r in runs] for n in args.machines}
-    middle = spread(plans[args.machines[0]]).median_index  # one run for every row
+    middle = spread(plans[args.machines[0]]).index  # one run for every row
     spreads = {n: spread(found, middle) for n, found in plans.items()}
     console = Console(highlight=False)
     console.print(_title(len(cases), args.workers, paths, runs, middle))
     console.print(_table(spreads))
     if caveat := slots_caveat(runs[middle], args.workers):
         console.print(caveat)
-    if estimated := spreads[args.machines[0]].median.estimated:
+    if estimated := spreads[args.machines[0]].plan.estimated:
         console.print(
             f"{estimated} of {len(cases)} cases are not in the recorded run: each is estimated "
             "by the median of its method's cases there"
@@ -129,9 +129,9 @@ def _table(spreads: dict[int, Spread]) -> Table:
     for column in columns + ([f"range over {runs} runs"] if runs > 1 else []):
         table.add_column(column, justify="right")
     for machines, found in spreads.items():
-        median = found.median
-        cells = [_minutes(s) for s in (median.prepare_s, median.time_s, median.fixed_s)]
-        cells.append(_minutes(median.makespan_s))
+        chosen = found.plan
+        cells = [_minutes(s) for s in (chosen.prepare_s, chosen.time_s, chosen.fixed_s)]
+        cells.append(_minutes(chosen.makespan_s))
         if runs > 1:
             cells.append(f"{_minutes(found.low_s)} to {_minutes(found.high_s)}")
         table.add_row(str(machines), *cells)
@@ -182,7 +182,7 @@ def _error_line(path: Path, measured_s: float, found: Spread) -> str:
         return f"{abs(off) * 100:.1f} % {'over' if off > 0 else 'under'}"
 
     line = f"{path} took {_minutes(measured_s)} (run.wall_s): the plan is "
-    line += f"{error(found.median.makespan_s)} it"
+    line += f"{error(found.plan.makespan_s)} it"
     if found.runs > 1:
         low, high = error(found.low_s), error(found.high_s)
         line += f"; the plans from the {found.runs} runs, {low} to {high}"
